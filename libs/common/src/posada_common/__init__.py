@@ -1,0 +1,1 @@
+"""Shared server skeleton and cross-cutting pieces (no business logic)."""

@@ -1,0 +1,93 @@
+"""Typed settings from environment variables, shared by every service.
+
+Each service subclasses `CommonSettings` and adds its own fields; the environment variable of a
+field is its name upper-cased (no prefix), so one `.env` or one Kubernetes ConfigMap configures
+a service without translation tables. `load_settings` turns validation errors into one clear
+message and refuses placeholder secrets in production, because a service that starts with a
+dev secret is worse than one that does not start.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Literal, TypeVar
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_MARKERS = ("changeme", "change-me", "placeholder", "dev-", "devsecret", "example", "xxx", "todo")
+
+
+def is_placeholder(value: str) -> bool:
+    """True for empty secrets and the obvious dev/placeholder values."""
+    lowered = value.strip().lower()
+    return not lowered or any(marker in lowered for marker in PLACEHOLDER_MARKERS)
+
+
+class CommonSettings(BaseSettings):
+    """What every Posada service needs; subclasses set defaults for their own ports and name."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="", case_sensitive=False, extra="ignore", validate_default=True
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    service_name: str = "service"
+    service_version: str = "0.1.0"
+    grpc_host: str = "127.0.0.1"
+    grpc_port: int = Field(default=50060, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=0, ge=0, le=65535, description="0 disables /metrics")
+    mesh_address: str = Field(default="127.0.0.1:9000", description="Envoy's mesh listener")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] = "json"
+    otlp_endpoint: str = Field(default="", description="OTLP/gRPC collector; empty = no export")
+    trace_console: bool = Field(default=False, description="print spans to stderr (debugging)")
+    shutdown_grace_seconds: float = Field(default=5.0, gt=0, le=120)
+    client_deadline_seconds: float = Field(default=5.0, gt=0, le=300)
+    max_message_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    max_concurrent_rpcs: int = Field(default=0, ge=0, description="0 = unbounded")
+    redis_url: str = "redis://127.0.0.1:6390/0"
+    postgres_url: str = "postgresql://posada@127.0.0.1:5440/posada"
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> CommonSettings:
+        if self.environment != "production":
+            return self
+        bad = [
+            name.upper()
+            for name, value in self.__dict__.items()
+            if isinstance(value, SecretStr) and is_placeholder(value.get_secret_value())
+        ]
+        if bad:
+            raise ValueError(
+                "production refuses missing or placeholder secrets: " + ", ".join(sorted(bad))
+            )
+        return self
+
+
+S = TypeVar("S", bound=CommonSettings)
+
+
+class SettingsError(SystemExit):
+    """Raised (exit code 2) when the environment cannot make a valid settings object."""
+
+
+def describe_validation_error(cls: type[CommonSettings], error: ValidationError) -> str:
+    lines = [f"invalid configuration for {cls.__name__}:"]
+    for item in error.errors():
+        loc = ".".join(str(p) for p in item["loc"]) or "settings"
+        var = loc.upper() if item["loc"] else ""
+        shown = f"{var}: " if var else ""
+        lines.append(f"  - {shown}{item['msg']}")
+    return "\n".join(lines)
+
+
+def load_settings(cls: type[S], **overrides: object) -> S:
+    """Build `cls` from the environment or exit with a readable list of what is wrong."""
+    try:
+        return cls(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        message = describe_validation_error(cls, exc)
+        print(message, file=sys.stderr)
+        raise SettingsError(2) from exc

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import SecretStr
+
+from posada_common.settings import CommonSettings, SettingsError, is_placeholder, load_settings
+
+
+class DemoSettings(CommonSettings):
+    service_name: str = "demo"
+    api_token: SecretStr = SecretStr("dev-token")
+
+
+def test_settings_read_environment_variables_by_field_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRPC_PORT", "51234")
+    monkeypatch.setenv("MESH_ADDRESS", "envoy:9000")
+    settings = load_settings(DemoSettings)
+    assert settings.grpc_port == 51234
+    assert settings.mesh_address == "envoy:9000"
+
+
+def test_bad_value_exits_with_a_message_naming_the_variable(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("GRPC_PORT", "not-a-port")
+    with pytest.raises(SettingsError) as exc:
+        load_settings(DemoSettings)
+    assert exc.value.code == 2
+    assert "GRPC_PORT" in capsys.readouterr().err
+
+
+def test_production_refuses_placeholder_secrets(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    with pytest.raises(SettingsError):
+        load_settings(DemoSettings)
+    err = capsys.readouterr().err
+    assert "API_TOKEN" in err
+    assert "dev-token" not in err, "the secret itself must never be printed"
+
+
+def test_production_accepts_real_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("API_TOKEN", "s3cr3t-9f2c1d8e7a6b")
+    assert load_settings(DemoSettings).api_token.get_secret_value() == "s3cr3t-9f2c1d8e7a6b"
+
+
+def test_development_allows_dev_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "development")
+    assert load_settings(DemoSettings).api_token.get_secret_value() == "dev-token"
+
+
+@pytest.mark.parametrize("value", ["", "  ", "changeme", "dev-secret", "PLACEHOLDER", "example-key"])
+def test_placeholders_are_recognised(value: str) -> None:
+    assert is_placeholder(value)
+
+
+def test_secret_is_hidden_in_repr() -> None:
+    assert "dev-token" not in repr(DemoSettings())

@@ -1,0 +1,3 @@
+from posada_audio.main import main
+
+main()

@@ -1,0 +1,3 @@
+from posada_conversation.main import main
+
+main()

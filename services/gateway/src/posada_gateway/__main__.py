@@ -1,0 +1,3 @@
+from posada_gateway.main import main
+
+main()

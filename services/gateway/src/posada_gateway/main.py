@@ -1,0 +1,198 @@
+"""Entry point of the gateway service.
+
+One process serves three things: the `ChannelService` gRPC API (common server skeleton), the
+public webhook over HTTP (aiohttp, `GATEWAY_HTTP_PORT`) and the inbox worker (Redis consumer
+group → ConversationService through Envoy → WhatsApp).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import redis.asyncio as aioredis
+from aiohttp import web
+from hotel.channel.v1 import channel_service_pb2, channel_service_pb2_grpc
+from hotel.conversation.v1 import conversation_service_pb2_grpc
+from posada_common.logging import get_logger
+from posada_common.server import ServiceRuntime, run_service
+from posada_common.settings import load_settings
+
+from posada_gateway.channel_service import ChannelServicer
+from posada_gateway.graph import GraphClient
+from posada_gateway.ratelimit import Bucket, RateLimiter
+from posada_gateway.sender import Sender, SenderConfig
+from posada_gateway.settings import GatewaySettings
+from posada_gateway.store import GatewayStore, StreamNames
+from posada_gateway.webhook import build_webhook_app
+from posada_gateway.worker import InboxWorker, WorkerConfig
+
+SERVICE_NAME = channel_service_pb2.DESCRIPTOR.services_by_name["ChannelService"].full_name
+
+log = get_logger("posada_gateway")
+
+
+@dataclass
+class Gateway:
+    """Everything `register` built, kept on `rt.state["gateway"]` (tests reach in through it)."""
+
+    settings: GatewaySettings
+    store: GatewayStore
+    sender: Sender
+    graph: GraphClient
+    worker: InboxWorker
+    runner: web.AppRunner
+    http_port: int
+
+
+def build_sender(settings: GatewaySettings, redis: Any, session: aiohttp.ClientSession,
+                 store: GatewayStore) -> tuple[GraphClient, Sender]:
+    graph = GraphClient(
+        session,
+        base_url=settings.whatsapp_api_base,
+        version=settings.whatsapp_api_version,
+        access_token=settings.whatsapp_access_token.get_secret_value(),
+        timeout_seconds=settings.whatsapp_http_timeout_seconds,
+    )
+    limiter = RateLimiter(
+        redis,
+        number=Bucket(settings.whatsapp_number_mps, settings.whatsapp_number_burst),
+        guest=Bucket(settings.whatsapp_pair_per_minute / 60.0, settings.whatsapp_pair_burst),
+    )
+    sender = Sender(
+        graph,
+        limiter,
+        SenderConfig(
+            template_name=settings.whatsapp_reengagement_template,
+            template_language=settings.whatsapp_reengagement_template_language,
+            window_margin_seconds=settings.whatsapp_window_margin_seconds,
+            max_attempts=settings.whatsapp_send_max_attempts,
+            backoff_base_seconds=settings.whatsapp_send_backoff_seconds,
+            pair_backoff_base_seconds=settings.whatsapp_pair_backoff_seconds,
+            rate_limit_max_wait_seconds=settings.whatsapp_rate_limit_max_wait_seconds,
+            auth_pause_seconds=settings.whatsapp_auth_pause_seconds,
+        ),
+        last_inbound=store.last_inbound,
+        log=log,
+    )
+    return graph, sender
+
+
+def open_redis(settings: GatewaySettings) -> aioredis.Redis:
+    """A blocking pool: under a burst of webhooks a request waits a moment for a free connection
+    instead of failing with "Too many connections" (which would turn into a 503 and a redelivery)."""
+    pool = aioredis.BlockingConnectionPool.from_url(
+        settings.redis_url,
+        max_connections=settings.gateway_redis_max_connections,
+        timeout=settings.gateway_redis_pool_timeout_seconds,
+        socket_timeout=2.0,
+        socket_connect_timeout=2.0,
+        health_check_interval=30,
+    )
+    return aioredis.Redis(connection_pool=pool)
+
+
+async def register(rt: ServiceRuntime) -> None:
+    settings = rt.settings
+    assert isinstance(settings, GatewaySettings)
+    redis = open_redis(settings)
+    store = GatewayStore(
+        redis,
+        StreamNames(
+            inbox=settings.gateway_inbox_stream,
+            status=settings.gateway_status_stream,
+            dlq=settings.gateway_dlq_stream,
+            group=settings.gateway_consumer_group,
+        ),
+        dedupe_ttl_days=settings.gateway_dedupe_ttl_days,
+    )
+    session = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=max(16, settings.gateway_worker_concurrency * 2))
+    )
+    graph, sender = build_sender(settings, redis, session, store)
+    conversation = conversation_service_pb2_grpc.ConversationServiceStub(rt.mesh_channel())
+    worker = InboxWorker(
+        store,
+        sender,
+        graph,
+        conversation,
+        WorkerConfig(
+            consumer=settings.gateway_consumer_name or f"{socket.gethostname()}:{settings.grpc_port}",
+            concurrency=settings.gateway_worker_concurrency,
+            max_attempts=settings.gateway_max_attempts,
+            retry_base_seconds=settings.gateway_retry_base_seconds,
+            retry_max_seconds=settings.gateway_retry_max_seconds,
+            claim_idle_seconds=settings.gateway_claim_idle_seconds,
+            claim_interval_seconds=settings.gateway_claim_interval_seconds,
+            conversation_timeout_seconds=settings.gateway_conversation_timeout_seconds,
+            media_max_bytes=settings.gateway_media_max_bytes,
+            mark_read=settings.whatsapp_mark_read,
+            typing_indicator=settings.whatsapp_typing_indicator,
+            stop_grace_seconds=settings.shutdown_grace_seconds,
+        ),
+        log=log,
+    )
+    channel_service_pb2_grpc.add_ChannelServiceServicer_to_server(
+        ChannelServicer(store, sender, default_business_account=settings.whatsapp_phone_number_id, log=log),
+        rt.server,
+    )
+
+    app = build_webhook_app(
+        store,
+        app_secrets=settings.app_secrets(),
+        verify_token=settings.whatsapp_verify_token.get_secret_value(),
+        hotel_for=settings.hotel_for,
+        log=log,
+        max_body_bytes=settings.webhook_max_body_bytes,
+        ready=rt.ready.is_set,
+    )
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.gateway_http_host, settings.gateway_http_port)
+    await site.start()
+    server = getattr(site, "_server", None)
+    sockets = getattr(server, "sockets", None) or []
+    http_port = sockets[0].getsockname()[1] if sockets else settings.gateway_http_port
+    log.info("webhook_listening", address=f"http://{settings.gateway_http_host}:{http_port}/webhooks/whatsapp")
+
+    rt.state["gateway"] = Gateway(settings, store, sender, graph, worker, runner, http_port)
+
+    async def close_clients() -> None:
+        await session.close()
+        await redis.aclose()
+
+    # Cleanups run last-added first: stop the webhook, then the worker, then the clients.
+    rt.add_cleanup(close_clients)
+    rt.add_cleanup(worker.stop)
+    rt.add_cleanup(runner.cleanup)
+
+
+async def warmup(rt: ServiceRuntime) -> None:
+    """Ready once Redis answers and the worker runs (it waits for Redis, never gives up)."""
+    gw: Gateway = rt.state["gateway"]
+    delay = 0.2
+    while True:
+        try:
+            await gw.store.ensure_groups()
+            break
+        except Exception as exc:
+            log.warning("redis_not_ready", error=str(exc), retry_in=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+    await gw.worker.start()
+
+
+def main() -> None:
+    run_service(
+        load_settings(GatewaySettings),
+        service_names=[SERVICE_NAME],
+        register=register,
+        warmup=warmup,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+from posada_nlp.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Posada pms service."""

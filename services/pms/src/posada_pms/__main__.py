@@ -1,0 +1,3 @@
+from posada_pms.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""hotelctl: run, inspect and operate the Posada mesh."""

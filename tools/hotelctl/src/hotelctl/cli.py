@@ -1,0 +1,99 @@
+"""hotelctl: run, inspect and operate the Posada mesh.
+
+    hotelctl up                      start everything (what `make run` does)
+    hotelctl status                  health of every service through Envoy; exit 1 if any is not SERVING
+    hotelctl envoy render|check      write / verify deploy/envoy/*.yaml from deploy/mesh.yaml
+    hotelctl dlq list|show|replay|drop   operate the gateway's dead-letter stream
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _offset(args: argparse.Namespace) -> int:
+    return int(args.port_offset if args.port_offset is not None else os.environ.get("POSADA_PORT_OFFSET", "0"))
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from hotelctl.runner import up
+
+    return up(offset=_offset(args))
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from hotelctl.health import check_all
+    from hotelctl.mesh import load_mesh
+
+    mesh = load_mesh(offset=_offset(args))
+    results = asyncio.run(check_all(mesh, timeout=args.timeout, address=args.address))
+    if args.json:
+        print(json.dumps([r.__dict__ for r in results]))
+    else:
+        table = Table(title=f"Posada health through Envoy ({args.address or f'127.0.0.1:{mesh.mesh_port}'})")
+        table.add_column("service")
+        table.add_column("gRPC service")
+        table.add_column("status")
+        for r in results:
+            colour = "green" if r.serving else "red"
+            table.add_row(r.service, r.grpc_service, f"[{colour}]{r.status}[/{colour}] {r.detail}")
+        Console().print(table)
+    return 0 if all(r.serving for r in results) else 1
+
+
+def cmd_envoy(args: argparse.Namespace) -> int:
+    from hotelctl.envoy_config import OUT_DIR, VARIANTS, render_text, write_all
+    from hotelctl.mesh import load_mesh
+
+    if args.action == "render":
+        for path in write_all():
+            print(f"wrote {path}")
+        return 0
+    mesh = load_mesh()
+    stale = [v for v in VARIANTS if (OUT_DIR / f"envoy.{v}.yaml").read_text() != render_text(mesh, v)]
+    if stale:
+        print(f"stale Envoy configs: {', '.join(stale)}; run `make envoy`", file=sys.stderr)
+        return 1
+    print("Envoy configs are fresh")
+    return 0
+
+
+def cmd_dlq(args: argparse.Namespace) -> int:
+    from hotelctl.dlq import run_dlq
+
+    return asyncio.run(run_dlq(args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hotelctl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port-offset", type=int, default=None, help="shift every port (default $POSADA_PORT_OFFSET or 0)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="start the whole mesh").set_defaults(func=cmd_up)
+    status = sub.add_parser("status", help="health of every service through Envoy")
+    status.add_argument("--address", help="Envoy mesh address (default 127.0.0.1:9000+offset)")
+    status.add_argument("--timeout", type=float, default=2.0)
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=cmd_status)
+    envoy = sub.add_parser("envoy", help="Envoy configs from deploy/mesh.yaml")
+    envoy.add_argument("action", choices=["render", "check"])
+    envoy.set_defaults(func=cmd_envoy)
+    dlq = sub.add_parser("dlq", help="gateway dead letters")
+    dlq.add_argument("action", choices=["list", "show", "replay", "drop"])
+    dlq.add_argument("id", nargs="?", help="dead letter id (show/replay/drop)")
+    dlq.add_argument("--address", help="Envoy mesh address")
+    dlq.add_argument("--limit", type=int, default=50)
+    dlq.add_argument("--json", action="store_true")
+    dlq.set_defaults(func=cmd_dlq)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    raise SystemExit(args.func(args))
