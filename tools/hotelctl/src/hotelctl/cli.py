@@ -13,6 +13,7 @@ import asyncio
 import json
 import os
 import sys
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -25,7 +26,8 @@ def _offset(args: argparse.Namespace) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     from hotelctl.runner import up
 
-    return up(offset=_offset(args))
+    run_dir = os.environ.get("POSADA_RUN_DIR")
+    return up(offset=_offset(args), run_dir=Path(run_dir) if run_dir else None)
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ in reverse order, each with its own grace period.
 from __future__ import annotations
 
 import asyncio
+import json
 import importlib.util
 import os
 import signal
@@ -205,7 +206,21 @@ def summary_table(run: MeshRun) -> Table:
     return table
 
 
-def up(offset: int = 0) -> int:
+def write_state(run: MeshRun) -> Path:
+    """`.run/state.json`: what runs where, for `hotelctl status`, tests and curious operators."""
+    path = run.run_dir / "state.json"
+    state = {
+        "offset": run.mesh.offset,
+        "mesh_address": f"127.0.0.1:{run.mesh.mesh_port}",
+        "public_url": f"http://127.0.0.1:{run.mesh.public_port}",
+        "processes": {p.name: {"pid": p.pid, "log": str(p.log_path)} for p in run.processes},
+        "urls": run.urls,
+    }
+    path.write_text(json.dumps(state, indent=2))
+    return path
+
+
+def up(offset: int = 0, run_dir: Path | None = None) -> int:
     console = Console()
     console.print("[bold]Starting the Posada mesh[/bold] (logs in .run/logs/)")
     t0 = time.monotonic()
@@ -218,7 +233,8 @@ def up(offset: int = 0) -> int:
 
     signal.signal(signal.SIGTERM, _on_signal)
     try:
-        run = start_mesh(offset=offset, console=console)
+        run = start_mesh(offset=offset, console=console, run_dir=run_dir)
+        write_state(run)
     except KeyboardInterrupt:
         console.print("[yellow]interrupted during start-up; stopped everything[/yellow]")
         return 130
@@ -246,5 +262,6 @@ def up(offset: int = 0) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         run.stop(console)
+        (run.run_dir / "state.json").unlink(missing_ok=True)
         console.print("stopped.")
     return 0
