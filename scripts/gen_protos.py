@@ -38,7 +38,11 @@ def generate(out: Path) -> None:
 
 
 def generated_files(root: Path) -> set[str]:
-    return {str(p.relative_to(root)) for p in root.joinpath("hotel").rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    return {
+        str(p.relative_to(root))
+        for p in root.joinpath("hotel").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
 
 
 def main() -> int:
@@ -55,7 +59,9 @@ def main() -> int:
         generate(fresh)
         want, have = generated_files(fresh), generated_files(OUT)
         stale = sorted(want ^ have)
-        stale += sorted(f for f in want & have if not filecmp.cmp(fresh / f, OUT / f, shallow=False))
+        stale += sorted(
+            f for f in want & have if not filecmp.cmp(fresh / f, OUT / f, shallow=False)
+        )
         if stale:
             print("generated contracts are stale; run `make proto`:", *stale, sep="\n  ")
             return 1

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from hotelctl.mesh import Mesh, load_mesh
 from posada_common.testing import free_port
+
 from tests.e2e.otlp_collector import Collector, start_collector
 
 OFFSET = int(os.environ.get("E2E_PORT_OFFSET", "1000"))
@@ -51,7 +51,11 @@ class RunningMesh:
 
 
 def _env(run_dir: Path, otlp_port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "POSTGRES_URL", "PMS_BASE_URL", "WHATSAPP_API_BASE"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"REDIS_URL", "POSTGRES_URL", "PMS_BASE_URL", "WHATSAPP_API_BASE"}
+    }
     env.update(
         POSADA_RUN_DIR=str(run_dir),
         POSADA_PORT_OFFSET=str(OFFSET),
@@ -73,7 +77,10 @@ def running_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningMe
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [str(Path(sys.executable).parent / "hotelctl"), "up"],
-            stdout=log, stderr=subprocess.STDOUT, env=_env(run_dir, otlp_port), start_new_session=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=_env(run_dir, otlp_port),
+            start_new_session=True,
         )
     mesh = RunningMesh(load_mesh(offset=OFFSET), proc, run_dir, collector, log_path, 0.0)
     try:

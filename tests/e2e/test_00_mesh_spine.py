@@ -14,9 +14,9 @@ import grpc
 import pytest
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from hotel.nlp.v1 import nlp_service_pb2, nlp_service_pb2_grpc
-
 from hotelctl.health import check_all
 from posada_common.clients import dial
+
 from tests.e2e.conftest import OFFSET, RunningMesh
 
 pytestmark = pytest.mark.e2e
@@ -32,7 +32,9 @@ def test_all_five_services_are_serving_through_envoy(running_mesh: RunningMesh) 
 def test_hotelctl_status_reports_serving_and_exits_zero(running_mesh: RunningMesh) -> None:
     result = subprocess.run(
         [str(Path(sys.executable).parent / "hotelctl"), "--port-offset", str(OFFSET), "status"],
-        capture_output=True, text=True, timeout=30,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("SERVING") >= 5
@@ -46,14 +48,18 @@ async def _reflection_services(address: str, header: str, service: str) -> list[
             yield reflection_pb2.ServerReflectionRequest(list_services="")
 
         names: list[str] = []
-        async for reply in stub.ServerReflectionInfo(requests(), timeout=5, metadata=((header, service),)):
+        async for reply in stub.ServerReflectionInfo(
+            requests(), timeout=5, metadata=((header, service),)
+        ):
             names = [s.name for s in reply.list_services_response.service]
         return names
 
 
 def test_reflection_lists_every_service_through_envoy(running_mesh: RunningMesh) -> None:
     for name, spec in running_mesh.mesh.services.items():
-        names = asyncio.run(_reflection_services(running_mesh.mesh_address, running_mesh.mesh.service_header, name))
+        names = asyncio.run(
+            _reflection_services(running_mesh.mesh_address, running_mesh.mesh.service_header, name)
+        )
         for grpc_service in spec.grpc_services:
             assert grpc_service in names, (name, names)
         assert "grpc.health.v1.Health" in names
@@ -86,7 +92,13 @@ def test_metrics_show_the_rpcs_just_made(running_mesh: RunningMesh) -> None:
     asyncio.run(call())
     after = _metric_value(urllib.request.urlopen(url, timeout=5).read().decode(), pattern)
     assert after - before == 3
-    envoy_stats = urllib.request.urlopen(f"http://127.0.0.1:{running_mesh.mesh.stats_port}/stats/prometheus", timeout=5).read().decode()
+    envoy_stats = (
+        urllib.request.urlopen(
+            f"http://127.0.0.1:{running_mesh.mesh.stats_port}/stats/prometheus", timeout=5
+        )
+        .read()
+        .decode()
+    )
     assert "envoy_cluster_upstream_rq_total" in envoy_stats
     assert 'envoy_cluster_name="nlp_grpc"' in envoy_stats
 
@@ -97,7 +109,6 @@ def test_one_trace_spans_two_services(running_mesh: RunningMesh) -> None:
     from hotel.conversation.v1 import conversation_service_pb2 as conv_pb
     from hotel.conversation.v1 import conversation_service_pb2_grpc as conv_grpc
     from opentelemetry import trace
-
     from posada_common.tracing import configure_tracing
 
     configure_tracing("e2e-test", "0")
@@ -113,7 +124,9 @@ def test_one_trace_spans_two_services(running_mesh: RunningMesh) -> None:
                             message_id=f"wamid.e2e-trace-{time.time_ns()}",
                             channel=message_pb2.CHANNEL_WHATSAPP,
                             conversation_id="wa-e2e-trace",
-                            guest=message_pb2.Guest(id="34600000001", phone="34600000001", display_name="Ana"),
+                            guest=message_pb2.Guest(
+                                id="34600000001", phone="34600000001", display_name="Ana"
+                            ),
                             kind=message_pb2.MESSAGE_KIND_TEXT,
                             text="hola, tienen habitacion doble para el viernes?",
                         )

@@ -28,7 +28,16 @@ def _alive(pid: int) -> bool:
 
 def test_sigterm_stops_the_whole_mesh_within_the_grace_period(running_mesh: RunningMesh) -> None:
     pids = {name: info["pid"] for name, info in running_mesh.state()["processes"].items()}
-    assert set(pids) >= {"gateway", "conversation", "nlp", "audio", "pms", "envoy", "redis", "postgres"}
+    assert set(pids) >= {
+        "gateway",
+        "conversation",
+        "nlp",
+        "audio",
+        "pms",
+        "envoy",
+        "redis",
+        "postgres",
+    }
     t0 = time.monotonic()
     running_mesh.proc.send_signal(signal.SIGTERM)
     running_mesh.proc.wait(GRACE_SECONDS)

@@ -4,8 +4,13 @@ import json
 
 import pytest
 from opentelemetry import trace
-
-from posada_common.logging import bind_context, configure_logging, get_logger, redact_text, unbind_context
+from posada_common.logging import (
+    bind_context,
+    configure_logging,
+    get_logger,
+    redact_text,
+    unbind_context,
+)
 from posada_common.tracing import configure_tracing
 
 
@@ -27,7 +32,9 @@ def test_booking_reference_and_dates_are_not_mistaken_for_phones() -> None:
     assert redact_text(text) == text
 
 
-def test_log_lines_are_json_with_trace_and_conversation_ids(capsys: pytest.CaptureFixture[str]) -> None:
+def test_log_lines_are_json_with_trace_and_conversation_ids(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     configure_tracing("test", "0")
     configure_logging("test-service")
     log = get_logger("t")

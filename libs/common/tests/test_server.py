@@ -11,7 +11,6 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from hotel.nlp.v1 import nlp_service_pb2 as pb
 from hotel.nlp.v1 import nlp_service_pb2_grpc as pb_grpc
-
 from posada_common.clients import dial
 from posada_common.errors import FailedPrecondition, InvalidArgument, field_violations
 from posada_common.metrics import start_metrics_server
@@ -30,7 +29,9 @@ class Settings(CommonSettings):
 
 
 class DemoServicer(pb_grpc.NlpServiceServicer):
-    async def Parse(self, request: pb.ParseRequest, context: grpc.aio.ServicerContext) -> pb.ParseResponse:
+    async def Parse(
+        self, request: pb.ParseRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ParseResponse:
         if not request.text:
             raise InvalidArgument("text is empty", field_violations={"text": "must not be empty"})
         if request.text == "precondition":
@@ -68,7 +69,9 @@ async def test_rpcs_not_built_yet_answer_unimplemented() -> None:
     async with running(Settings(), service_names=[NAME], register=_register) as rt:
         async with dial(f"127.0.0.1:{rt.port}") as channel:
             with pytest.raises(grpc.aio.AioRpcError) as err:
-                await pb_grpc.NlpServiceStub(channel).GetModelInfo(pb.GetModelInfoRequest(), timeout=2)
+                await pb_grpc.NlpServiceStub(channel).GetModelInfo(
+                    pb.GetModelInfoRequest(), timeout=2
+                )
             assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
 
 
@@ -86,7 +89,9 @@ async def test_service_is_not_serving_until_warmup_finishes() -> None:
     async def warmup(rt) -> None:  # type: ignore[no-untyped-def]
         await release.wait()
 
-    host = ServiceHost(Settings(), service_names=[NAME], register=_register, warmup=warmup, drain_seconds=0)
+    host = ServiceHost(
+        Settings(), service_names=[NAME], register=_register, warmup=warmup, drain_seconds=0
+    )
     rt = await host.start()
     try:
         async with dial(f"127.0.0.1:{rt.port}") as channel:
@@ -125,6 +130,7 @@ async def test_graceful_shutdown_flips_health_and_lets_inflight_rpcs_finish() ->
     channel = dial(f"127.0.0.1:{rt.port}", default_deadline_seconds=5)
     stub = pb_grpc.NlpServiceStub(channel)
     health = health_pb2_grpc.HealthStub(channel)
+
     async def slow_call() -> pb.ParseResponse:
         return await stub.Parse(pb.ParseRequest(text="slow"), timeout=5)
 
@@ -147,7 +153,14 @@ async def test_metrics_endpoint_counts_rpcs_by_method_and_code() -> None:
             await stub.Parse(pb.ParseRequest(text="hola"), timeout=2)
             with pytest.raises(grpc.aio.AioRpcError):
                 await stub.Parse(pb.ParseRequest(text=""), timeout=2)
-    body = await asyncio.to_thread(lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode())
-    assert 'posada_grpc_server_handled_total{grpc_code="OK",grpc_method="Parse",grpc_service="hotel.nlp.v1.NlpService"}' in body
+    body = await asyncio.to_thread(
+        lambda: (
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
+        )
+    )
+    assert (
+        'posada_grpc_server_handled_total{grpc_code="OK",grpc_method="Parse",grpc_service="hotel.nlp.v1.NlpService"}'
+        in body
+    )
     assert 'grpc_code="INVALID_ARGUMENT",grpc_method="Parse"' in body
     assert "posada_grpc_server_handling_seconds_bucket" in body

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import SecretStr
-
 from posada_common.settings import CommonSettings, SettingsError, is_placeholder, load_settings
+from pydantic import SecretStr
 
 
 class DemoSettings(CommonSettings):
@@ -19,7 +18,9 @@ def test_settings_read_environment_variables_by_field_name(monkeypatch: pytest.M
     assert settings.mesh_address == "envoy:9000"
 
 
-def test_bad_value_exits_with_a_message_naming_the_variable(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_value_exits_with_a_message_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("GRPC_PORT", "not-a-port")
     with pytest.raises(SettingsError) as exc:
         load_settings(DemoSettings)
@@ -27,7 +28,9 @@ def test_bad_value_exits_with_a_message_naming_the_variable(monkeypatch: pytest.
     assert "GRPC_PORT" in capsys.readouterr().err
 
 
-def test_production_refuses_placeholder_secrets(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_production_refuses_placeholder_secrets(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("ENVIRONMENT", "production")
     with pytest.raises(SettingsError):
         load_settings(DemoSettings)
@@ -47,7 +50,9 @@ def test_development_allows_dev_defaults(monkeypatch: pytest.MonkeyPatch) -> Non
     assert load_settings(DemoSettings).api_token.get_secret_value() == "dev-token"
 
 
-@pytest.mark.parametrize("value", ["", "  ", "changeme", "dev-secret", "PLACEHOLDER", "example-key"])
+@pytest.mark.parametrize(
+    "value", ["", "  ", "changeme", "dev-secret", "PLACEHOLDER", "example-key"]
+)
 def test_placeholders_are_recognised(value: str) -> None:
     assert is_placeholder(value)
 

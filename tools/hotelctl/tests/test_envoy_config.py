@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from hotelctl.envoy_config import OUT_DIR, VARIANTS, render, render_text
 from hotelctl.mesh import REPO_ROOT, load_mesh
 
@@ -31,8 +30,18 @@ def test_committed_envoy_config_is_fresh(variant: str) -> None:
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_envoy_validates_every_variant(variant: str, tmp_path: Path) -> None:
     result = subprocess.run(
-        [str(ENVOY), "--mode", "validate", "-c", str(OUT_DIR / f"envoy.{variant}.yaml"), "--base-id", "99"],
-        capture_output=True, text=True, timeout=120,
+        [
+            str(ENVOY),
+            "--mode",
+            "validate",
+            "-c",
+            str(OUT_DIR / f"envoy.{variant}.yaml"),
+            "--base-id",
+            "99",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "OK" in result.stdout + result.stderr
@@ -40,15 +49,24 @@ def test_envoy_validates_every_variant(variant: str, tmp_path: Path) -> None:
 
 def test_only_idempotent_methods_are_retried() -> None:
     routes = _routes(render(load_mesh(), "local"), "mesh")
-    retried = {r["match"].get("path") for r in routes if "retry_policy" in r.get("route", {}) and "path" in r["match"]}
+    retried = {
+        r["match"].get("path")
+        for r in routes
+        if "retry_policy" in r.get("route", {}) and "path" in r["match"]
+    }
     assert "/hotel.pms.v1.PmsService/CheckAvailability" in retried
     assert "/hotel.nlp.v1.NlpService/Parse" in retried
     assert "/hotel.pms.v1.PmsService/CreateBooking" not in retried
     assert "/hotel.conversation.v1.ConversationService/HandleMessage" not in retried
-    for route in routes:
-        if "retry_policy" in route["route"]:
-            assert "unavailable" in route["route"]["retry_policy"]["retry_on"]
-            assert "deadline-exceeded" not in route["route"]["retry_policy"]["retry_on"]
+    policies = {
+        r["match"].get("path"): r["route"]["retry_policy"]["retry_on"]
+        for r in routes
+        if "retry_policy" in r["route"]
+    }
+    assert "unavailable" in policies["/hotel.nlp.v1.NlpService/Parse"]
+    # pms retries QloApps itself; Envoy must not multiply that (one retry layer only).
+    assert "unavailable" not in policies["/hotel.pms.v1.PmsService/CheckAvailability"]
+    assert all("deadline-exceeded" not in p for p in policies.values())
 
 
 def test_every_service_has_a_timeout_and_active_grpc_health_check() -> None:
@@ -66,7 +84,10 @@ def test_every_service_has_a_timeout_and_active_grpc_health_check() -> None:
 
 def test_admin_listens_on_loopback_only_in_every_variant() -> None:
     for variant in VARIANTS:
-        assert render(load_mesh(), variant)["admin"]["address"]["socket_address"]["address"] == "127.0.0.1"
+        assert (
+            render(load_mesh(), variant)["admin"]["address"]["socket_address"]["address"]
+            == "127.0.0.1"
+        )
 
 
 def test_production_variant_has_no_simulator_route() -> None:
@@ -81,13 +102,22 @@ def test_mesh_description_matches_the_protos_and_folders() -> None:
     for name, spec in mesh.services.items():
         assert (REPO_ROOT / "services" / name / "src" / f"posada_{name}").is_dir()
         domain = spec.package.split(".")[1]
-        proto_text = "".join(p.read_text() for p in (REPO_ROOT / "protos" / "hotel" / domain / "v1").glob("*.proto"))
+        proto_text = "".join(
+            p.read_text() for p in (REPO_ROOT / "protos" / "hotel" / domain / "v1").glob("*.proto")
+        )
         for full in spec.grpc_services:
             assert f"service {full.rsplit('.', 1)[1]} " in proto_text
         for method in spec.idempotent:
             assert f"rpc {method}(" in proto_text
         ports += [spec.grpc_port, spec.metrics_port] + ([spec.http_port] if spec.http_port else [])
-    ports += [mesh.public_port, mesh.mesh_port, mesh.admin_port, mesh.stats_port, mesh.redis_port, mesh.postgres_port]
+    ports += [
+        mesh.public_port,
+        mesh.mesh_port,
+        mesh.admin_port,
+        mesh.stats_port,
+        mesh.redis_port,
+        mesh.postgres_port,
+    ]
     assert len(ports) == len(set(ports)), "ports must be unique"
 
 

@@ -20,7 +20,9 @@ class ServiceError(Exception):
     code: grpc.StatusCode = grpc.StatusCode.INTERNAL
     reason: str = "INTERNAL"
 
-    def __init__(self, message: str, *, reason: str | None = None, metadata: dict[str, str] | None = None):
+    def __init__(
+        self, message: str, *, reason: str | None = None, metadata: dict[str, str] | None = None
+    ):
         super().__init__(message)
         self.message = message
         if reason:
@@ -28,7 +30,9 @@ class ServiceError(Exception):
         self.metadata = metadata or {}
 
     def details(self) -> list[any_pb2.Any]:
-        info = error_details_pb2.ErrorInfo(reason=self.reason, domain=DOMAIN, metadata=self.metadata)
+        info = error_details_pb2.ErrorInfo(
+            reason=self.reason, domain=DOMAIN, metadata=self.metadata
+        )
         packed = any_pb2.Any()
         packed.Pack(info)
         return [packed]
@@ -43,7 +47,9 @@ class InvalidArgument(ServiceError):
     code = grpc.StatusCode.INVALID_ARGUMENT
     reason = "INVALID_ARGUMENT"
 
-    def __init__(self, message: str, *, field_violations: dict[str, str] | None = None, **kw: object):
+    def __init__(
+        self, message: str, *, field_violations: dict[str, str] | None = None, **kw: object
+    ):
         super().__init__(message, **kw)  # type: ignore[arg-type]
         self.field_violations = field_violations or {}
 
@@ -113,4 +119,4 @@ def field_violations(error: grpc.aio.AioRpcError | grpc.RpcError) -> dict[str, s
     return out
 
 
-assert code_pb2.INVALID_ARGUMENT == grpc.StatusCode.INVALID_ARGUMENT.value[0]
+assert grpc.StatusCode.INVALID_ARGUMENT.value[0] == code_pb2.INVALID_ARGUMENT

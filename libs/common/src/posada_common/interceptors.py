@@ -22,7 +22,11 @@ from posada_common.logging import get_logger
 from posada_common.metrics import RPC_IN_FLIGHT, RPC_LATENCY, RPC_REQUESTS, split_method
 
 log = get_logger(__name__)
-QUIET_SERVICES = {"grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection", "grpc.reflection.v1.ServerReflection"}
+QUIET_SERVICES = {
+    "grpc.health.v1.Health",
+    "grpc.reflection.v1alpha.ServerReflection",
+    "grpc.reflection.v1.ServerReflection",
+}
 
 
 def _code_of(context: grpc.aio.ServicerContext) -> grpc.StatusCode:
@@ -50,7 +54,9 @@ async def _abort_for(exc: BaseException, context: grpc.aio.ServicerContext, meth
         await context.abort_with_status(rpc_status.to_status(exc.to_status()))
     if isinstance(exc, TimeoutError):
         log.warning("rpc_timeout", method=method)
-        await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "a dependency did not answer in time")
+        await context.abort(
+            grpc.StatusCode.DEADLINE_EXCEEDED, "a dependency did not answer in time"
+        )
     log.exception("rpc_crashed", method=method, error_type=type(exc).__name__)
     await context.abort(grpc.StatusCode.INTERNAL, "internal error; see server logs")
 
@@ -71,7 +77,9 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
         if service in QUIET_SERVICES:
             return handler
 
-        def record(context: grpc.aio.ServicerContext, start: float, code: grpc.StatusCode | None = None) -> None:
+        def record(
+            context: grpc.aio.ServicerContext, start: float, code: grpc.StatusCode | None = None
+        ) -> None:
             final = code or _code_of(context)
             RPC_REQUESTS.labels(service, method, final.name).inc()
             RPC_LATENCY.labels(service, method).observe(time.perf_counter() - start)
@@ -90,7 +98,7 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
             except grpc.aio.AbortError:
                 record(context, start)
                 raise
-            except BaseException as exc:  # noqa: BLE001 - mapped to a status below
+            except BaseException as exc:
                 try:
                     await _abort_for(exc, context, full)
                 finally:
@@ -101,7 +109,9 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
             finally:
                 gauge.dec()
 
-        async def stream_guard(make: Callable[[], Any], context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        async def stream_guard(
+            make: Callable[[], Any], context: grpc.aio.ServicerContext
+        ) -> AsyncIterator[Any]:
             start = time.perf_counter()
             try:
                 gen = make()
@@ -113,7 +123,7 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
             except grpc.aio.AbortError:
                 record(context, start)
                 raise
-            except BaseException as exc:  # noqa: BLE001
+            except BaseException as exc:
                 try:
                     await _abort_for(exc, context, full)
                 finally:
@@ -152,8 +162,12 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
         if handler.stream_stream:
             inner_ss = handler.stream_stream
 
-            async def ss(request_iterator: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-                async for item in stream_guard(lambda: inner_ss(request_iterator, context), context):
+            async def ss(
+                request_iterator: Any, context: grpc.aio.ServicerContext
+            ) -> AsyncIterator[Any]:
+                async for item in stream_guard(
+                    lambda: inner_ss(request_iterator, context), context
+                ):
                     yield item
 
             return grpc.stream_stream_rpc_method_handler(

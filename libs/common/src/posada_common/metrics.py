@@ -23,7 +23,9 @@ RPC_IN_FLIGHT = Gauge(
     "posada_grpc_server_in_flight", "RPCs being handled now.", ["grpc_service", "grpc_method"]
 )
 SERVICE_INFO = Gauge(
-    "posada_service_info", "Constant 1, labelled with the running service and version.", ["service", "version"]
+    "posada_service_info",
+    "Constant 1, labelled with the running service and version.",
+    ["service", "version"],
 )
 SERVICE_READY = Gauge(
     "posada_service_ready", "1 when the service's health is SERVING (warm-up done).", ["service"]

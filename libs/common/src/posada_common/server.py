@@ -69,7 +69,11 @@ class ServiceRuntime:
         return self._mesh
 
     async def set_ready(self, ready: bool) -> None:
-        status = health_pb2.HealthCheckResponse.SERVING if ready else health_pb2.HealthCheckResponse.NOT_SERVING
+        status = (
+            health_pb2.HealthCheckResponse.SERVING
+            if ready
+            else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
         for name in self.service_names:
             await self.health.set(name, status)
         SERVICE_READY.labels(self.settings.service_name).set(1 if ready else 0)
@@ -84,7 +88,7 @@ class ServiceRuntime:
                 result = fn()
                 if inspect.isawaitable(result):
                     await asyncio.wait_for(result, timeout=10)
-            except Exception:  # noqa: BLE001 - one failed cleanup must not skip the others
+            except Exception:
                 log.exception("cleanup_failed", cleanup=getattr(fn, "__qualname__", repr(fn)))
         if self._mesh is not None:
             await self._mesh.close()
@@ -122,7 +126,9 @@ class ServiceHost:
         self.warmup = warmup
         self.server_options = list(server_options)
         self.drain_seconds = (
-            drain_seconds if drain_seconds is not None else min(1.0, settings.shutdown_grace_seconds / 4)
+            drain_seconds
+            if drain_seconds is not None
+            else min(1.0, settings.shutdown_grace_seconds / 4)
         )
         self.runtime: ServiceRuntime | None = None
         self._warmup_task: asyncio.Task[None] | None = None
@@ -150,11 +156,17 @@ class ServiceHost:
         )
         rt.port = server.add_insecure_port(f"{self.settings.grpc_host}:{self.settings.grpc_port}")
         if rt.port == 0:
-            raise RuntimeError(f"could not bind {self.settings.grpc_host}:{self.settings.grpc_port}")
+            raise RuntimeError(
+                f"could not bind {self.settings.grpc_host}:{self.settings.grpc_port}"
+            )
         await server.start()
         await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
         SERVICE_INFO.labels(self.settings.service_name, self.settings.service_version).set(1)
-        log.info("grpc_listening", address=f"{self.settings.grpc_host}:{rt.port}", services=self.service_names)
+        log.info(
+            "grpc_listening",
+            address=f"{self.settings.grpc_host}:{rt.port}",
+            services=self.service_names,
+        )
         self._warmup_task = asyncio.create_task(self._warm(rt))
         return rt
 
@@ -179,7 +191,11 @@ class ServiceHost:
         rt = self.runtime
         if rt is None:
             return
-        log.info("shutdown_started", drain_seconds=self.drain_seconds, grace_seconds=self.settings.shutdown_grace_seconds)
+        log.info(
+            "shutdown_started",
+            drain_seconds=self.drain_seconds,
+            grace_seconds=self.settings.shutdown_grace_seconds,
+        )
         await rt.health.enter_graceful_shutdown()
         SERVICE_READY.labels(self.settings.service_name).set(0)
         if self._warmup_task and not self._warmup_task.done():
@@ -211,11 +227,16 @@ async def serve(
     """Run until SIGTERM/SIGINT, then shut down gracefully."""
     configure_logging(settings.service_name, settings.log_level, settings.log_format)
     configure_tracing(
-        settings.service_name, settings.service_version, settings.otlp_endpoint, settings.trace_console
+        settings.service_name,
+        settings.service_version,
+        settings.otlp_endpoint,
+        settings.trace_console,
     )
     metrics_port = start_metrics_server(settings.metrics_host, settings.metrics_port)
     if metrics_port:
-        log.info("metrics_listening", address=f"http://{settings.metrics_host}:{metrics_port}/metrics")
+        log.info(
+            "metrics_listening", address=f"http://{settings.metrics_host}:{metrics_port}/metrics"
+        )
     host = ServiceHost(
         settings,
         service_names=service_names,

@@ -15,7 +15,16 @@ from typing import Literal, TypeVar
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PLACEHOLDER_MARKERS = ("changeme", "change-me", "placeholder", "dev-", "devsecret", "example", "xxx", "todo")
+PLACEHOLDER_MARKERS = (
+    "changeme",
+    "change-me",
+    "placeholder",
+    "dev-",
+    "devsecret",
+    "example",
+    "xxx",
+    "todo",
+)
 
 
 def is_placeholder(value: str) -> bool:

@@ -1,9 +1,9 @@
 """hotelctl: run, inspect and operate the Posada mesh.
 
-    hotelctl up                      start everything (what `make run` does)
-    hotelctl status                  health of every service through Envoy; exit 1 if any is not SERVING
-    hotelctl envoy render|check      write / verify deploy/envoy/*.yaml from deploy/mesh.yaml
-    hotelctl dlq list|show|replay|drop   operate the gateway's dead-letter stream
+hotelctl up                      start everything (what `make run` does)
+hotelctl status                  health of every service through Envoy; exit 1 if any is not SERVING
+hotelctl envoy render|check      write / verify deploy/envoy/*.yaml from deploy/mesh.yaml
+hotelctl dlq list|show|replay|drop   operate the gateway's dead-letter stream
 """
 
 from __future__ import annotations
@@ -20,7 +20,11 @@ from rich.table import Table
 
 
 def _offset(args: argparse.Namespace) -> int:
-    return int(args.port_offset if args.port_offset is not None else os.environ.get("POSADA_PORT_OFFSET", "0"))
+    return int(
+        args.port_offset
+        if args.port_offset is not None
+        else os.environ.get("POSADA_PORT_OFFSET", "0")
+    )
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -39,7 +43,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([r.__dict__ for r in results]))
     else:
-        table = Table(title=f"Posada health through Envoy ({args.address or f'127.0.0.1:{mesh.mesh_port}'})")
+        table = Table(
+            title=f"Posada health through Envoy ({args.address or f'127.0.0.1:{mesh.mesh_port}'})"
+        )
         table.add_column("service")
         table.add_column("gRPC service")
         table.add_column("status")
@@ -59,7 +65,9 @@ def cmd_envoy(args: argparse.Namespace) -> int:
             print(f"wrote {path}")
         return 0
     mesh = load_mesh()
-    stale = [v for v in VARIANTS if (OUT_DIR / f"envoy.{v}.yaml").read_text() != render_text(mesh, v)]
+    stale = [
+        v for v in VARIANTS if (OUT_DIR / f"envoy.{v}.yaml").read_text() != render_text(mesh, v)
+    ]
     if stale:
         print(f"stale Envoy configs: {', '.join(stale)}; run `make envoy`", file=sys.stderr)
         return 1
@@ -74,8 +82,15 @@ def cmd_dlq(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hotelctl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--port-offset", type=int, default=None, help="shift every port (default $POSADA_PORT_OFFSET or 0)")
+    parser = argparse.ArgumentParser(
+        prog="hotelctl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--port-offset",
+        type=int,
+        default=None,
+        help="shift every port (default $POSADA_PORT_OFFSET or 0)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("up", help="start the whole mesh").set_defaults(func=cmd_up)
     status = sub.add_parser("status", help="health of every service through Envoy")

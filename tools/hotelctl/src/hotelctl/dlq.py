@@ -27,7 +27,9 @@ async def run_dlq(args: argparse.Namespace) -> int:
         stub = pb_grpc.ChannelServiceStub(channel)
         try:
             if args.action == "list":
-                reply = await stub.ListDeadLetters(pb.ListDeadLettersRequest(page_size=args.limit), timeout=5)
+                reply = await stub.ListDeadLetters(
+                    pb.ListDeadLettersRequest(page_size=args.limit), timeout=5
+                )
                 if args.json:
                     print(json.dumps(MessageToDict(reply)))
                     return 0
@@ -35,13 +37,21 @@ async def run_dlq(args: argparse.Namespace) -> int:
                 for col in ("id", "message id", "kind", "attempts", "reason"):
                     table.add_column(col)
                 for dl in reply.dead_letters:
-                    table.add_row(dl.id, dl.message.message_id, str(dl.message.kind), str(dl.attempts), dl.reason[:80])
+                    table.add_row(
+                        dl.id,
+                        dl.message.message_id,
+                        str(dl.message.kind),
+                        str(dl.attempts),
+                        dl.reason[:80],
+                    )
                 console.print(table)
             elif args.action == "show":
                 got = await stub.GetDeadLetter(pb.GetDeadLetterRequest(id=args.id), timeout=5)
                 print(json.dumps(MessageToDict(got.dead_letter), indent=2, ensure_ascii=False))
             elif args.action == "replay":
-                replayed = await stub.ReplayDeadLetter(pb.ReplayDeadLetterRequest(id=args.id), timeout=5)
+                replayed = await stub.ReplayDeadLetter(
+                    pb.ReplayDeadLetterRequest(id=args.id), timeout=5
+                )
                 console.print(f"replayed {args.id} as inbox entry {replayed.stream_id}")
             else:
                 await stub.DropDeadLetter(pb.DropDeadLetterRequest(id=args.id), timeout=5)

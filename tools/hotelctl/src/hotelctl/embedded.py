@@ -46,14 +46,22 @@ def start_redis(data_dir: Path, port: int, log_path: Path) -> ManagedProcess:
     data_dir.mkdir(parents=True, exist_ok=True)
     argv = [
         redis_server_binary(),
-        "--port", str(port),
-        "--bind", "127.0.0.1",
-        "--dir", str(data_dir),
-        "--appendonly", "yes",
-        "--appendfsync", "everysec",
-        "--save", "",
-        "--protected-mode", "yes",
-        "--daemonize", "no",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        str(data_dir),
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "everysec",
+        "--save",
+        "",
+        "--protected-mode",
+        "yes",
+        "--daemonize",
+        "no",
     ]
     proc = ManagedProcess("redis", argv, log_path=log_path).start()
     wait_until(lambda: port_open(port) or not proc.running(), 20, what=f"redis on {port}")
@@ -75,7 +83,14 @@ def _system_user() -> pwd.struct_passwd | None:
         return pwd.getpwnam(PG_SYSTEM_USER)
     except KeyError:
         subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", PG_SYSTEM_USER],
+            [
+                "useradd",
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                PG_SYSTEM_USER,
+            ],
             check=True,
             capture_output=True,
         )
@@ -124,7 +139,17 @@ def start_postgres(data_dir: Path, port: int, log_path: Path) -> ManagedProcess:
         _chown_tree(data_dir, entry)
         data_dir.chmod(0o700)
         subprocess.run(
-            [str(bin_dir / "initdb"), "-D", str(data_dir), "-U", PG_USER, "--auth=trust", "-E", "UTF8", "--no-instructions"],
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data_dir),
+                "-U",
+                PG_USER,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-instructions",
+            ],
             check=True,
             capture_output=True,
             user=entry.pw_uid if entry else None,
@@ -136,16 +161,27 @@ def start_postgres(data_dir: Path, port: int, log_path: Path) -> ManagedProcess:
         stale.unlink()  # we are the only owner; a leftover pid file means a previous crash
     argv = [
         str(bin_dir / "postgres"),
-        "-D", str(data_dir),
-        "-p", str(port),
-        "-h", "127.0.0.1",
-        "-k", "",
-        "-c", "fsync=on",
-        "-c", "max_connections=200",
-        "-c", "shared_buffers=64MB",
+        "-D",
+        str(data_dir),
+        "-p",
+        str(port),
+        "-h",
+        "127.0.0.1",
+        "-k",
+        "",
+        "-c",
+        "fsync=on",
+        "-c",
+        "max_connections=200",
+        "-c",
+        "shared_buffers=64MB",
     ]
     proc = ManagedProcess(
-        "postgres", argv, log_path=log_path, user_switch=_switcher(entry), stop_signal=2  # SIGINT = fast shutdown
+        "postgres",
+        argv,
+        log_path=log_path,
+        user_switch=_switcher(entry),
+        stop_signal=2,  # SIGINT = fast shutdown
     ).start()
     wait_until(lambda: port_open(port) or not proc.running(), 30, what=f"postgres on {port}")
     if not proc.running():
@@ -157,15 +193,36 @@ def start_postgres(data_dir: Path, port: int, log_path: Path) -> ManagedProcess:
 def _ensure_database(bin_dir: Path, port: int) -> None:
     def ready() -> bool:
         r = subprocess.run(
-            [str(bin_dir / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", PG_USER, "-d", "postgres", "-tAc",
-             f"SELECT 1 FROM pg_database WHERE datname = '{PG_DB}'"],
-            capture_output=True, text=True,
+            [
+                str(bin_dir / "psql"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                PG_USER,
+                "-d",
+                "postgres",
+                "-tAc",
+                f"SELECT 1 FROM pg_database WHERE datname = '{PG_DB}'",
+            ],
+            capture_output=True,
+            text=True,
         )
         if r.returncode != 0:
             return False
         if r.stdout.strip() != "1":
             subprocess.run(
-                [str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", PG_USER, PG_DB],
+                [
+                    str(bin_dir / "createdb"),
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(port),
+                    "-U",
+                    PG_USER,
+                    PG_DB,
+                ],
                 capture_output=True,
             )
             return False

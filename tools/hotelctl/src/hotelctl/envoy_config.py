@@ -77,7 +77,9 @@ def _outlier_detection() -> dict[str, Any]:
     }
 
 
-def _cluster(name: str, variant: str, host: str, port: int, *, grpc: bool, health: dict[str, Any] | None) -> dict[str, Any]:
+def _cluster(
+    name: str, variant: str, host: str, port: int, *, grpc: bool, health: dict[str, Any] | None
+) -> dict[str, Any]:
     cluster: dict[str, Any] = {
         "name": name,
         "type": "STATIC" if variant == "local" else "STRICT_DNS",
@@ -85,10 +87,24 @@ def _cluster(name: str, variant: str, host: str, port: int, *, grpc: bool, healt
         "lb_policy": "ROUND_ROBIN",
         "load_assignment": {
             "cluster_name": name,
-            "endpoints": [{"lb_endpoints": [{"endpoint": {"address": _socket(_address(variant, host), port)}}]}],
+            "endpoints": [
+                {
+                    "lb_endpoints": [
+                        {"endpoint": {"address": _socket(_address(variant, host), port)}}
+                    ]
+                }
+            ],
         },
         "circuit_breakers": {
-            "thresholds": [{"priority": "DEFAULT", "max_connections": 1024, "max_pending_requests": 1024, "max_requests": 2048, "max_retries": 16}]
+            "thresholds": [
+                {
+                    "priority": "DEFAULT",
+                    "max_connections": 1024,
+                    "max_pending_requests": 1024,
+                    "max_requests": 2048,
+                    "max_retries": 16,
+                }
+            ]
         },
         "outlier_detection": _outlier_detection(),
     }
@@ -121,14 +137,25 @@ def _grpc_route(svc: ServiceSpec, match: dict[str, Any], *, retry: bool) -> dict
     }
     if retry:
         action["retry_policy"] = {
-            "retry_on": "unavailable,connect-failure,refused-stream,reset",
+            "retry_on": svc.retry_on,
             "num_retries": 2,
             "per_try_timeout": _dur(max(svc.timeout_seconds / 2, 0.5)),
             "retry_back_off": {"base_interval": "0.025s", "max_interval": "0.25s"},
-            "retry_host_predicate": [{"name": "envoy.retry_host_predicates.previous_hosts", "typed_config": {"@type": "type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate"}}],
+            "retry_host_predicate": [
+                {
+                    "name": "envoy.retry_host_predicates.previous_hosts",
+                    "typed_config": {
+                        "@type": "type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate"
+                    },
+                }
+            ],
             "host_selection_retry_max_attempts": 3,
         }
-    return {"name": match.get("path", match.get("prefix", "")), "match": {**match, "grpc": {}}, "route": action}
+    return {
+        "name": match.get("path", match.get("prefix", "")),
+        "match": {**match, "grpc": {}},
+        "route": action,
+    }
 
 
 def _mesh_routes(mesh: Mesh) -> list[dict[str, Any]]:
@@ -152,7 +179,13 @@ def _mesh_routes(mesh: Mesh) -> list[dict[str, Any]]:
     return routes
 
 
-def _hcm(stat_prefix: str, routes: list[dict[str, Any]], *, grpc: bool, max_request_bytes: int | None = None) -> dict[str, Any]:
+def _hcm(
+    stat_prefix: str,
+    routes: list[dict[str, Any]],
+    *,
+    grpc: bool,
+    max_request_bytes: int | None = None,
+) -> dict[str, Any]:
     http_filters: list[dict[str, Any]] = []
     if grpc:
         http_filters.append(
@@ -166,7 +199,12 @@ def _hcm(stat_prefix: str, routes: list[dict[str, Any]], *, grpc: bool, max_requ
             }
         )
     http_filters.append(
-        {"name": "envoy.filters.http.router", "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}}
+        {
+            "name": "envoy.filters.http.router",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"
+            },
+        }
     )
     hcm: dict[str, Any] = {
         "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
@@ -178,7 +216,10 @@ def _hcm(stat_prefix: str, routes: list[dict[str, Any]], *, grpc: bool, max_requ
         "path_with_escaped_slashes_action": "UNESCAPE_AND_REDIRECT",
         "stream_idle_timeout": "300s",
         "request_timeout": "0s",
-        "common_http_protocol_options": {"idle_timeout": "3600s", "headers_with_underscores_action": "REJECT_REQUEST"},
+        "common_http_protocol_options": {
+            "idle_timeout": "3600s",
+            "headers_with_underscores_action": "REJECT_REQUEST",
+        },
         "access_log": [
             {
                 "name": "envoy.access_loggers.stdout",
@@ -201,7 +242,10 @@ def _hcm(stat_prefix: str, routes: list[dict[str, Any]], *, grpc: bool, max_requ
                 },
             }
         ],
-        "route_config": {"name": stat_prefix, "virtual_hosts": [{"name": stat_prefix, "domains": ["*"], "routes": routes}]},
+        "route_config": {
+            "name": stat_prefix,
+            "virtual_hosts": [{"name": stat_prefix, "domains": ["*"], "routes": routes}],
+        },
         "http_filters": http_filters,
     }
     if grpc:
@@ -214,7 +258,13 @@ def _listener(name: str, address: str, port: int, hcm: dict[str, Any]) -> dict[s
         "name": name,
         "address": _socket(address, port),
         "per_connection_buffer_limit_bytes": 1048576,
-        "filter_chains": [{"filters": [{"name": "envoy.filters.network.http_connection_manager", "typed_config": hcm}]}],
+        "filter_chains": [
+            {
+                "filters": [
+                    {"name": "envoy.filters.network.http_connection_manager", "typed_config": hcm}
+                ]
+            }
+        ],
     }
 
 
@@ -224,32 +274,75 @@ def render(mesh: Mesh, variant: str) -> dict[str, Any]:
     listen = _listen_address(variant)
     gateway = mesh.services["gateway"]
     public_routes: list[dict[str, Any]] = [
-        {"name": "healthz", "match": {"path": "/healthz"}, "direct_response": {"status": 200, "body": {"inline_string": "ok\n"}}},
+        {
+            "name": "healthz",
+            "match": {"path": "/healthz"},
+            "direct_response": {"status": 200, "body": {"inline_string": "ok\n"}},
+        },
         {
             "name": "webhooks",
             "match": {"prefix": "/webhooks/"},
-            "route": {"cluster": "gateway_http", "timeout": "10s", "retry_policy": {"retry_on": "connect-failure,refused-stream", "num_retries": 2}},
+            "route": {
+                "cluster": "gateway_http",
+                "timeout": "10s",
+                "retry_policy": {"retry_on": "connect-failure,refused-stream", "num_retries": 2},
+            },
         },
     ]
     clusters: list[dict[str, Any]] = []
     if variant != "k8s" and "whatsapp" in mesh.simulators:
         prefix = mesh.simulators["whatsapp"].get("public_prefix", "/sim/")
-        public_routes.append({"name": "sim", "match": {"prefix": prefix}, "route": {"cluster": "whatsapp_sim", "timeout": "0s", "idle_timeout": "600s"}})
-        public_routes.append({"name": "sim-root", "match": {"path": prefix.rstrip("/")}, "redirect": {"path_redirect": prefix}})
-        clusters.append(_cluster("whatsapp_sim", variant, "whatsapp-sim", mesh.whatsapp_sim_port, grpc=False, health=None))
-    public_routes.append({"name": "not-found", "match": {"prefix": "/"}, "direct_response": {"status": 404, "body": {"inline_string": "not found\n"}}})
+        public_routes.append(
+            {
+                "name": "sim",
+                "match": {"prefix": prefix},
+                "route": {"cluster": "whatsapp_sim", "timeout": "0s", "idle_timeout": "600s"},
+            }
+        )
+        public_routes.append(
+            {
+                "name": "sim-root",
+                "match": {"path": prefix.rstrip("/")},
+                "redirect": {"path_redirect": prefix},
+            }
+        )
+        clusters.append(
+            _cluster(
+                "whatsapp_sim",
+                variant,
+                "whatsapp-sim",
+                mesh.whatsapp_sim_port,
+                grpc=False,
+                health=None,
+            )
+        )
+    public_routes.append(
+        {
+            "name": "not-found",
+            "match": {"prefix": "/"},
+            "direct_response": {"status": 404, "body": {"inline_string": "not found\n"}},
+        }
+    )
 
     assert gateway.http_port is not None
     clusters.append(
         _cluster(
-            "gateway_http", variant, "gateway", gateway.http_port, grpc=False,
+            "gateway_http",
+            variant,
+            "gateway",
+            gateway.http_port,
+            grpc=False,
             health={"http_health_check": {"path": "/healthz"}},
         )
     )
     for svc in mesh.services.values():
         clusters.append(
             _cluster(
-                f"{svc.name}_grpc", variant, svc.name, svc.grpc_port, grpc=True,
+                f"{svc.name}_grpc",
+                variant,
+                svc.name,
+                svc.grpc_port,
+                grpc=True,
                 health={"grpc_health_check": {"service_name": svc.grpc_services[0]}},
             )
         )
@@ -258,12 +351,29 @@ def render(mesh: Mesh, variant: str) -> dict[str, Any]:
             "name": "envoy_admin",
             "type": "STATIC",
             "connect_timeout": "0.25s",
-            "load_assignment": {"cluster_name": "envoy_admin", "endpoints": [{"lb_endpoints": [{"endpoint": {"address": _socket("127.0.0.1", mesh.admin_port)}}]}]},
+            "load_assignment": {
+                "cluster_name": "envoy_admin",
+                "endpoints": [
+                    {
+                        "lb_endpoints": [
+                            {"endpoint": {"address": _socket("127.0.0.1", mesh.admin_port)}}
+                        ]
+                    }
+                ],
+            },
         }
     )
     stats_routes = [
-        {"name": "prometheus", "match": {"path": "/stats/prometheus"}, "route": {"cluster": "envoy_admin", "timeout": "5s"}},
-        {"name": "ready", "match": {"path": "/ready"}, "route": {"cluster": "envoy_admin", "timeout": "2s"}},
+        {
+            "name": "prometheus",
+            "match": {"path": "/stats/prometheus"},
+            "route": {"cluster": "envoy_admin", "timeout": "5s"},
+        },
+        {
+            "name": "ready",
+            "match": {"path": "/ready"},
+            "route": {"cluster": "envoy_admin", "timeout": "2s"},
+        },
         {"name": "deny", "match": {"prefix": "/"}, "direct_response": {"status": 404}},
     ]
     return {
@@ -282,9 +392,15 @@ def render(mesh: Mesh, variant: str) -> dict[str, Any]:
         },
         "static_resources": {
             "listeners": [
-                _listener("public", listen, mesh.public_port, _hcm("public", public_routes, grpc=False)),
-                _listener("mesh", listen, mesh.mesh_port, _hcm("mesh", _mesh_routes(mesh), grpc=True)),
-                _listener("stats", listen, mesh.stats_port, _hcm("stats", stats_routes, grpc=False)),
+                _listener(
+                    "public", listen, mesh.public_port, _hcm("public", public_routes, grpc=False)
+                ),
+                _listener(
+                    "mesh", listen, mesh.mesh_port, _hcm("mesh", _mesh_routes(mesh), grpc=True)
+                ),
+                _listener(
+                    "stats", listen, mesh.stats_port, _hcm("stats", stats_routes, grpc=False)
+                ),
             ],
             "clusters": clusters,
         },
@@ -298,7 +414,9 @@ HEADER = (
 
 
 def render_text(mesh: Mesh, variant: str) -> str:
-    return HEADER.format(variant=variant) + yaml.safe_dump(render(mesh, variant), sort_keys=False, width=120)
+    return HEADER.format(variant=variant) + yaml.safe_dump(
+        render(mesh, variant), sort_keys=False, width=120
+    )
 
 
 def write_all(out_dir: Path = OUT_DIR) -> list[Path]:

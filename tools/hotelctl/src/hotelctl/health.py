@@ -23,7 +23,9 @@ class HealthResult:
         return self.status == "SERVING"
 
 
-async def check_one(channel: grpc.aio.Channel, header: str, name: str, grpc_service: str, timeout: float) -> HealthResult:
+async def check_one(
+    channel: grpc.aio.Channel, header: str, name: str, grpc_service: str, timeout: float
+) -> HealthResult:
     stub = health_pb2_grpc.HealthStub(channel)
     try:
         reply = await stub.Check(
@@ -33,10 +35,14 @@ async def check_one(channel: grpc.aio.Channel, header: str, name: str, grpc_serv
         )
     except grpc.aio.AioRpcError as err:
         return HealthResult(name, grpc_service, err.code().name, err.details() or "")
-    return HealthResult(name, grpc_service, health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
+    return HealthResult(
+        name, grpc_service, health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+    )
 
 
-async def check_all(mesh: Mesh, timeout: float = 2.0, address: str | None = None) -> list[HealthResult]:
+async def check_all(
+    mesh: Mesh, timeout: float = 2.0, address: str | None = None
+) -> list[HealthResult]:
     target = address or f"127.0.0.1:{mesh.mesh_port}"
     async with grpc.aio.insecure_channel(target) as channel:
         return list(

