@@ -1,0 +1,244 @@
+"""QloApps JSON → hotel.pms.v1 messages: categories, amenities, policies, statuses, dates.
+
+Everything here is pure (no I/O), tolerant of QloApps' typing (numbers or strings, `""` for
+NULL ids) and tested without a server.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+
+from google.protobuf import timestamp_pb2
+from hotel.pms.v1 import pms_service_pb2 as pms
+from hotel.type.v1 import date_pb2
+
+# --- scalars -------------------------------------------------------------------------------
+
+
+def as_int(value: Any, default: int = 0) -> int:
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return default
+
+
+def as_float(value: Any, default: float = 0.0) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def as_str(value: Any) -> str:
+    """i18n fields come as a plain string with `language=N`, else as [{"id","value"}]."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict) and item.get("value"):
+                return str(item["value"])
+        return ""
+    return str(value)
+
+
+def assoc_ids(obj: dict[str, Any], name: str) -> list[str]:
+    items = (obj.get("associations") or {}).get(name) or []
+    if isinstance(items, dict):
+        items = [items]
+    return [
+        str(i.get("id")) for i in items if isinstance(i, dict) and i.get("id") not in (None, "")
+    ]
+
+
+def strip_html(text: str) -> str:
+    text = re.sub(r"<\s*(br|/p|/li|/div|/h\d)\s*/?>", "\n", text, flags=re.I)
+    text = re.sub(r"<[^>]+>", " ", text)
+    text = html.unescape(text)
+    lines = [re.sub(r"[ \t]+", " ", line).strip(" \t-•*") for line in text.splitlines()]
+    return "\n".join(line for line in lines if line)
+
+
+def to_date_msg(value: date) -> date_pb2.Date:
+    return date_pb2.Date(year=value.year, month=value.month, day=value.day)
+
+
+def parse_qlo_date(value: Any) -> date | None:
+    text = str(value or "")[:10]
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def parse_timestamp(value: Any) -> timestamp_pb2.Timestamp | None:
+    # QloApps stores shop-local wall time without a zone; we read it as UTC, which is exact
+    # for UTC shops and off by the shop's offset otherwise (documented in the proto comment).
+    text = str(value or "")
+    try:
+        moment = datetime.strptime(text[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    ts = timestamp_pb2.Timestamp()
+    ts.FromDatetime(moment)
+    return ts
+
+
+# --- room categories -------------------------------------------------------------------------
+
+_CATEGORY_WORDS = [
+    (pms.ROOM_CATEGORY_SUITE, ("suite",)),
+    (pms.ROOM_CATEGORY_FAMILY, ("family", "familiar", "familia", "cuádruple", "quadruple")),
+    (pms.ROOM_CATEGORY_TWIN, ("twin", "dos camas", "duas camas", "2 camas")),
+    (pms.ROOM_CATEGORY_SINGLE, ("single", "individual", "solteiro", "sencilla")),
+    (pms.ROOM_CATEGORY_DOUBLE, ("double", "doble", "matrimonial", "casal", "duplo")),
+]
+
+
+def room_category(name: str, max_adults: int, max_guests: int) -> int:
+    lowered = name.lower()
+    for category, words in _CATEGORY_WORDS:
+        if any(w in lowered for w in words):
+            return category
+    if max_adults <= 1:
+        return pms.ROOM_CATEGORY_SINGLE
+    if max_guests >= 4:
+        return pms.ROOM_CATEGORY_FAMILY
+    return pms.ROOM_CATEGORY_DOUBLE
+
+
+# --- amenities ---------------------------------------------------------------------------------
+
+_AMENITY_WORDS = {
+    "wifi": ("wifi", "wi-fi", "internet"),
+    "parking": ("parking", "aparcamiento", "estacionamiento", "garage", "garaje", "cochera"),
+    "pool": ("pool", "piscina", "pileta"),
+    "breakfast": ("breakfast", "desayuno", "café da manhã"),
+    "gym": ("gym", "gimnasio", "fitness", "academia"),
+    "spa": ("spa", "sauna", "massage", "masaje"),
+    "restaurant": ("restaurant", "restaurante"),
+    "airport_shuttle": ("airport", "aeropuerto", "aeroporto", "shuttle", "traslado", "transfer"),
+    "air_conditioning": (
+        "air condition",
+        "air-condition",
+        "aire acondicionado",
+        "ar condicionado",
+        "a/c",
+    ),
+}
+
+
+def amenity_values(names: list[str]) -> list[str]:
+    """Feature names (any language) → the catalogue values the agent knows, in catalogue order."""
+    found: set[str] = set()
+    for name in names:
+        lowered = name.lower()
+        for value, words in _AMENITY_WORDS.items():
+            if any(w in lowered for w in words):
+                found.add(value)
+    return [v for v in _AMENITY_WORDS if v in found]
+
+
+# --- policies -------------------------------------------------------------------------------------
+
+_POLICY_WORDS = [
+    (pms.POLICY_TOPIC_PETS, ("pet", "mascota", "dog", "perro", "animal")),
+    (pms.POLICY_TOPIC_CANCELLATION, ("cancel", "refund", "reembolso", "no-show", "no show")),
+    (pms.POLICY_TOPIC_SMOKING, ("smok", "fumar", "tabaco", "cigar")),
+    (
+        pms.POLICY_TOPIC_CHILDREN,
+        ("child", "niño", "nino", "menor", "kid", "infant", "cuna", "crib", "bebé"),
+    ),
+    (
+        pms.POLICY_TOPIC_PAYMENT,
+        ("pay", "pago", "card", "tarjeta", "cash", "efectivo", "deposit", "depósito"),
+    ),
+    (pms.POLICY_TOPIC_CHECK_OUT, ("check-out", "check out", "checkout", "salida")),
+    (
+        pms.POLICY_TOPIC_CHECK_IN,
+        ("check-in", "check in", "checkin", "entrada", "llegada", "arrival"),
+    ),
+]
+
+
+def classify_policy(text: str) -> int:
+    lowered = text.lower()
+    for topic, words in _POLICY_WORDS:
+        if any(w in lowered for w in words):
+            return topic
+    return pms.POLICY_TOPIC_OTHER
+
+
+def policies(
+    policy_html: str, check_in: str, check_out: str, refund_texts: list[str]
+) -> list[pms.Policy]:
+    out: list[pms.Policy] = []
+    for line in strip_html(policy_html).splitlines():
+        out.append(pms.Policy(topic=classify_policy(line), text=line))
+    topics = {p.topic for p in out}
+    if pms.POLICY_TOPIC_CHECK_IN not in topics and check_in:
+        out.insert(
+            0, pms.Policy(topic=pms.POLICY_TOPIC_CHECK_IN, text=f"Check-in from {check_in}.")
+        )
+    if pms.POLICY_TOPIC_CHECK_OUT not in topics and check_out:
+        out.insert(
+            1 if out else 0,
+            pms.Policy(topic=pms.POLICY_TOPIC_CHECK_OUT, text=f"Check-out until {check_out}."),
+        )
+    if pms.POLICY_TOPIC_CANCELLATION not in topics:
+        for text in refund_texts:
+            if text:
+                out.append(pms.Policy(topic=pms.POLICY_TOPIC_CANCELLATION, text=text))
+    return out
+
+
+# --- time zones (QloApps has no such field) ----------------------------------------------------
+
+COUNTRY_TIME_ZONES = {
+    "AR": "America/Argentina/Buenos_Aires", "BO": "America/La_Paz", "BR": "America/Sao_Paulo",
+    "CL": "America/Santiago", "CO": "America/Bogota", "CR": "America/Costa_Rica",
+    "DE": "Europe/Berlin", "DO": "America/Santo_Domingo", "EC": "America/Guayaquil",
+    "ES": "Europe/Madrid", "FR": "Europe/Paris", "GB": "Europe/London", "IT": "Europe/Rome",
+    "MX": "America/Mexico_City", "PE": "America/Lima", "PT": "Europe/Lisbon",
+    "PY": "America/Asuncion", "UY": "America/Montevideo", "VE": "America/Caracas",
+}  # fmt: skip
+
+
+# --- bookings -----------------------------------------------------------------------------------
+
+# Installer defaults (doc §8.3); a live shop may renumber them.
+ORDER_STATE_CANCELED = 4
+ORDER_STATE_REFUNDED = 5
+ORDER_STATE_PAYMENT_ERROR = 6
+
+
+def booking_status(current_state: int, room_statuses: list[int]) -> int:
+    if current_state == ORDER_STATE_CANCELED:
+        return pms.BOOKING_STATUS_CANCELLED
+    if current_state == ORDER_STATE_REFUNDED:
+        return pms.BOOKING_STATUS_REFUNDED
+    if current_state == ORDER_STATE_PAYMENT_ERROR:
+        return pms.BOOKING_STATUS_PENDING
+    if room_statuses and all(s == 3 for s in room_statuses):
+        return pms.BOOKING_STATUS_CHECKED_OUT
+    if any(s in (2, 3) for s in room_statuses):
+        return pms.BOOKING_STATUS_CHECKED_IN
+    # "Awaiting payment" included: with pay-at-hotel the rooms are held, the stay is booked.
+    return pms.BOOKING_STATUS_CONFIRMED
+
+
+def digits(text: str) -> str:
+    return re.sub(r"\D", "", text or "")
+
+
+def phones_match(a: str, b: str) -> bool:
+    """Same phone despite formatting: equal digits, or one is the other without its country code."""
+    da, db = digits(a), digits(b)
+    if not da or not db:
+        return False
+    if da == db:
+        return True
+    short, long_ = sorted((da, db), key=len)
+    return len(short) >= 8 and long_.endswith(short)
