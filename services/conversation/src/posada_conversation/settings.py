@@ -16,6 +16,9 @@ class ConversationSettings(CommonSettings):
     grpc_port: int = Field(default=50051, ge=0, le=65535)
     metrics_port: int = Field(default=9451, ge=0, le=65535)
 
+    # Voice notes arrive inside HandleMessage: WhatsApp allows 16 MB, plus the envelope.
+    max_message_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+
     default_hotel_id: str = Field(default="1", description="hotel for messages that carry none")
     default_language: Literal["es", "en", "pt"] = "es"
     default_time_zone: str = Field(default="Europe/Madrid", description="when pms cannot tell")

@@ -1,0 +1,216 @@
+"""Clients of nlp, pms, audio and the gateway's ChannelService, each call with a deadline.
+
+Failures are split in two: `DependencyDown` (UNAVAILABLE, DEADLINE_EXCEEDED and other
+infrastructure codes: the policy degrades honestly and hands off) and `DependencyError`
+(a business answer such as NOT_FOUND or FAILED_PRECONDITION that the policy handles). No
+retries here: Envoy retries idempotent calls (one retry layer only, DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import grpc
+from hotel.audio.v1 import audio_service_pb2 as audio_pb2
+from hotel.audio.v1 import audio_service_pb2_grpc as audio_grpc
+from hotel.channel.v1 import channel_service_pb2 as channel_pb2
+from hotel.channel.v1 import channel_service_pb2_grpc as channel_grpc
+from hotel.nlp.v1 import nlp_service_pb2 as nlp_pb2
+from hotel.nlp.v1 import nlp_service_pb2_grpc as nlp_grpc
+from hotel.pms.v1 import pms_service_pb2 as pms_pb2
+from hotel.pms.v1 import pms_service_pb2_grpc as pms_grpc
+from hotel.type.v1 import date_pb2
+
+_BUSINESS = {
+    grpc.StatusCode.NOT_FOUND,
+    grpc.StatusCode.FAILED_PRECONDITION,
+    grpc.StatusCode.INVALID_ARGUMENT,
+    grpc.StatusCode.ALREADY_EXISTS,
+    grpc.StatusCode.OUT_OF_RANGE,
+}
+
+
+class DependencyDown(Exception):
+    def __init__(self, dependency: str, code: grpc.StatusCode | None, detail: str = ""):
+        super().__init__(f"{dependency} unavailable: {code.name if code else '?'} {detail}")
+        self.dependency = dependency
+        self.code = code
+
+
+class DependencyError(Exception):
+    def __init__(self, dependency: str, code: grpc.StatusCode, detail: str):
+        super().__init__(f"{dependency}: {code.name}: {detail}")
+        self.dependency = dependency
+        self.code = code
+        self.detail = detail
+
+
+async def _call(dependency: str, coro):  # type: ignore[no-untyped-def]
+    try:
+        return await coro
+    except grpc.aio.AioRpcError as exc:
+        code = exc.code()
+        if code in _BUSINESS:
+            raise DependencyError(dependency, code, exc.details() or "") from exc
+        raise DependencyDown(dependency, code, exc.details() or "") from exc
+
+
+def to_date(value: dt.date) -> date_pb2.Date:
+    return date_pb2.Date(year=value.year, month=value.month, day=value.day)
+
+
+def from_date(value: date_pb2.Date) -> dt.date | None:
+    if not value.year:
+        return None
+    return dt.date(value.year, value.month, value.day)
+
+
+@dataclass
+class Deadlines:
+    nlp: float = 2.0
+    pms: float = 5.0
+    pms_booking: float = 10.0
+    audio_transcribe: float = 30.0
+    audio_synthesize: float = 15.0
+    channel: float = 10.0
+
+
+class Nlp:
+    def __init__(self, channel: grpc.aio.Channel, deadline: float):
+        self.stub = nlp_grpc.NlpServiceStub(channel)
+        self.deadline = deadline
+
+    async def parse(
+        self,
+        text: str,
+        *,
+        language_hint: str = "",
+        reference_date: dt.date | None = None,
+        time_zone: str = "",
+        expected_intent: str = "",
+    ) -> nlp_pb2.ParseResponse:
+        request = nlp_pb2.ParseRequest(
+            text=text[:4096],
+            language_hint=language_hint,
+            time_zone=time_zone,
+            expected_intent=expected_intent,
+        )
+        if reference_date:
+            request.reference_date.CopyFrom(to_date(reference_date))
+        return await _call("nlp", self.stub.Parse(request, timeout=self.deadline))
+
+
+class Pms:
+    def __init__(self, channel: grpc.aio.Channel, deadline: float, booking_deadline: float):
+        self.stub = pms_grpc.PmsServiceStub(channel)
+        self.deadline = deadline
+        self.booking_deadline = booking_deadline
+
+    async def get_hotel(self, hotel_id: str) -> pms_pb2.Hotel:
+        response = await _call(
+            "pms",
+            self.stub.GetHotel(pms_pb2.GetHotelRequest(hotel_id=hotel_id), timeout=self.deadline),
+        )
+        return response.hotel
+
+    async def check_availability(
+        self, request: pms_pb2.CheckAvailabilityRequest
+    ) -> pms_pb2.CheckAvailabilityResponse:
+        return await _call("pms", self.stub.CheckAvailability(request, timeout=self.deadline))
+
+    async def create_booking(
+        self, request: pms_pb2.CreateBookingRequest
+    ) -> pms_pb2.CreateBookingResponse:
+        return await _call("pms", self.stub.CreateBooking(request, timeout=self.booking_deadline))
+
+    async def find_bookings(self, hotel_id: str, reference: str) -> list[pms_pb2.Booking]:
+        response = await _call(
+            "pms",
+            self.stub.FindBookings(
+                pms_pb2.FindBookingsRequest(hotel_id=hotel_id, reference=reference),
+                timeout=self.deadline,
+            ),
+        )
+        return list(response.bookings)
+
+    async def cancel_booking(self, booking_id: str, reason: str) -> pms_pb2.Booking:
+        response = await _call(
+            "pms",
+            self.stub.CancelBooking(
+                pms_pb2.CancelBookingRequest(booking_id=booking_id, reason=reason),
+                timeout=self.booking_deadline,
+            ),
+        )
+        return response.booking
+
+    async def modify_booking(self, request: pms_pb2.ModifyBookingRequest) -> pms_pb2.Booking:
+        response = await _call(
+            "pms", self.stub.ModifyBooking(request, timeout=self.booking_deadline)
+        )
+        return response.booking
+
+
+class Audio:
+    def __init__(
+        self, channel: grpc.aio.Channel, transcribe_deadline: float, synth_deadline: float
+    ):
+        self.stub = audio_grpc.AudioServiceStub(channel)
+        self.transcribe_deadline = transcribe_deadline
+        self.synth_deadline = synth_deadline
+
+    async def transcribe(
+        self, data: bytes, mime_type: str, language_hint: str
+    ) -> audio_pb2.Transcription:
+        request = audio_pb2.TranscribeRequest(
+            audio=data,
+            config=audio_pb2.TranscribeConfig(mime_type=mime_type, language_hint=language_hint),
+        )
+        response = await _call(
+            "audio", self.stub.Transcribe(request, timeout=self.transcribe_deadline)
+        )
+        return response.transcription
+
+    async def synthesize(self, text: str, voice: str) -> audio_pb2.SynthesizeResponse:
+        request = audio_pb2.SynthesizeRequest(
+            text=text[:2000], voice=voice, format=audio_pb2.AUDIO_FORMAT_OGG_OPUS
+        )
+        return await _call("audio", self.stub.Synthesize(request, timeout=self.synth_deadline))
+
+
+class Channel:
+    def __init__(self, channel: grpc.aio.Channel, deadline: float):
+        self.stub = channel_grpc.ChannelServiceStub(channel)
+        self.deadline = deadline
+
+    async def send(
+        self, request: channel_pb2.SendMessageRequest
+    ) -> channel_pb2.SendMessageResponse:
+        return await _call("gateway", self.stub.SendMessage(request, timeout=self.deadline))
+
+
+@dataclass
+class Dependencies:
+    nlp: Nlp
+    pms: Pms
+    audio: Audio
+    channel: Channel
+
+    @classmethod
+    def over(
+        cls,
+        mesh: grpc.aio.Channel,
+        deadlines: Deadlines,
+        *,
+        nlp: grpc.aio.Channel | None = None,
+        pms: grpc.aio.Channel | None = None,
+        audio: grpc.aio.Channel | None = None,
+        channel: grpc.aio.Channel | None = None,
+    ) -> Dependencies:
+        """All through the mesh channel (Envoy) unless a dedicated channel is given (tests)."""
+        return cls(
+            nlp=Nlp(nlp or mesh, deadlines.nlp),
+            pms=Pms(pms or mesh, deadlines.pms, deadlines.pms_booking),
+            audio=Audio(audio or mesh, deadlines.audio_transcribe, deadlines.audio_synthesize),
+            channel=Channel(channel or mesh, deadlines.channel),
+        )

@@ -1,0 +1,357 @@
+"""gRPC `hotel.conversation.v1.ConversationService`: validation, mapping rows to messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import asyncpg
+import redis.exceptions
+from google.protobuf import timestamp_pb2
+from hotel.channel.v1 import channel_service_pb2, message_pb2
+from hotel.conversation.v1 import conversation_service_pb2 as conv_pb2
+from hotel.conversation.v1 import conversation_service_pb2_grpc as conv_grpc
+from posada_common.errors import InvalidArgument, NotFound, Unavailable
+from posada_common.logging import bind_context, get_logger
+
+from .deps import DependencyDown, DependencyError
+from .engine import Engine
+from .repository import HANDED_OFF, Repository, decode_token
+from .sessions import LockTimeout
+
+log = get_logger(__name__)
+MAX_PAGE = 200
+R = TypeVar("R")
+STORE_DOWN = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.InterfaceError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+)
+
+
+def stores_down_unavailable(fn: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
+    """Postgres or Redis unreachable → UNAVAILABLE (the caller retries), not INTERNAL."""
+
+    @functools.wraps(fn)
+    async def wrapper(self: Any, request: Any, context: Any) -> R:
+        try:
+            return await fn(self, request, context)
+        except STORE_DOWN as exc:
+            log.error("store_unavailable", rpc=fn.__name__, error_type=type(exc).__name__)
+            raise Unavailable("conversation store unavailable; retry later") from exc
+
+    return wrapper
+
+
+def _ts(value: dt.datetime | None) -> timestamp_pb2.Timestamp:
+    ts = timestamp_pb2.Timestamp()
+    if value is not None:
+        ts.FromDatetime(value)
+    return ts
+
+
+def conversation_pb(row: asyncpg.Record) -> conv_pb2.Conversation:
+    return conv_pb2.Conversation(
+        conversation_id=row["conversation_id"],
+        hotel_id=row["hotel_id"],
+        channel=row["channel"],
+        guest=message_pb2.Guest(
+            id=row["guest_id"],
+            phone=row["guest_phone"],
+            email=row["guest_email"],
+            display_name=row["guest_name"],
+        ),
+        language=row["language"],
+        state=row["state"],
+        handoff_reason=row["handoff_reason"],
+        created_at=_ts(row["created_at"]),
+        last_message_at=_ts(row["last_message_at"]),
+        business_account_id=row["business_account_id"],
+    )
+
+
+def message_pb(row: asyncpg.Record) -> conv_pb2.ConversationMessage:
+    return conv_pb2.ConversationMessage(
+        id=str(row["id"]),
+        provider_message_id=row["provider_message_id"] or "",
+        direction=row["direction"],
+        author=row["author"],
+        kind=row["kind"],
+        text=row["text"],
+        intent=row["intent"],
+        status=row["status"],
+        created_at=_ts(row["created_at"]),
+        reply_id=row["reply_id"] or "",
+    )
+
+
+def task_pb(row: asyncpg.Record) -> conv_pb2.Task:
+    return conv_pb2.Task(
+        task_id=str(row["task_id"]),
+        conversation_id=row["conversation_id"],
+        hotel_id=row["hotel_id"],
+        kind=row["kind"],
+        status=row["status"],
+        description=row["description"],
+        booking_reference=row["booking_reference"],
+        created_at=_ts(row["created_at"]),
+        completed_at=_ts(row["completed_at"]) if row["completed_at"] else None,
+        completed_by=row["completed_by"],
+        note=row["note"],
+    )
+
+
+def _page_size(value: int, field: str, violations: dict[str, str]) -> int:
+    if value < 0:
+        violations[field] = "must not be negative"
+        return 0
+    return min(value or 50, MAX_PAGE)
+
+
+def _check_token(token: str, field: str, violations: dict[str, str]) -> None:
+    if token:
+        try:
+            decode_token(token)
+        except ValueError:
+            violations[field] = "malformed page token; pass next_page_token unchanged"
+
+
+def _raise(violations: dict[str, str]) -> None:
+    if violations:
+        raise InvalidArgument(
+            "invalid request: " + ", ".join(sorted(violations)), field_violations=violations
+        )
+
+
+class ConversationServicer(conv_grpc.ConversationServiceServicer):
+    def __init__(self, engine: Engine, repo: Repository, default_hotel_id: str):
+        self.engine = engine
+        self.repo = repo
+        self.default_hotel_id = default_hotel_id
+
+    @stores_down_unavailable
+    async def HandleMessage(
+        self, request: conv_pb2.HandleMessageRequest, context: Any
+    ) -> conv_pb2.HandleMessageResponse:
+        m = request.message
+        violations: dict[str, str] = {}
+        if not request.HasField("message"):
+            violations["message"] = "required"
+        if not m.message_id:
+            violations["message.message_id"] = "required (the provider message id)"
+        if not m.conversation_id:
+            violations["message.conversation_id"] = "required"
+        if not m.guest.id:
+            violations["message.guest.id"] = "required"
+        if m.channel == message_pb2.CHANNEL_UNSPECIFIED:
+            violations["message.channel"] = "must be WHATSAPP or GMAIL"
+        if len(m.text) > 16384:
+            violations["message.text"] = "at most 16384 characters"
+        _raise(violations)
+        message = message_pb2.InboundMessage()
+        message.CopyFrom(m)
+        if not message.hotel_id:
+            message.hotel_id = self.default_hotel_id
+        bind_context(conversation_id=message.conversation_id, message_id=message.message_id)
+        try:
+            return await self.engine.handle(message)
+        except LockTimeout as exc:
+            raise Unavailable("conversation is busy; retry later") from exc
+
+    @stores_down_unavailable
+    async def RecordDelivery(
+        self, request: conv_pb2.RecordDeliveryRequest, context: Any
+    ) -> conv_pb2.RecordDeliveryResponse:
+        violations: dict[str, str] = {}
+        if not request.conversation_id:
+            violations["conversation_id"] = "required"
+        if not request.reply_id and not request.provider_message_id:
+            violations["reply_id"] = "reply_id or provider_message_id is required"
+        if request.status == message_pb2.DELIVERY_STATUS_UNSPECIFIED:
+            violations["status"] = "required"
+        _raise(violations)
+        found = await self.repo.record_delivery(
+            request.conversation_id,
+            request.reply_id,
+            request.provider_message_id,
+            int(request.status),
+            request.error[:1000],
+        )
+        if not found:
+            raise NotFound(
+                f"no outbound message {request.reply_id or request.provider_message_id} "
+                f"in conversation {request.conversation_id}"
+            )
+        return conv_pb2.RecordDeliveryResponse()
+
+    @stores_down_unavailable
+    async def GetConversation(
+        self, request: conv_pb2.GetConversationRequest, context: Any
+    ) -> conv_pb2.GetConversationResponse:
+        violations: dict[str, str] = {}
+        if not request.conversation_id:
+            violations["conversation_id"] = "required"
+        if request.message_limit < 0 or request.message_limit > 500:
+            violations["message_limit"] = "must be between 0 and 500"
+        _raise(violations)
+        row = await self.repo.get_conversation(request.conversation_id)
+        if row is None:
+            raise NotFound(f"conversation {request.conversation_id} not found")
+        messages = await self.repo.list_messages(
+            request.conversation_id, request.message_limit or 50
+        )
+        return conv_pb2.GetConversationResponse(
+            conversation=conversation_pb(row), messages=[message_pb(r) for r in messages]
+        )
+
+    @stores_down_unavailable
+    async def ListConversations(
+        self, request: conv_pb2.ListConversationsRequest, context: Any
+    ) -> conv_pb2.ListConversationsResponse:
+        violations: dict[str, str] = {}
+        size = _page_size(request.page_size, "page_size", violations)
+        _check_token(request.page_token, "page_token", violations)
+        if request.state not in conv_pb2.ConversationState.values():
+            violations["state"] = "unknown state"
+        _raise(violations)
+        since = request.since.ToDatetime(tzinfo=dt.UTC) if request.HasField("since") else None
+        rows, token = await self.repo.list_conversations(
+            hotel_id=request.hotel_id,
+            state=int(request.state),
+            since=since,
+            page_size=size,
+            page_token=request.page_token,
+        )
+        return conv_pb2.ListConversationsResponse(
+            conversations=[conversation_pb(r) for r in rows], next_page_token=token
+        )
+
+    @stores_down_unavailable
+    async def ReplyAsStaff(
+        self, request: conv_pb2.ReplyAsStaffRequest, context: Any
+    ) -> conv_pb2.ReplyAsStaffResponse:
+        violations: dict[str, str] = {}
+        for name in ("conversation_id", "staff_id", "text", "idempotency_key"):
+            if not getattr(request, name).strip():
+                violations[name] = "required"
+        if len(request.text) > 4096:
+            violations["text"] = "at most 4096 characters"
+        if len(request.idempotency_key) > 200:
+            violations["idempotency_key"] = "at most 200 characters"
+        _raise(violations)
+        row = await self.repo.get_conversation(request.conversation_id)
+        if row is None:
+            raise NotFound(f"conversation {request.conversation_id} not found")
+        reply_id = f"staff:{request.idempotency_key}"
+        reply = message_pb2.Reply(reply_id=reply_id, text=message_pb2.TextReply(body=request.text))
+        # Row first (QUEUED), then send: a delivery status that races back from the gateway
+        # always finds its message. The same idempotency key finds the same row.
+        saved = await self.repo.record_staff_message(
+            request.conversation_id,
+            reply_id,
+            request.text,
+            request.staff_id,
+            "",
+            message_pb2.DELIVERY_STATUS_QUEUED,
+            reply.SerializeToString(),
+        )
+        if saved["provider_message_id"]:
+            return conv_pb2.ReplyAsStaffResponse(message=message_pb(saved))
+        if row["state"] != HANDED_OFF:
+            # A person is talking now: the agent must not talk over them.
+            await self.repo.hand_off(request.conversation_id, "staff_reply")
+        send = channel_service_pb2.SendMessageRequest(
+            channel=row["channel"],
+            business_account_id=row["business_account_id"],
+            recipient_id=row["guest_id"],
+            reply=reply,
+            idempotency_key=f"conv-staff:{request.conversation_id}:{request.idempotency_key}",
+            conversation_id=request.conversation_id,
+            thread_id=row["email_thread_id"],
+            subject=row["email_subject"],
+        )
+        try:
+            sent = await self.engine.deps.channel.send(send)
+        except DependencyDown as exc:
+            raise Unavailable(f"gateway unavailable, retry with the same key: {exc}") from exc
+        except DependencyError as exc:
+            if exc.code.name == "INVALID_ARGUMENT":
+                raise InvalidArgument(f"gateway rejected the message: {exc.detail}") from exc
+            raise Unavailable(f"gateway could not send: {exc.detail}") from exc
+        updated = await self.repo.mark_sent(
+            request.conversation_id,
+            reply_id,
+            sent.message_id,
+            int(sent.status) or message_pb2.DELIVERY_STATUS_SENT,
+        )
+        return conv_pb2.ReplyAsStaffResponse(message=message_pb(updated))
+
+    @stores_down_unavailable
+    async def ReleaseHandoff(
+        self, request: conv_pb2.ReleaseHandoffRequest, context: Any
+    ) -> conv_pb2.ReleaseHandoffResponse:
+        violations: dict[str, str] = {}
+        if not request.conversation_id:
+            violations["conversation_id"] = "required"
+        if not request.staff_id:
+            violations["staff_id"] = "required"
+        _raise(violations)
+        row = await self.repo.release_handoff(request.conversation_id, request.staff_id)
+        if row is None:
+            raise NotFound(f"conversation {request.conversation_id} not found")
+        # Start the dialogue fresh: whatever the agent was waiting for is stale now.
+        async with self.engine.sessions.lock(request.conversation_id):
+            session = await self.engine.sessions.load(request.conversation_id, row["hotel_id"])
+            session.pending = None
+            session.misunderstood = 0
+            session.draft = {}
+            session.manage = {}
+            await self.engine.sessions.save(session)
+        return conv_pb2.ReleaseHandoffResponse(conversation=conversation_pb(row))
+
+    @stores_down_unavailable
+    async def ListTasks(
+        self, request: conv_pb2.ListTasksRequest, context: Any
+    ) -> conv_pb2.ListTasksResponse:
+        violations: dict[str, str] = {}
+        size = _page_size(request.page_size, "page_size", violations)
+        _check_token(request.page_token, "page_token", violations)
+        if request.status not in conv_pb2.TaskStatus.values():
+            violations["status"] = "unknown status"
+        _raise(violations)
+        rows, token = await self.repo.list_tasks(
+            hotel_id=request.hotel_id,
+            status=int(request.status),
+            page_size=size,
+            page_token=request.page_token,
+        )
+        return conv_pb2.ListTasksResponse(tasks=[task_pb(r) for r in rows], next_page_token=token)
+
+    @stores_down_unavailable
+    async def CompleteTask(
+        self, request: conv_pb2.CompleteTaskRequest, context: Any
+    ) -> conv_pb2.CompleteTaskResponse:
+        violations: dict[str, str] = {}
+        task_id: uuid.UUID | None = None
+        try:
+            task_id = uuid.UUID(request.task_id)
+        except ValueError:
+            violations["task_id"] = "must be a task id from ListTasks"
+        if not request.staff_id:
+            violations["staff_id"] = "required"
+        if len(request.note) > 2000:
+            violations["note"] = "at most 2000 characters"
+        _raise(violations)
+        assert task_id is not None
+        row = await self.repo.complete_task(task_id, request.staff_id, request.note)
+        if row is None:
+            raise NotFound(f"task {request.task_id} not found")
+        return conv_pb2.CompleteTaskResponse(task=task_pb(row))

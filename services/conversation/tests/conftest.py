@@ -1,0 +1,236 @@
+"""Conversation test harness: real Postgres and Redis (root fixtures), real gRPC everywhere.
+
+`mesh` serves the dependencies on one loopback port, like Envoy's mesh listener does: nlp and
+pms are the REAL servicers when `posada_nlp`/`posada_pms` (+ the QloApps stand-in) provide
+them, else the TEMPORARY stand-ins of conv_standins.py; audio and the gateway's
+ChannelService are always stand-ins here (the real audio models are too slow for this suite).
+`conversation()` starts a real ConversationService server on a free port; pass a dependency
+as "down" to point it at a port where nothing listens (the real UNAVAILABLE).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import grpc
+import pytest
+from conv_standins import ScriptedNlp, StandinAudio, StandinChannel, StandinPms
+from hotel.audio.v1 import audio_service_pb2_grpc as audio_grpc
+from hotel.channel.v1 import channel_service_pb2_grpc as channel_grpc
+from hotel.conversation.v1 import conversation_service_pb2_grpc as conv_grpc
+from hotel.nlp.v1 import nlp_service_pb2_grpc as nlp_grpc
+from hotel.pms.v1 import pms_service_pb2_grpc as pms_grpc
+from posada_common.server import running
+from posada_common.testing import free_port
+from posada_conversation.main import SERVICE_NAME, Components, build
+from posada_conversation.settings import ConversationSettings
+
+
+@dataclass
+class Mesh:
+    address: str
+    nlp: Any
+    pms: Any
+    audio: StandinAudio
+    channel: StandinChannel
+    real_nlp: bool = False
+    real_pms: bool = False
+    sim: Any = None  # the QloApps stand-in (fault injection), with the real pms
+
+
+def _real_pms_available() -> bool:
+    if os.environ.get("CONV_TEST_STANDIN_PMS") == "1":
+        return False
+    try:
+        import posada_pms.servicer
+        import posada_pms.wiring  # noqa: F401
+        import posada_sim_qloapps.testing  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@contextlib.asynccontextmanager
+async def _real_pms(redis_url: str, tmp: Path) -> AsyncIterator[Any]:
+    """The REAL pms servicer (test harness only) over the QloApps stand-in's HTTP API."""
+    from posada_common.redis import connect_redis
+    from posada_pms.servicer import PmsServicer
+    from posada_pms.settings import PmsSettings
+    from posada_pms.wiring import build as build_pms
+    from posada_sim_qloapps.testing import running_server
+
+    async with running_server(tmp / "qloapps.db") as sim:
+        settings = PmsSettings(
+            pms_base_url=sim.base_url, pms_api_key=sim.api_key, redis_url=redis_url
+        )
+        redis = connect_redis(redis_url)
+        parts = build_pms(settings, redis)
+        try:
+            yield PmsServicer(parts.core), sim
+        finally:
+            await parts.close()
+            await redis.aclose()
+
+
+def _real_nlp() -> Any | None:
+    """The REAL nlp servicer with the newest trained model (test harness only), if present."""
+    if os.environ.get("CONV_TEST_STANDIN_NLP") == "1":
+        return None
+    try:
+        from posada_nlp.backend import load_backend
+        from posada_nlp.servicer import NlpServicer
+        from posada_nlp.settings import NlpSettings
+    except ImportError:
+        return None
+    settings = NlpSettings()
+    try:
+        engine = load_backend(
+            settings.nlp_model_dir,
+            train_if_missing=False,
+            engine="spacy",
+            rasa_url="",
+            rasa_timeout=2.0,
+        )
+    except Exception:  # no trained model in this checkout: fall back to the scripted stand-in
+        return None
+    return NlpServicer(engine=engine)
+
+
+@pytest.fixture(scope="session")
+async def mesh(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Mesh]:
+    async with contextlib.AsyncExitStack() as stack:
+        big = 20 * 1024 * 1024
+        server = grpc.aio.server(
+            options=[
+                ("grpc.max_receive_message_length", big),
+                ("grpc.max_send_message_length", big),
+            ]
+        )
+        audio, channel = StandinAudio(), StandinChannel()
+        nlp = _real_nlp()
+        real_nlp = nlp is not None
+        if nlp is None:
+            nlp = ScriptedNlp()
+        real_pms = _real_pms_available()
+        if real_pms:
+            pms, sim = await stack.enter_async_context(
+                _real_pms(redis_url, tmp_path_factory.mktemp("qlo"))
+            )
+        else:
+            pms, sim = StandinPms(), None
+        nlp_grpc.add_NlpServiceServicer_to_server(nlp, server)
+        pms_grpc.add_PmsServiceServicer_to_server(pms, server)
+        audio_grpc.add_AudioServiceServicer_to_server(audio, server)
+        channel_grpc.add_ChannelServiceServicer_to_server(channel, server)
+        port = server.add_insecure_port("127.0.0.1:0")
+        await server.start()
+        try:
+            yield Mesh(
+                f"127.0.0.1:{port}",
+                nlp,
+                pms,
+                audio,
+                channel,
+                real_nlp=real_nlp,
+                real_pms=real_pms,
+                sim=sim,
+            )
+        finally:
+            await server.stop(0)
+
+
+@pytest.fixture(scope="session")
+async def conv_db(postgres_url: str) -> AsyncIterator[str]:
+    """A database of our own on the shared test server, dropped at the end."""
+    name = f"conv_test_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(postgres_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    base, _, _ = postgres_url.rpartition("/")
+    yield f"{base}/{name}"
+    admin = await asyncpg.connect(postgres_url)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+@dataclass
+class Service:
+    stub: conv_grpc.ConversationServiceStub
+    components: Components
+    settings: ConversationSettings
+
+
+@pytest.fixture(scope="session")
+def conversation(mesh: Mesh, conv_db: str, redis_url: str):  # type: ignore[no-untyped-def]
+    @contextlib.asynccontextmanager
+    async def start(
+        *, down: tuple[str, ...] = (), channels: dict[str, Any] | None = None, **overrides: Any
+    ) -> AsyncIterator[Service]:
+        values: dict[str, Any] = {
+            "grpc_port": 0,
+            "metrics_port": 0,
+            "postgres_url": conv_db,
+            "redis_url": redis_url,
+            "mesh_address": mesh.address,
+            "default_hotel_id": "1",
+            "nlp_deadline_seconds": 10.0,
+            "postgres_pool_max": 4,
+        }
+        settings = ConversationSettings(**{**values, **overrides})
+        dead = {name: grpc.aio.insecure_channel(f"127.0.0.1:{free_port()}") for name in down}
+        dead.update(channels or {})
+        holder: dict[str, Components] = {}
+
+        async def register(rt):  # type: ignore[no-untyped-def]
+            components = await build(settings, rt.mesh_channel(), **dead)
+            conv_grpc.add_ConversationServiceServicer_to_server(components.servicer, rt.server)
+            rt.add_cleanup(components.close)
+            holder["c"] = components
+
+        async with running(settings, service_names=[SERVICE_NAME], register=register) as rt:
+            channel = grpc.aio.insecure_channel(
+                f"127.0.0.1:{rt.port}",
+                options=[("grpc.max_send_message_length", 20 * 1024 * 1024)],
+            )
+            try:
+                yield Service(conv_grpc.ConversationServiceStub(channel), holder["c"], settings)
+            finally:
+                await channel.close()
+                for ch in dead.values():
+                    await ch.close()
+
+    return start
+
+
+@pytest.fixture(scope="session")
+async def service(conversation) -> AsyncIterator[Service]:  # type: ignore[no-untyped-def]
+    async with conversation() as svc:
+        yield svc
+
+
+@pytest.fixture(scope="session")
+def pms(mesh: Mesh):  # type: ignore[no-untyped-def]
+    from conv_chat import PmsView
+
+    return PmsView(mesh.address)
+
+
+def pytest_report_header(config):  # type: ignore[no-untyped-def]
+    nlp = (
+        "scripted stand-in"
+        if os.environ.get("CONV_TEST_STANDIN_NLP") == "1"
+        else "real posada_nlp if a model exists"
+    )
+    pms = (
+        "stand-in"
+        if os.environ.get("CONV_TEST_STANDIN_PMS") == "1"
+        else "real posada_pms + QloApps stand-in if importable"
+    )
+    return [f"conversation deps: nlp={nlp}; pms={pms}; audio, gateway=stand-ins"]
