@@ -48,8 +48,9 @@ class Gateway:
     http_port: int
 
 
-def build_sender(settings: GatewaySettings, redis: Any, session: aiohttp.ClientSession,
-                 store: GatewayStore) -> tuple[GraphClient, Sender]:
+def build_sender(
+    settings: GatewaySettings, redis: Any, session: aiohttp.ClientSession, store: GatewayStore
+) -> tuple[GraphClient, Sender]:
     graph = GraphClient(
         session,
         base_url=settings.whatsapp_api_base,
@@ -74,9 +75,11 @@ def build_sender(settings: GatewaySettings, redis: Any, session: aiohttp.ClientS
             pair_backoff_base_seconds=settings.whatsapp_pair_backoff_seconds,
             rate_limit_max_wait_seconds=settings.whatsapp_rate_limit_max_wait_seconds,
             auth_pause_seconds=settings.whatsapp_auth_pause_seconds,
+            ambiguous_wait_seconds=settings.whatsapp_ambiguous_wait_seconds,
         ),
         last_inbound=store.last_inbound,
         log=log,
+        sent_echo=store.wamid_for_callback,
     )
     return graph, sender
 
@@ -120,7 +123,8 @@ async def register(rt: ServiceRuntime) -> None:
         graph,
         conversation,
         WorkerConfig(
-            consumer=settings.gateway_consumer_name or f"{socket.gethostname()}:{settings.grpc_port}",
+            consumer=settings.gateway_consumer_name
+            or f"{socket.gethostname()}:{settings.grpc_port}",
             concurrency=settings.gateway_worker_concurrency,
             max_attempts=settings.gateway_max_attempts,
             retry_base_seconds=settings.gateway_retry_base_seconds,
@@ -136,7 +140,9 @@ async def register(rt: ServiceRuntime) -> None:
         log=log,
     )
     channel_service_pb2_grpc.add_ChannelServiceServicer_to_server(
-        ChannelServicer(store, sender, default_business_account=settings.whatsapp_phone_number_id, log=log),
+        ChannelServicer(
+            store, sender, default_business_account=settings.whatsapp_phone_number_id, log=log
+        ),
         rt.server,
     )
 
@@ -156,7 +162,10 @@ async def register(rt: ServiceRuntime) -> None:
     server = getattr(site, "_server", None)
     sockets = getattr(server, "sockets", None) or []
     http_port = sockets[0].getsockname()[1] if sockets else settings.gateway_http_port
-    log.info("webhook_listening", address=f"http://{settings.gateway_http_host}:{http_port}/webhooks/whatsapp")
+    log.info(
+        "webhook_listening",
+        address=f"http://{settings.gateway_http_host}:{http_port}/webhooks/whatsapp",
+    )
 
     rt.state["gateway"] = Gateway(settings, store, sender, graph, worker, runner, http_port)
 

@@ -70,6 +70,7 @@ class GatewaySettings(CommonSettings):
     whatsapp_send_backoff_seconds: float = Field(default=0.5, gt=0, le=60)
     whatsapp_pair_backoff_seconds: float = Field(default=1.0, gt=0, le=60)
     whatsapp_auth_pause_seconds: float = Field(default=60.0, gt=0, le=3600)
+    whatsapp_ambiguous_wait_seconds: float = Field(default=2.0, ge=0, le=60)
 
     @field_validator("whatsapp_api_base")
     @classmethod
@@ -79,8 +80,15 @@ class GatewaySettings(CommonSettings):
         return v.rstrip("/")
 
     def app_secrets(self) -> list[str]:
-        prev = self.whatsapp_app_secret_previous.get_secret_value() if self.whatsapp_app_secret_previous else ""
-        return [self.whatsapp_app_secret.get_secret_value(), *[p.strip() for p in prev.split(",") if p.strip()]]
+        prev = (
+            self.whatsapp_app_secret_previous.get_secret_value()
+            if self.whatsapp_app_secret_previous
+            else ""
+        )
+        return [
+            self.whatsapp_app_secret.get_secret_value(),
+            *[p.strip() for p in prev.split(",") if p.strip()],
+        ]
 
     def hotel_map(self) -> dict[str, str]:
         out: dict[str, str] = {}

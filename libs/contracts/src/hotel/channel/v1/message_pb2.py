@@ -25,47 +25,47 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ehotel/channel/v1/message.proto\x12\x10hotel.channel.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"G\n\x05Guest\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05phone\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\"|\n\x05Media\x12\x10\n\x08media_id\x18\x01 \x01(\t\x12\x11\n\tmime_type\x18\x02 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\x12\x0e\n\x06sha256\x18\x04 \x01(\t\x12\x10\n\x08\x66ilename\x18\x05 \x01(\t\x12\x0f\n\x07\x63\x61ption\x18\x06 \x01(\t\x12\r\n\x05voice\x18\x07 \x01(\x08\"N\n\x08Location\x12\x10\n\x08latitude\x18\x01 \x01(\x01\x12\x11\n\tlongitude\x18\x02 \x01(\x01\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x04 \x01(\t\"B\n\x10InteractiveReply\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\"-\n\x08Reaction\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\r\n\x05\x65moji\x18\x02 \x01(\t\"\xc3\x04\n\x0eInboundMessage\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12*\n\x07\x63hannel\x18\x02 \x01(\x0e\x32\x19.hotel.channel.v1.Channel\x12\x10\n\x08hotel_id\x18\x03 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x04 \x01(\t\x12\x1b\n\x13\x62usiness_account_id\x18\x05 \x01(\t\x12&\n\x05guest\x18\x06 \x01(\x0b\x32\x17.hotel.channel.v1.Guest\x12+\n\x07sent_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x04kind\x18\x08 \x01(\x0e\x32\x1d.hotel.channel.v1.MessageKind\x12\x0c\n\x04text\x18\t \x01(\t\x12&\n\x05media\x18\n \x01(\x0b\x32\x17.hotel.channel.v1.Media\x12,\n\x08location\x18\x0b \x01(\x0b\x32\x1a.hotel.channel.v1.Location\x12=\n\x11interactive_reply\x18\x0c \x01(\x0b\x32\".hotel.channel.v1.InteractiveReply\x12,\n\x08reaction\x18\r \x01(\x0b\x32\x1a.hotel.channel.v1.Reaction\x12\x1b\n\x13reply_to_message_id\x18\x0e \x01(\t\x12\x0f\n\x07subject\x18\x0f \x01(\t\x12\x11\n\tthread_id\x18\x10 \x01(\t\x12\x15\n\rprovider_type\x18\x11 \x01(\t\"#\n\x06\x42utton\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\"9\n\x07ListRow\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\"E\n\x0bListSection\x12\r\n\x05title\x18\x01 \x01(\t\x12\'\n\x04rows\x18\x02 \x03(\x0b\x32\x19.hotel.channel.v1.ListRow\".\n\tTextReply\x12\x0c\n\x04\x62ody\x18\x01 \x01(\t\x12\x13\n\x0bpreview_url\x18\x02 \x01(\x08\"g\n\x0c\x42uttonsReply\x12\x0c\n\x04\x62ody\x18\x01 \x01(\t\x12)\n\x07\x62uttons\x18\x02 \x03(\x0b\x32\x18.hotel.channel.v1.Button\x12\x0e\n\x06header\x18\x03 \x01(\t\x12\x0e\n\x06\x66ooter\x18\x04 \x01(\t\"\x80\x01\n\tListReply\x12\x0c\n\x04\x62ody\x18\x01 \x01(\t\x12\x14\n\x0c\x62utton_label\x18\x02 \x01(\t\x12/\n\x08sections\x18\x03 \x03(\x0b\x32\x1d.hotel.channel.v1.ListSection\x12\x0e\n\x06header\x18\x04 \x01(\t\x12\x0e\n\x06\x66ooter\x18\x05 \x01(\t\"A\n\nAudioReply\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x11\n\tmime_type\x18\x02 \x01(\t\x12\x12\n\ntranscript\x18\x03 \x01(\t\"S\n\rLocationReply\x12\x10\n\x08latitude\x18\x01 \x01(\x01\x12\x11\n\tlongitude\x18\x02 \x01(\x01\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x04 \x01(\t\"\x95\x02\n\x05Reply\x12\x10\n\x08reply_id\x18\x01 \x01(\t\x12+\n\x04text\x18\x02 \x01(\x0b\x32\x1b.hotel.channel.v1.TextReplyH\x00\x12\x31\n\x07\x62uttons\x18\x03 \x01(\x0b\x32\x1e.hotel.channel.v1.ButtonsReplyH\x00\x12+\n\x04list\x18\x04 \x01(\x0b\x32\x1b.hotel.channel.v1.ListReplyH\x00\x12-\n\x05\x61udio\x18\x05 \x01(\x0b\x32\x1c.hotel.channel.v1.AudioReplyH\x00\x12\x33\n\x08location\x18\x06 \x01(\x0b\x32\x1f.hotel.channel.v1.LocationReplyH\x00\x42\t\n\x07\x63ontent*K\n\x07\x43hannel\x12\x17\n\x13\x43HANNEL_UNSPECIFIED\x10\x00\x12\x14\n\x10\x43HANNEL_WHATSAPP\x10\x01\x12\x11\n\rCHANNEL_GMAIL\x10\x02*\xf4\x02\n\x0bMessageKind\x12\x1c\n\x18MESSAGE_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11MESSAGE_KIND_TEXT\x10\x01\x12\x16\n\x12MESSAGE_KIND_AUDIO\x10\x02\x12\x16\n\x12MESSAGE_KIND_IMAGE\x10\x03\x12\x19\n\x15MESSAGE_KIND_DOCUMENT\x10\x04\x12\x16\n\x12MESSAGE_KIND_VIDEO\x10\x05\x12\x18\n\x14MESSAGE_KIND_STICKER\x10\x06\x12\x19\n\x15MESSAGE_KIND_LOCATION\x10\x07\x12\"\n\x1eMESSAGE_KIND_INTERACTIVE_REPLY\x10\x08\x12 \n\x1cMESSAGE_KIND_TEMPLATE_BUTTON\x10\t\x12\x19\n\x15MESSAGE_KIND_REACTION\x10\n\x12\x19\n\x15MESSAGE_KIND_CONTACTS\x10\x0b\x12\x1c\n\x18MESSAGE_KIND_UNSUPPORTED\x10\x0c*\xd8\x01\n\x0e\x44\x65liveryStatus\x12\x1f\n\x1b\x44\x45LIVERY_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x44\x45LIVERY_STATUS_QUEUED\x10\x01\x12\x18\n\x14\x44\x45LIVERY_STATUS_SENT\x10\x02\x12\x1d\n\x19\x44\x45LIVERY_STATUS_DELIVERED\x10\x03\x12\x18\n\x14\x44\x45LIVERY_STATUS_READ\x10\x04\x12\x1a\n\x16\x44\x45LIVERY_STATUS_PLAYED\x10\x05\x12\x1a\n\x16\x44\x45LIVERY_STATUS_FAILED\x10\x06\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ehotel/channel/v1/message.proto\x12\x10hotel.channel.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"h\n\x05Guest\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05phone\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x1f\n\x17\x62usiness_scoped_user_id\x18\x05 \x01(\t\"|\n\x05Media\x12\x10\n\x08media_id\x18\x01 \x01(\t\x12\x11\n\tmime_type\x18\x02 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\x12\x0e\n\x06sha256\x18\x04 \x01(\t\x12\x10\n\x08\x66ilename\x18\x05 \x01(\t\x12\x0f\n\x07\x63\x61ption\x18\x06 \x01(\t\x12\r\n\x05voice\x18\x07 \x01(\x08\"N\n\x08Location\x12\x10\n\x08latitude\x18\x01 \x01(\x01\x12\x11\n\tlongitude\x18\x02 \x01(\x01\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x04 \x01(\t\"B\n\x10InteractiveReply\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\"-\n\x08Reaction\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\r\n\x05\x65moji\x18\x02 \x01(\t\"\xc3\x04\n\x0eInboundMessage\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12*\n\x07\x63hannel\x18\x02 \x01(\x0e\x32\x19.hotel.channel.v1.Channel\x12\x10\n\x08hotel_id\x18\x03 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x04 \x01(\t\x12\x1b\n\x13\x62usiness_account_id\x18\x05 \x01(\t\x12&\n\x05guest\x18\x06 \x01(\x0b\x32\x17.hotel.channel.v1.Guest\x12+\n\x07sent_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x04kind\x18\x08 \x01(\x0e\x32\x1d.hotel.channel.v1.MessageKind\x12\x0c\n\x04text\x18\t \x01(\t\x12&\n\x05media\x18\n \x01(\x0b\x32\x17.hotel.channel.v1.Media\x12,\n\x08location\x18\x0b \x01(\x0b\x32\x1a.hotel.channel.v1.Location\x12=\n\x11interactive_reply\x18\x0c \x01(\x0b\x32\".hotel.channel.v1.InteractiveReply\x12,\n\x08reaction\x18\r \x01(\x0b\x32\x1a.hotel.channel.v1.Reaction\x12\x1b\n\x13reply_to_message_id\x18\x0e \x01(\t\x12\x0f\n\x07subject\x18\x0f \x01(\t\x12\x11\n\tthread_id\x18\x10 \x01(\t\x12\x15\n\rprovider_type\x18\x11 \x01(\t\"#\n\x06\x42utton\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\"9\n\x07ListRow\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\"E\n\x0bListSection\x12\r\n\x05title\x18\x01 \x01(\t\x12\'\n\x04rows\x18\x02 \x03(\x0b\x32\x19.hotel.channel.v1.ListRow\".\n\tTextReply\x12\x0c\n\x04\x62ody\x18\x01 \x01(\t\x12\x13\n\x0bpreview_url\x18\x02 \x01(\x08\"g\n\x0c\x42uttonsReply\x12\x0c\n\x04\x62ody\x18\x01 \x01(\t\x12)\n\x07\x62uttons\x18\x02 \x03(\x0b\x32\x18.hotel.channel.v1.Button\x12\x0e\n\x06header\x18\x03 \x01(\t\x12\x0e\n\x06\x66ooter\x18\x04 \x01(\t\"\x80\x01\n\tListReply\x12\x0c\n\x04\x62ody\x18\x01 \x01(\t\x12\x14\n\x0c\x62utton_label\x18\x02 \x01(\t\x12/\n\x08sections\x18\x03 \x03(\x0b\x32\x1d.hotel.channel.v1.ListSection\x12\x0e\n\x06header\x18\x04 \x01(\t\x12\x0e\n\x06\x66ooter\x18\x05 \x01(\t\"A\n\nAudioReply\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x11\n\tmime_type\x18\x02 \x01(\t\x12\x12\n\ntranscript\x18\x03 \x01(\t\"S\n\rLocationReply\x12\x10\n\x08latitude\x18\x01 \x01(\x01\x12\x11\n\tlongitude\x18\x02 \x01(\x01\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x04 \x01(\t\"\x95\x02\n\x05Reply\x12\x10\n\x08reply_id\x18\x01 \x01(\t\x12+\n\x04text\x18\x02 \x01(\x0b\x32\x1b.hotel.channel.v1.TextReplyH\x00\x12\x31\n\x07\x62uttons\x18\x03 \x01(\x0b\x32\x1e.hotel.channel.v1.ButtonsReplyH\x00\x12+\n\x04list\x18\x04 \x01(\x0b\x32\x1b.hotel.channel.v1.ListReplyH\x00\x12-\n\x05\x61udio\x18\x05 \x01(\x0b\x32\x1c.hotel.channel.v1.AudioReplyH\x00\x12\x33\n\x08location\x18\x06 \x01(\x0b\x32\x1f.hotel.channel.v1.LocationReplyH\x00\x42\t\n\x07\x63ontent*K\n\x07\x43hannel\x12\x17\n\x13\x43HANNEL_UNSPECIFIED\x10\x00\x12\x14\n\x10\x43HANNEL_WHATSAPP\x10\x01\x12\x11\n\rCHANNEL_GMAIL\x10\x02*\xf4\x02\n\x0bMessageKind\x12\x1c\n\x18MESSAGE_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11MESSAGE_KIND_TEXT\x10\x01\x12\x16\n\x12MESSAGE_KIND_AUDIO\x10\x02\x12\x16\n\x12MESSAGE_KIND_IMAGE\x10\x03\x12\x19\n\x15MESSAGE_KIND_DOCUMENT\x10\x04\x12\x16\n\x12MESSAGE_KIND_VIDEO\x10\x05\x12\x18\n\x14MESSAGE_KIND_STICKER\x10\x06\x12\x19\n\x15MESSAGE_KIND_LOCATION\x10\x07\x12\"\n\x1eMESSAGE_KIND_INTERACTIVE_REPLY\x10\x08\x12 \n\x1cMESSAGE_KIND_TEMPLATE_BUTTON\x10\t\x12\x19\n\x15MESSAGE_KIND_REACTION\x10\n\x12\x19\n\x15MESSAGE_KIND_CONTACTS\x10\x0b\x12\x1c\n\x18MESSAGE_KIND_UNSUPPORTED\x10\x0c*\xd8\x01\n\x0e\x44\x65liveryStatus\x12\x1f\n\x1b\x44\x45LIVERY_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x44\x45LIVERY_STATUS_QUEUED\x10\x01\x12\x18\n\x14\x44\x45LIVERY_STATUS_SENT\x10\x02\x12\x1d\n\x19\x44\x45LIVERY_STATUS_DELIVERED\x10\x03\x12\x18\n\x14\x44\x45LIVERY_STATUS_READ\x10\x04\x12\x1a\n\x16\x44\x45LIVERY_STATUS_PLAYED\x10\x05\x12\x1a\n\x16\x44\x45LIVERY_STATUS_FAILED\x10\x06\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hotel.channel.v1.message_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CHANNEL']._serialized_start=1944
-  _globals['_CHANNEL']._serialized_end=2019
-  _globals['_MESSAGEKIND']._serialized_start=2022
-  _globals['_MESSAGEKIND']._serialized_end=2394
-  _globals['_DELIVERYSTATUS']._serialized_start=2397
-  _globals['_DELIVERYSTATUS']._serialized_end=2613
+  _globals['_CHANNEL']._serialized_start=1977
+  _globals['_CHANNEL']._serialized_end=2052
+  _globals['_MESSAGEKIND']._serialized_start=2055
+  _globals['_MESSAGEKIND']._serialized_end=2427
+  _globals['_DELIVERYSTATUS']._serialized_start=2430
+  _globals['_DELIVERYSTATUS']._serialized_end=2646
   _globals['_GUEST']._serialized_start=85
-  _globals['_GUEST']._serialized_end=156
-  _globals['_MEDIA']._serialized_start=158
-  _globals['_MEDIA']._serialized_end=282
-  _globals['_LOCATION']._serialized_start=284
-  _globals['_LOCATION']._serialized_end=362
-  _globals['_INTERACTIVEREPLY']._serialized_start=364
-  _globals['_INTERACTIVEREPLY']._serialized_end=430
-  _globals['_REACTION']._serialized_start=432
-  _globals['_REACTION']._serialized_end=477
-  _globals['_INBOUNDMESSAGE']._serialized_start=480
-  _globals['_INBOUNDMESSAGE']._serialized_end=1059
-  _globals['_BUTTON']._serialized_start=1061
-  _globals['_BUTTON']._serialized_end=1096
-  _globals['_LISTROW']._serialized_start=1098
-  _globals['_LISTROW']._serialized_end=1155
-  _globals['_LISTSECTION']._serialized_start=1157
-  _globals['_LISTSECTION']._serialized_end=1226
-  _globals['_TEXTREPLY']._serialized_start=1228
-  _globals['_TEXTREPLY']._serialized_end=1274
-  _globals['_BUTTONSREPLY']._serialized_start=1276
-  _globals['_BUTTONSREPLY']._serialized_end=1379
-  _globals['_LISTREPLY']._serialized_start=1382
-  _globals['_LISTREPLY']._serialized_end=1510
-  _globals['_AUDIOREPLY']._serialized_start=1512
-  _globals['_AUDIOREPLY']._serialized_end=1577
-  _globals['_LOCATIONREPLY']._serialized_start=1579
-  _globals['_LOCATIONREPLY']._serialized_end=1662
-  _globals['_REPLY']._serialized_start=1665
-  _globals['_REPLY']._serialized_end=1942
+  _globals['_GUEST']._serialized_end=189
+  _globals['_MEDIA']._serialized_start=191
+  _globals['_MEDIA']._serialized_end=315
+  _globals['_LOCATION']._serialized_start=317
+  _globals['_LOCATION']._serialized_end=395
+  _globals['_INTERACTIVEREPLY']._serialized_start=397
+  _globals['_INTERACTIVEREPLY']._serialized_end=463
+  _globals['_REACTION']._serialized_start=465
+  _globals['_REACTION']._serialized_end=510
+  _globals['_INBOUNDMESSAGE']._serialized_start=513
+  _globals['_INBOUNDMESSAGE']._serialized_end=1092
+  _globals['_BUTTON']._serialized_start=1094
+  _globals['_BUTTON']._serialized_end=1129
+  _globals['_LISTROW']._serialized_start=1131
+  _globals['_LISTROW']._serialized_end=1188
+  _globals['_LISTSECTION']._serialized_start=1190
+  _globals['_LISTSECTION']._serialized_end=1259
+  _globals['_TEXTREPLY']._serialized_start=1261
+  _globals['_TEXTREPLY']._serialized_end=1307
+  _globals['_BUTTONSREPLY']._serialized_start=1309
+  _globals['_BUTTONSREPLY']._serialized_end=1412
+  _globals['_LISTREPLY']._serialized_start=1415
+  _globals['_LISTREPLY']._serialized_end=1543
+  _globals['_AUDIOREPLY']._serialized_start=1545
+  _globals['_AUDIOREPLY']._serialized_end=1610
+  _globals['_LOCATIONREPLY']._serialized_start=1612
+  _globals['_LOCATIONREPLY']._serialized_end=1695
+  _globals['_REPLY']._serialized_start=1698
+  _globals['_REPLY']._serialized_end=1975
 # @@protoc_insertion_point(module_scope)

@@ -66,16 +66,18 @@ DELIVERY_STATUS_PLAYED: DeliveryStatus
 DELIVERY_STATUS_FAILED: DeliveryStatus
 
 class Guest(_message.Message):
-    __slots__ = ("id", "phone", "email", "display_name")
+    __slots__ = ("id", "phone", "email", "display_name", "business_scoped_user_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     PHONE_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    BUSINESS_SCOPED_USER_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     phone: str
     email: str
     display_name: str
-    def __init__(self, id: _Optional[str] = ..., phone: _Optional[str] = ..., email: _Optional[str] = ..., display_name: _Optional[str] = ...) -> None: ...
+    business_scoped_user_id: str
+    def __init__(self, id: _Optional[str] = ..., phone: _Optional[str] = ..., email: _Optional[str] = ..., display_name: _Optional[str] = ..., business_scoped_user_id: _Optional[str] = ...) -> None: ...
 
 class Media(_message.Message):
     __slots__ = ("media_id", "mime_type", "data", "sha256", "filename", "caption", "voice")
