@@ -13,6 +13,8 @@ export UV_LINK_MODE := copy
 APT_RUNTIME := espeak-ng
 APT_TEST := chromium
 
+
+.PHONY: k8s-render k8s-check
 .PHONY: help install uv system-deps system-test-deps sync models train-nlp proto proto-check envoy envoy-check \
         lint format typecheck test test-unit test-e2e run status bench clean
 
@@ -54,6 +56,12 @@ envoy: sync ## regenerate deploy/envoy/*.yaml from deploy/mesh.yaml
 envoy-check: sync
 	@$(BIN)/hotelctl envoy check
 
+k8s-render: sync ## regenerate deploy/k8s base and components from deploy/mesh.yaml
+	@$(BIN)/python deploy/k8s/generate.py
+
+k8s-check: sync
+	@$(BIN)/python deploy/k8s/generate.py --check
+
 lint: sync ## buf lint, ruff, mypy
 	@echo "» buf lint"; cd protos && ../$(BIN)/buf lint
 	@echo "» ruff"; $(BIN)/ruff check . && $(BIN)/ruff format --check .
@@ -65,7 +73,7 @@ typecheck: sync
 format: sync
 	@$(BIN)/ruff check --fix . && $(BIN)/ruff format .
 
-test: install system-test-deps lint proto-check envoy-check ## everything CI runs
+test: install system-test-deps lint proto-check envoy-check k8s-check ## everything CI runs
 	@$(MAKE) --no-print-directory test-unit test-e2e
 
 test-unit: sync

@@ -53,6 +53,12 @@ class CommonSettings(BaseSettings):
     otlp_endpoint: str = Field(default="", description="OTLP/gRPC collector; empty = no export")
     trace_console: bool = Field(default=False, description="print spans to stderr (debugging)")
     shutdown_grace_seconds: float = Field(default=5.0, gt=0, le=120)
+    shutdown_drain_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=120,
+        description="NOT_SERVING before stopping, so health checks stop routing to us (k8s: > Envoy's check interval × unhealthy threshold)",
+    )
     client_deadline_seconds: float = Field(default=5.0, gt=0, le=300)
     max_message_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     max_concurrent_rpcs: int = Field(default=0, ge=0, description="0 = unbounded")

@@ -109,6 +109,9 @@ def _cluster(
         "outlier_detection": _outlier_detection(),
     }
     if variant != "local":
+        # A pod that leaves DNS during a rollout stops getting traffic at once instead of
+        # after failing health checks (its drain is shorter than interval × threshold).
+        cluster["ignore_health_on_host_removal"] = True
         cluster["dns_lookup_family"] = "V4_ONLY"
         cluster["dns_refresh_rate"] = "5s"
     if grpc:
