@@ -102,6 +102,7 @@ async def bench_stt(engine: AudioEngine, notes: dict[float, tuple[bytes, str]], 
         for hint in ("es", ""):
             times: list[float] = []
             decode_times: list[float] = []
+            cpu_times: list[float] = []
             result = None
             n = runs if seconds <= 15 else max(1, runs - 1)
             for _ in range(n):
@@ -109,8 +110,10 @@ async def bench_stt(engine: AudioEngine, notes: dict[float, tuple[bytes, str]], 
                 decode_audio(note, max_bytes=16 << 20, max_duration_seconds=300)
                 decode_times.append(time.perf_counter() - t0)
                 t0 = time.perf_counter()
+                c0 = time.process_time()
                 result = await engine.transcribe(note, language_hint=hint)
                 times.append(time.perf_counter() - t0)
+                cpu_times.append(time.process_time() - c0)
             median = statistics.median(times)
             key = f"{int(seconds)}s_{'hint' if hint else 'detect'}"
             out[key] = {
@@ -120,7 +123,9 @@ async def bench_stt(engine: AudioEngine, notes: dict[float, tuple[bytes, str]], 
                 "runs": n,
                 "wall_seconds_median": round(median, 3),
                 "wall_seconds_min": round(min(times), 3),
+                "cpu_seconds_median": round(statistics.median(cpu_times), 3),
                 "decode_seconds_median": round(statistics.median(decode_times), 4),
+                "beam_used": result.timings.get("beams") if result else None,
                 "real_time_factor": round(median / seconds, 3),
                 "detected_language": result.language if result else None,
                 "word_error_rate": round(word_error_rate(text, result.text, "es"), 3)
@@ -129,7 +134,8 @@ async def bench_stt(engine: AudioEngine, notes: dict[float, tuple[bytes, str]], 
                 "loadavg_1m": loadavg(),
             }
             print(
-                f"  stt {key:12} wall {median:6.2f}s  RTF {median / seconds:5.3f}  "
+                f"  stt {key:12} wall {median:6.2f}s (min {min(times):5.2f})  RTF {median / seconds:5.3f}  "
+                f"cpu {statistics.median(cpu_times):5.2f}s  "
                 f"(decode {statistics.median(decode_times) * 1000:.0f} ms, WER {out[key]['word_error_rate']}, "
                 f"load {loadavg()})",
                 flush=True,
@@ -143,10 +149,11 @@ async def bench_tuning(note10: bytes, runs: int) -> list[dict]:
     model_dir = prepare_model().path
     rows: list[dict] = []
     configs = [
-        {"cpu_threads": 2, "beam_size": 1, "vad": True},
-        {"cpu_threads": 2, "beam_size": 5, "vad": True},
-        {"cpu_threads": 2, "beam_size": 1, "vad": False},
-        {"cpu_threads": 1, "beam_size": 1, "vad": True},
+        {"cpu_threads": 2, "beam_size": 1, "fallback_beam_size": 5, "vad": True},  # default
+        {"cpu_threads": 2, "beam_size": 1, "fallback_beam_size": 0, "vad": True},
+        {"cpu_threads": 2, "beam_size": 5, "fallback_beam_size": 0, "vad": True},
+        {"cpu_threads": 2, "beam_size": 1, "fallback_beam_size": 5, "vad": False},
+        {"cpu_threads": 1, "beam_size": 1, "fallback_beam_size": 5, "vad": True},
     ]
     for cfg in configs:
         t = Transcriber(model_dir, options=SttOptions(**cfg), max_concurrent=1)
@@ -156,6 +163,7 @@ async def bench_tuning(note10: bytes, runs: int) -> list[dict]:
             t0 = time.perf_counter()
             await t.transcribe(samples, language="es")
             times.append(time.perf_counter() - t0)
+        cfg = {**cfg, "wall_seconds_min": round(min(times), 3)}
         t.close()
         row = {
             **cfg,
@@ -233,6 +241,7 @@ async def main() -> None:
     tts = await bench_tts(catalog, runs)
 
     ten = stt["10s_hint"]["wall_seconds_median"]
+    ten_min = stt["10s_hint"]["wall_seconds_min"]
     results = {
         "benchmark": "audio",
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -248,10 +257,16 @@ async def main() -> None:
             "load_seconds": round(load_seconds, 2),
             "cpu_threads": settings.whisper_cpu_threads or 2,
             "beam_size": settings.whisper_beam_size,
+            "fallback_beam_size": settings.whisper_fallback_beam_size,
             "vad": settings.whisper_vad,
         },
         "stt": stt,
-        "goal_10s_note_under_2s": {"wall_seconds": ten, "met": ten < 2.0},
+        "goal_10s_note_under_2s": {
+            "wall_seconds_median": ten,
+            "wall_seconds_min": ten_min,
+            "met": ten < 2.0,
+            "note": "language hint given; with detection add one encoder pass",
+        },
         "tuning_10s_note": tuning,
         "tts_per_sentence": tts,
         "memory": {

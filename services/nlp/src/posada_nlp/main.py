@@ -48,11 +48,16 @@ async def warmup(rt: ServiceRuntime) -> None:
     close = getattr(engine, "close", None)
     if callable(close):
         rt.add_cleanup(close)
-    log.info("nlp_model_loaded", **{k: v for k, v in engine.info().items() if k in ("model_version", "engine", "data_hash")})
+    log.info(
+        "nlp_model_loaded",
+        **{k: v for k, v in engine.info().items() if k in ("model_version", "engine", "data_hash")},
+    )
 
 
 def main() -> None:
-    run_service(load_settings(NlpSettings), service_names=[SERVICE_NAME], register=register, warmup=warmup)
+    run_service(
+        load_settings(NlpSettings), service_names=[SERVICE_NAME], register=register, warmup=warmup
+    )
 
 
 if __name__ == "__main__":

@@ -25,5 +25,7 @@ class NlpSettings(CommonSettings):
         default=True, description="train a model at start when none exists (dev convenience)"
     )
     nlp_inline_batch_max: int = Field(
-        default=8, ge=0, description="batches up to this size run on the event loop, larger in a thread"
+        default=8,
+        ge=0,
+        description="batches up to this size run on the event loop, larger in a thread",
     )

@@ -1,0 +1,557 @@
+"""Rule-based entity extraction and normalisation (es/en/pt).
+
+All rules run on ``fold(text)`` (same length as the text), so spans index the original text.
+Values follow DESIGN.md: ISO dates, integers for counts, lower-case catalogue values.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+from .dates import extract_dates
+from .numbers import NUM_RE, to_int
+from .textnorm import fold
+
+
+@dataclass
+class Entity:
+    type: str
+    value: str | int
+    text: str
+    start: int
+    end: int
+    confidence: float = 1.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "type": self.type,
+            "value": self.value,
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+        }
+
+
+ROOM_TYPES: dict[str, str] = {
+    "individual": "single", "sencilla": "single", "sencillo": "single", "simple": "single",
+    "single": "single", "solteiro": "single", "singel": "single", "individuales": "single",
+    "doble": "double", "dobles": "double", "matrimonial": "double", "matrimonio": "double",
+    "double": "double", "casal": "double", "de casal": "double", "king": "double",
+    "queen": "double", "king size": "double", "queen size": "double", "duplo": "double",
+    "cama grande": "double", "double bed": "double", "cama de casal": "double",
+    "twin": "twin", "dos camas": "twin", "camas separadas": "twin", "duas camas": "twin",
+    "two beds": "twin", "2 camas": "twin", "2 beds": "twin", "two single beds": "twin",
+    "two twin beds": "twin", "camas de solteiro": "twin", "dos camas individuales": "twin",
+    "2 camas individuales": "twin", "twin beds": "twin", "separate beds": "twin",
+    "suite": "suite", "suites": "suite", "suit": "suite", "junior suite": "suite",
+    "familiar": "family", "family": "family", "familia": "family", "cuadruple": "family",
+    "quadruple": "family", "family room": "family", "habitacion familiar": "family",
+    "quarto familia": "family", "quarto familiar": "family", "triple": "family",
+}  # fmt: skip
+
+AMENITIES: dict[str, str] = {
+    "wifi": "wifi", "wi-fi": "wifi", "wi fi": "wifi", "wify": "wifi", "wiffi": "wifi",
+    "internet": "wifi", "wireless": "wifi", "wlan": "wifi",
+    "estacionamiento": "parking", "aparcamiento": "parking", "cochera": "parking",
+    "garaje": "parking", "garage": "parking", "parking": "parking", "estacionamento": "parking",
+    "parqueadero": "parking", "parqueo": "parking", "garagem": "parking", "car park": "parking",
+    "parqueamento": "parking", "aparcar": "parking", "estacionar": "parking",
+    "park the car": "parking", "park my car": "parking", "vaga de garagem": "parking",
+    "piscina": "pool", "pileta": "pool", "alberca": "pool", "pool": "pool",
+    "swimming pool": "pool", "picina": "pool",
+    "desayuno": "breakfast", "desayunos": "breakfast", "breakfast": "breakfast",
+    "cafe da manha": "breakfast", "pequeno-almoco": "breakfast", "pequeno almoco": "breakfast",
+    "desayuno incluido": "breakfast", "breakfast included": "breakfast", "desalluno": "breakfast",
+    "gimnasio": "gym", "gym": "gym", "academia": "gym", "gimnacio": "gym",
+    "fitness": "gym", "fitness center": "gym", "gimnasia": "gym",
+    "spa": "spa", "masajes": "spa", "masaje": "spa", "massagem": "spa", "massagens": "spa",
+    "massage": "spa", "sauna": "spa", "jacuzzi": "spa",
+    "restaurante": "restaurant", "restaurant": "restaurant", "restorante": "restaurant",
+    "traslado al aeropuerto": "airport_shuttle", "traslado": "airport_shuttle",
+    "transfer": "airport_shuttle", "shuttle": "airport_shuttle",
+    "transfer do aeroporto": "airport_shuttle", "airport shuttle": "airport_shuttle",
+    "airport transfer": "airport_shuttle", "traslado desde el aeropuerto": "airport_shuttle",
+    "transporte al aeropuerto": "airport_shuttle", "transfer al aeropuerto": "airport_shuttle",
+    "transfer ao aeroporto": "airport_shuttle", "traslados": "airport_shuttle",
+    "aire acondicionado": "air_conditioning", "air conditioning": "air_conditioning",
+    "ar-condicionado": "air_conditioning", "ar condicionado": "air_conditioning",
+    "aire": "air_conditioning", "a/c": "air_conditioning", "air conditioner": "air_conditioning",
+    "air-conditioning": "air_conditioning", "climatizacion": "air_conditioning",
+    "minisplit": "air_conditioning",
+}  # fmt: skip
+
+
+def _alternation(words: dict[str, str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+_ROOM_RE = re.compile(rf"(?<![\w-])(?:{_alternation(ROOM_TYPES)})(?![\w-])")
+_AMENITY_RE = re.compile(rf"(?<![\w-])(?:{_alternation(AMENITIES)})(?![\w-])")
+# "AC" only in capitals in the original text.
+_AC_RE = re.compile(r"\b(?:AC|A\.C\.)(?!\w)")
+
+# Typo-tolerant single-word lookups (edit distance 1 for words of 6+ letters).
+_FUZZY_ROOM = {w: v for w, v in ROOM_TYPES.items() if " " not in w and len(w) >= 6}
+_FUZZY_AMENITY = {w: v for w, v in AMENITIES.items() if " " not in w and len(w) >= 6}
+_FUZZY_STOP = {"simples", "familia", "familias", "singles", "parking", "traslado", "doble"}
+
+
+def _edit1(a: str, b: str) -> bool:
+    """True when a and b differ by one insertion, deletion, substitution or transposition."""
+    if a == b:
+        return True
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    if la == lb:
+        diff = [i for i in range(la) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    if la > lb:
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i:] == b[i + 1 :]
+
+
+_WORD = re.compile(r"[a-z]+")
+
+
+@lru_cache(maxsize=8192)
+def _fuzzy_lookup(w: str) -> tuple[str, str] | None:
+    for table, etype in ((_FUZZY_ROOM, "room_type"), (_FUZZY_AMENITY, "amenity")):
+        for k, v in table.items():
+            if abs(len(k) - len(w)) <= 1 and _edit1(w, k):
+                return etype, v
+    return None
+
+
+_NIGHTS_RE = re.compile(
+    rf"\b(?P<n>{NUM_RE}|un\s+par\s+de|a\s+couple\s+of|couple\s+of)\s+(?:solas?\s+|single\s+|sola\s+)?(?:noches|noche|nights?|"
+    r"noites?|nts|nites?|noxes)\b"
+)
+_ADULTS_NOUN_RE = re.compile(
+    rf"\b(?P<n>{NUM_RE})\s+(?:adultos?|adults?|personas?|people|persons?|pax|huespedes|"
+    r"huespedes|guests?|pessoas?|hospedes|gente|peoples|adultas?|mayores|grown-?ups)\b"
+)
+_CHILDREN_RE = re.compile(
+    rf"\b(?P<n>{NUM_RE})\s+(?:ninos|nino|ninas|nina|nenes|nene|hijos|hijo|hijas|chicos|"
+    r"kids?|children|child|criancas|crianca|filhos|filho|menores|menor|bebes|bebe|babies|baby|"
+    r"peques|chamacos|pibes|infants?|toddlers?|crios|crio|criaturas|nenas|nena|chiquitos|"
+    r"chicas|hijitos|teens?|teenagers?|adolescentes|menininos|meninos|meninas|bebezinhos)\b"
+)
+_TOTAL_CUE_RE = re.compile(
+    rf"\b(?:somos|seremos|seriamos|vamos\s+a\s+ser|agora\s+somos|ahora\s+somos|we\s+are|"
+    rf"we're|we\s+will\s+be|we'll\s+be|we\s+would\s+be|there\s+are|there\s+will\s+be|"
+    rf"seremos|seriam|seremos\s+em|somos\s+em|now\s+we\s+are)\s+(?P<n>{NUM_RE})\b"
+    r"(?!\s*(?:noches?|nights?|noites?|dias?|days?|ninos?|kids?|children|criancas?|hijos?|"
+    r"filhos?|menores|bebes?|crios|pareja|couple|casal))"
+)
+_OF_US_RE = re.compile(rf"\b(?P<n>{NUM_RE})\s+(?:of\s+us|de\s+nosotros|de\s+nos)\b")
+_ADULTS_CUE_RE = re.compile(
+    rf"\b(?:para|pra|for|somos|seremos|vamos|we\s+are|we're|were|we\s+will\s+be|"
+    rf"we'll\s+be|seriamos|seremos|estamos|party\s+of|table\s+for)\s+(?P<n>{NUM_RE})\b"
+    r"(?!\s*(?:noches?|nights?|noites?|dias?|days?|semanas?|weeks?|horas?|hours?|de\s|"
+    r"del\s|of\s|/|-\d|:|am\b|pm\b|euros?|habitacion|rooms?|quartos?|camas?|beds?|ninos?|"
+    r"kids?|children|criancas?|hijos?|filhos?|menores|bebes?))"
+)
+_COUPLE_RE = re.compile(
+    r"\b(?:una\s+pareja|a\s+couple|um\s+casal|mi\s+pareja\s+y\s+yo|mi\s+esposa\s+y\s+yo|"
+    r"mi\s+esposo\s+y\s+yo|mi\s+mujer\s+y\s+yo|mi\s+marido\s+y\s+yo|my\s+wife\s+and\s+i|"
+    r"my\s+husband\s+and\s+i|my\s+partner\s+and\s+i|eu\s+e\s+minha\s+esposa|"
+    r"eu\s+e\s+meu\s+marido|eu\s+e\s+minha\s+mulher|eu\s+e\s+meu\s+namorado|"
+    r"eu\s+e\s+minha\s+namorada|mi\s+novia\s+y\s+yo|mi\s+novio\s+y\s+yo)\b"
+    r"(?!\s+(?:de|of)\s)"
+)
+
+_EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+_PHONE_RE = re.compile(r"(?<![\w+])(?:\+|00)?\d[\d ().\-]{6,18}\d(?!\w)")
+_REF_CODE_RE = re.compile(r"(?<![\w-])[A-Za-z]{1,4}-?\d{3,10}(?![\w-])")
+_REF_HASH_RE = re.compile(r"#\s?(?P<d>[A-Za-z0-9-]{3,12})\b")
+_REF_LETTERS_RE = re.compile(r"(?<![\w-])[A-Z]{9}(?![\w-])")
+_REF_NUM_RE = re.compile(r"(?<![\w+#/.\-])\d{4,10}(?![\w/.\-])")
+_REF_CUE_RE = re.compile(
+    r"(?:reserva|reservacion|reservation|booking|book|ref|referencia|reference|localizador|"
+    r"codigo|code|numero|number|num|nro|no\.?|n[o°]|confirmacion|confirmation|confirmacao|"
+    r"pedido|order|orden|id|reserve|locator|conf)\b[^.!?\n]{0,20}$"
+)
+_PHONE_CUE_RE = re.compile(
+    r"(?:telefono|tel|phone|movil|celular|cel|whatsapp|wsp|wpp|llamar|call|mobile|contacto|"
+    r"contact|numero\s+de\s+(?:telefono|celular|contacto)|telemovel|fone)\b[^.!?\n]{0,20}$"
+)
+
+_NAME_CUE_RE = re.compile(
+    r"\b(?:me\s+llamo|mi\s+nombre\s+es|nombre\s*:|a\s+nombre\s+de|al\s+nombre\s+de|"
+    r"my\s+name\s+is|my\s+name's|name\s*:|under\s+the\s+name(?:\s+of)?|in\s+the\s+name\s+of|"
+    r"under|me\s+chamo|meu\s+nome\s+e|nome\s*:|em\s+nome\s+de|no\s+nome\s+de|a\s+nome\s+de|"
+    r"soy|i\s+am|i'm|im|this\s+is|aqui\s+(?:es|e)|sou\s+(?:o|a)|sou|habla|les\s+escribe|"
+    r"te\s+escribe|name\s+is|nombre\s+de|reserva\s+de|booking\s+for|reserva\s+para|"
+    r"reserva\s+em\s+nome\s+de|se\s+llama|is\s+named|chamado|chamada|reservation\s+for|"
+    r"booked\s+for|reserva\s+de|reserva\s+do|reserva\s+da|booking\s+under|reserva\s+a)\s+"
+)
+_STRONG_NAME_CUES = (
+    "llamo",
+    "nombre",
+    "name",
+    "chamo",
+    "nome",
+    "escribe",
+    "habla",
+    "llama",
+    "named",
+    "chamad",
+)
+_NAME_STOP = {
+    "de", "del", "la", "el", "y", "e", "and", "a", "o", "the", "en", "in", "from", "para",
+    "por", "con", "with", "quiero", "quisiera", "want", "would", "need", "necesito", "tengo",
+    "have", "gostaria", "quero", "preciso", "tenho", "vou", "voy", "will", "going", "looking",
+    "buscando", "interesado", "interesada", "interested", "here", "aqui", "un", "una", "um",
+    "uma", "an", "muy", "very", "mto", "nuevo", "nueva", "new", "novo", "cliente", "guest",
+    "huesped", "hospede", "tambien", "also", "writing", "escribiendo", "so", "tan", "bien",
+    "mal", "good", "fine", "ok", "not", "no", "nao", "sorry", "perdon", "desculpe", "calling",
+    "staying", "hospedado", "hospedada", "alojado", "alojada", "trying", "ready", "listo",
+    "lista", "sure", "seguro", "just", "solo", "only", "da", "do", "dos", "das",
+    "habitacion", "room", "quarto", "favor", "please", "at", "on", "your", "su",
+    "tu", "vosso", "seu", "sua", "me", "my", "mi", "meu", "minha", "que", "q", "if", "si", "se",
+    "estoy", "estou", "am", "is", "es", "son", "sao", "are", "was", "era", "fui", "ha", "he",
+    "has", "been", "sido", "pra", "como", "how", "what", "cual", "qual", "when",
+    "cuando", "quando", "where", "donde", "onde", "who", "quien", "quem", "todo", "all", "tudo",
+    "hola", "hello", "hi", "ola", "oi", "buenas", "buenos", "bom", "boa", "gracias", "thanks",
+    "obrigado", "obrigada", "reserva", "reservation", "booking", "sr", "sra", "mr", "mrs", "ms",
+}  # fmt: skip
+_PARTICLES = {"de", "da", "do", "dos", "das", "del", "la", "las", "los", "van", "von", "der", "di"}
+_HONORIFIC = re.compile(r"(?:sr|sra|srta|mr|mrs|ms|dr|dra|don|dona|dona)\.?\s+", re.I)
+_NAME_TOKEN = re.compile(r"[^\W\d_][^\W\d_'\-]*(?:[-'][^\W\d_]+)*", re.UNICODE)
+
+
+def _num_value(tok: str) -> int | None:
+    t = tok.strip()
+    if re.match(r"(?:un\s+par\s+de|a\s+couple\s+of|couple\s+of)$", t):
+        return 2
+    return to_int(t)
+
+
+def _overlaps(spans: list[tuple[int, int]], s: int, e: int) -> bool:
+    return any(not (e <= a or s >= b) for a, b in spans)
+
+
+def _extract_names(text: str, f: str, taken: list[tuple[int, int]]) -> list[Entity]:
+    out: list[Entity] = []
+    for mt in _NAME_CUE_RE.finditer(f):
+        cue = mt.group(0)
+        strong = any(c in cue for c in _STRONG_NAME_CUES) or "nombre de" in cue
+        pos = mt.end()
+        h = _HONORIFIC.match(text, pos)
+        if h:
+            pos = h.end()
+        words: list[tuple[int, int]] = []
+        while len(words) < 4:
+            m = re.compile(r"[ \t]*").match(text, pos)
+            p2 = m.end() if m else pos
+            w = _NAME_TOKEN.match(text, p2)
+            if not w or (words and p2 == pos):
+                break
+            word = w.group(0)
+            low = fold(word)
+            capital = word[:1].isupper()
+            if low in _PARTICLES and words:
+                # "María de la Cruz", "João da Silva": particles then a capitalised word
+                q = w.end()
+                parts = [(w.start(), w.end())]
+                while True:
+                    nxt = re.compile(r"[ \t]+").match(text, q)
+                    if not nxt:
+                        break
+                    w2 = _NAME_TOKEN.match(text, nxt.end())
+                    if not w2:
+                        break
+                    if fold(w2.group(0)) in _PARTICLES:
+                        parts.append((w2.start(), w2.end()))
+                        q = w2.end()
+                        continue
+                    if w2.group(0)[:1].isupper():
+                        parts.append((w2.start(), w2.end()))
+                        q = w2.end()
+                    break
+                if text[parts[-1][0]].isupper() and len(parts) > 1:
+                    words.extend(parts)
+                    pos = q
+                    continue
+                break
+            if low in _NAME_STOP:
+                break
+            if not capital and not strong:
+                break
+            if not capital and len(words) >= 2:
+                break
+            words.append((w.start(), w.end()))
+            pos = w.end()
+        # drop a trailing particle
+        while words and fold(text[words[-1][0] : words[-1][1]]) in (
+            "de",
+            "da",
+            "do",
+            "dos",
+            "del",
+            "la",
+        ):
+            words.pop()
+        if not words:
+            continue
+        s, e = words[0][0], words[-1][1]
+        if _overlaps(taken, s, e):
+            continue
+        if not strong:
+            if not all(text[a].isupper() for a, _ in words):
+                continue
+            global _COMMON
+            if not _COMMON:
+                _COMMON = _common_words()
+            from .dates import MONTHS, WEEKDAYS
+
+            folded = [fold(text[a:b]) for a, b in words]
+            if any(
+                w in _COMMON or w in MONTHS or w in WEEKDAYS or w in ROOM_TYPES or w in AMENITIES
+                for w in folded
+            ):
+                continue
+        out.append(Entity("person_name", text[s:e], text[s:e], s, e, 0.9))
+        taken.append((s, e))
+    return out
+
+
+_BARE_NAME = re.compile(
+    r"^\s*((?:[^\W\d_][^\W\d_'\-]+\s+){1,3}[^\W\d_][^\W\d_'\-]+)\s*(?:[.,;:!]|$)"
+)
+
+
+def _common_words() -> set[str]:
+    from .langid import LEXICON
+
+    words = set(_NAME_STOP)
+    for ws in LEXICON.values():
+        words.update(ws.split())
+    return words
+
+
+_COMMON: set[str] = set()
+
+
+def _bare_name(text: str, ents: list[Entity]) -> Entity | None:
+    """A message that is only a name ("Robert Miller"), or a name before contact details
+    ("Sarah Johnson, sarah@x.com, +44 ...")."""
+    global _COMMON
+    m = _BARE_NAME.match(text)
+    if not m:
+        return None
+    rest = text[m.end(1) :].strip(" .,;:!")
+    if rest and not any(e.type in ("email", "phone") and e.start >= m.end(1) for e in ents):
+        return None
+    words = m.group(1).split()
+    if not all(w[:1].isupper() for w in words):
+        return None
+    if not _COMMON:
+        _COMMON = _common_words()
+    from .dates import MONTHS, WEEKDAYS
+
+    if any(fold(w) in _COMMON or fold(w) in MONTHS or fold(w) in WEEKDAYS for w in words):
+        return None
+    s, e = m.start(1), m.end(1)
+    return Entity("person_name", text[s:e], text[s:e], s, e, 0.7)
+
+
+def extract_entities(text: str, reference: date, *, bare_ref_ok: bool = False) -> list[Entity]:
+    """All entities in ``text``; ``bare_ref_ok`` accepts a lone number as a booking reference."""
+    f = fold(text)
+    ents: list[Entity] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(t: str, value: str | int, s: int, e: int, conf: float = 1.0) -> None:
+        ents.append(Entity(t, value, text[s:e], s, e, conf))
+        taken.append((s, e))
+
+    for mt in _EMAIL_RE.finditer(text):
+        add("email", mt.group(0).lower(), mt.start(), mt.end())
+
+    # Booking references before phones and dates: "HB-4821", "#10452", "XKBKNABJK".
+    for mt in _REF_CODE_RE.finditer(text):
+        if _overlaps(taken, mt.start(), mt.end()):
+            continue
+        tok = mt.group(0)
+        letters = re.match(r"[A-Za-z]+", tok)
+        if letters is None:
+            continue
+        # Codes need a dash or upper-case letters: "HB-4821", "HB4821"; not "h2", "t-5".
+        if "-" not in tok and not letters.group(0).isupper():
+            continue
+        if fold(letters.group(0)) in (
+            "de",
+            "del",
+            "al",
+            "el",
+            "la",
+            "to",
+            "a",
+            "e",
+            "y",
+            "n",
+            "no",
+            "nr",
+        ):
+            continue
+        add("booking_ref", tok.upper() if tok[0].isupper() else tok, mt.start(), mt.end())
+    for mt in _REF_HASH_RE.finditer(text):
+        if _overlaps(taken, mt.start(), mt.end()):
+            continue
+        add("booking_ref", mt.group("d"), mt.start(), mt.end())
+    upper_words = re.findall(r"\b[A-Z]{3,}\b", text)
+    shouting = len(upper_words) >= 3
+    for mt in _REF_LETTERS_RE.finditer(text):
+        if _overlaps(taken, mt.start(), mt.end()):
+            continue
+        cue = _REF_CUE_RE.search(f[max(0, mt.start() - 40) : mt.start()])
+        if shouting and not cue:
+            continue
+        if not re.search(r"[^AEIOU]{4}", mt.group(0)) and not cue:
+            continue  # an ordinary shouted word ("HABITACAO") rather than a code
+        add("booking_ref", mt.group(0), mt.start(), mt.end())
+    for mt in _REF_NUM_RE.finditer(text):
+        if _overlaps(taken, mt.start(), mt.end()):
+            continue
+        before = f[max(0, mt.start() - 40) : mt.start()]
+        n = mt.group(0)
+        if (1900 <= int(n) <= 2100 and len(n) == 4) and not _REF_CUE_RE.search(before):
+            continue  # a year
+        if _PHONE_CUE_RE.search(before) and len(n) >= 7:
+            continue
+        if _REF_CUE_RE.search(before) or (bare_ref_ok and f.strip(" .#!?") == n):
+            add("booking_ref", n, mt.start(), mt.end())
+
+    for mt in _PHONE_RE.finditer(text):
+        s, e = mt.start(), mt.end()
+        if _overlaps(taken, s, e):
+            continue
+        raw = mt.group(0)
+        digits = re.sub(r"\D", "", raw)
+        if len(digits) < 9 or len(digits) > 15:
+            continue
+        if re.fullmatch(r"\d{1,2}[/\-.]\d{1,2}(?:[/\-.]\d{2,4})?", raw.strip()):
+            continue
+        value = (
+            ("+" + digits[2:] if raw.startswith("00") else "+" + digits)
+            if raw.startswith(("+", "00"))
+            else digits
+        )
+        add("phone", value, s, e)
+
+    for d in extract_dates(f, reference):
+        if _overlaps(taken, d.start, d.end) and not (
+            d.type == "check_out" and any(x.type == "check_in" and x.start == d.start for x in ents)
+        ):
+            continue
+        ents.append(Entity(d.type, d.value.isoformat(), text[d.start : d.end], d.start, d.end))
+        taken.append((d.start, d.end))
+
+    for mt in _NIGHTS_RE.finditer(f):
+        s, e = mt.start("n"), mt.end("n")
+        if _overlaps(taken, s, e):
+            continue
+        v = _num_value(mt.group("n"))
+        if v:
+            add("nights", v, s, e)
+    for mt in _CHILDREN_RE.finditer(f):
+        s, e = mt.start("n"), mt.end("n")
+        if _overlaps(taken, s, e):
+            continue
+        v = _num_value(mt.group("n"))
+        if v is not None:
+            add("children", v, s, e)
+    if not any(x.type == "adults" for x in ents):
+        for mt in _COUPLE_RE.finditer(f):
+            if not _overlaps(taken, mt.start(), mt.end()):
+                add("adults", 2, mt.start(), mt.end())
+                break
+    # A total ("somos 3", "we are 4", "3 of us") wins over a count of added people.
+    for rx in (_TOTAL_CUE_RE, _OF_US_RE):
+        for mt in rx.finditer(f):
+            s, e = mt.start("n"), mt.end("n")
+            if _overlaps(taken, s, e) or any(x.type == "adults" for x in ents):
+                continue
+            v = _num_value(mt.group("n"))
+            if v and v <= 30:
+                add("adults", v, s, e)
+    for mt in _ADULTS_NOUN_RE.finditer(f):
+        s, e = mt.start("n"), mt.end("n")
+        if _overlaps(taken, s, e) or any(x.type == "adults" for x in ents):
+            continue
+        v = _num_value(mt.group("n"))
+        if v == 1 and not mt.group("n").isdigit():
+            # "una persona" counts guests only after "para"/"for"/"somos" or alone, not in
+            # "hablar con una persona" / "talk to a person".
+            before = f[:s].rstrip()
+            if before and not re.search(
+                r"(?:\bpara|\bpra|\bfor|\bsolo|\bjust|\bonly|\bsomos)$", before
+            ):
+                continue
+        if v:
+            add("adults", v, s, e)
+    if not any(x.type == "adults" for x in ents):
+        for mt in _ADULTS_CUE_RE.finditer(f):
+            s, e = mt.start("n"), mt.end("n")
+            if _overlaps(taken, s, e):
+                continue
+            v = _num_value(mt.group("n"))
+            if v and v <= 30:
+                add("adults", v, s, e)
+                break
+
+    for mt in _ROOM_RE.finditer(f):
+        if _overlaps(taken, mt.start(), mt.end()):
+            continue
+        add("room_type", ROOM_TYPES[mt.group(0)], mt.start(), mt.end())
+    for mt in _AMENITY_RE.finditer(f):
+        if _overlaps(taken, mt.start(), mt.end()):
+            continue
+        word = mt.group(0)
+        if word == "aire" and re.match(r"\s+(?:libre|fresco)", f[mt.end() :]):
+            continue
+        add("amenity", AMENITIES[word], mt.start(), mt.end())
+    for mt in _AC_RE.finditer(text):
+        if not _overlaps(taken, mt.start(), mt.end()):
+            add("amenity", "air_conditioning", mt.start(), mt.end())
+    # Typos: "matrimonal", "individul", "estacionamento", "desayuo".
+    for mt in _WORD.finditer(f):
+        w = mt.group(0)
+        if len(w) < 6 or w in _FUZZY_STOP or _overlaps(taken, mt.start(), mt.end()):
+            continue
+        hit = _fuzzy_lookup(w)
+        if hit:
+            add(hit[0], hit[1], mt.start(), mt.end(), 0.8)
+
+    # One entity per catalogue value: "estacionar? osea cochera" is one parking question.
+    seen: set[tuple[str, str | int]] = set()
+    deduped = []
+    for x in sorted(ents, key=lambda x: x.start):
+        if x.type in ("amenity", "room_type"):
+            if (x.type, x.value) in seen:
+                continue
+            seen.add((x.type, x.value))
+        deduped.append(x)
+    ents[:] = deduped
+    ents.extend(_extract_names(text, f, taken))
+    if not any(x.type == "person_name" for x in ents):
+        bare = _bare_name(text, ents)
+        if bare:
+            ents.append(bare)
+    ents.sort(key=lambda x: (x.start, x.type))
+    return ents
