@@ -40,7 +40,17 @@ def main() -> int:
         plan = [
             ("nlp", [py, "bench/nlp/run.py", "--mesh", addr]),
             ("pms", [py, "bench/pms/run.py", "--mesh", addr]),
-            ("gateway", [py, "bench/gateway/run.py", "--url", f"{public}/webhooks/whatsapp", "--sim-url", f"{public}/sim"]),
+            (
+                "gateway",
+                [
+                    py,
+                    "bench/gateway/run.py",
+                    "--url",
+                    f"{public}/webhooks/whatsapp",
+                    "--sim-url",
+                    f"{public}/sim",
+                ],
+            ),
             ("audio", [py, "bench/audio/run.py"]),
         ]
         failures = []
@@ -49,12 +59,18 @@ def main() -> int:
                 print(f"» [{i}/{len(wanted)}] {name}: {' '.join(argv[1:])}", flush=True)
                 t0 = time.monotonic()
                 result = subprocess.run(argv, cwd=ROOT, env=env, timeout=1800)
-                print(f"» {name} finished in {time.monotonic() - t0:.0f}s (exit {result.returncode})", flush=True)
+                print(
+                    f"» {name} finished in {time.monotonic() - t0:.0f}s (exit {result.returncode})",
+                    flush=True,
+                )
                 if result.returncode != 0:
                     failures.append(name)
         finally:
             run.stop()
-    summary = {p.stem: json.loads(p.read_text()) for p in sorted((ROOT / "bench" / "results").glob("*.json"))}
+    summary = {
+        p.stem: json.loads(p.read_text())
+        for p in sorted((ROOT / "bench" / "results").glob("*.json"))
+    }
     print(f"» results: {', '.join(summary)} in bench/results/")
     if failures:
         print(f"» failed: {', '.join(failures)}")

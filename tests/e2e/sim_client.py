@@ -17,10 +17,15 @@ class Guest:
         self.name = name
         self.seen_seq = 0
 
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None, timeout: float = 30) -> Any:
+    def _call(
+        self, method: str, path: str, body: dict[str, Any] | None = None, timeout: float = 30
+    ) -> Any:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(
-            f"{self.base}{path}", data=data, method=method, headers={"Content-Type": "application/json"}
+            f"{self.base}{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=timeout) as reply:
             return json.loads(reply.read() or b"null")
@@ -34,7 +39,9 @@ class Guest:
     def say(self, text: str, **extra: Any) -> dict[str, Any]:
         return self.send({"type": "text", "text": text, **extra})
 
-    def replies_after(self, since: int, *, settle: float = 1.0, timeout: float = 45.0) -> list[dict[str, Any]]:
+    def replies_after(
+        self, since: int, *, settle: float = 1.0, timeout: float = 45.0
+    ) -> list[dict[str, Any]]:
         """Agent messages sent after `since`, once they stop arriving for `settle` seconds."""
         deadline = time.monotonic() + timeout
         got: list[dict[str, Any]] = []
@@ -50,7 +57,9 @@ class Guest:
             self.seen_seq = max(self.seen_seq, max(e["seq"] for e in got))
         return got
 
-    def turn(self, text: str | None = None, *, spec: dict[str, Any] | None = None, **kw: Any) -> list[dict[str, Any]]:
+    def turn(
+        self, text: str | None = None, *, spec: dict[str, Any] | None = None, **kw: Any
+    ) -> list[dict[str, Any]]:
         since = self.last_seq()
         self.send(spec) if spec is not None else self.say(text or "")
         return self.replies_after(since, **kw)
@@ -89,7 +98,13 @@ def choices_of(entry: dict[str, Any]) -> list[dict[str, str]]:
     if body.get("type") != "interactive":
         return []
     action = body["interactive"].get("action", {})
-    out = [{"kind": "button_reply", "id": b["reply"]["id"], "title": b["reply"]["title"]} for b in action.get("buttons", [])]
+    out = [
+        {"kind": "button_reply", "id": b["reply"]["id"], "title": b["reply"]["title"]}
+        for b in action.get("buttons", [])
+    ]
     for section in action.get("sections", []):
-        out += [{"kind": "list_reply", "id": r["id"], "title": r["title"]} for r in section.get("rows", [])]
+        out += [
+            {"kind": "list_reply", "id": r["id"], "title": r["title"]}
+            for r in section.get("rows", [])
+        ]
     return out

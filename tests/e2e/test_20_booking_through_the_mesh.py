@@ -17,8 +17,8 @@ from hotel.audio.v1 import audio_service_pb2 as audio_pb
 from hotel.audio.v1 import audio_service_pb2_grpc as audio_grpc
 from hotel.pms.v1 import pms_service_pb2 as pms_pb
 from hotel.pms.v1 import pms_service_pb2_grpc as pms_grpc
-
 from posada_common.clients import dial
+
 from tests.e2e.conftest import RunningMesh
 from tests.e2e.sim_client import Guest, choices_of, text_of
 
@@ -69,9 +69,13 @@ def _find_booking(mesh: RunningMesh, reference: str) -> list[pms_pb.Booking]:
 
 
 @pytest.mark.parametrize("language", ["es", "en", "pt"])
-def test_guest_books_from_hello_to_a_reference_in_the_pms(running_mesh: RunningMesh, language: str) -> None:
+def test_guest_books_from_hello_to_a_reference_in_the_pms(
+    running_mesh: RunningMesh, language: str
+) -> None:
     script = SCRIPTS[language]
-    guest = Guest(running_mesh.public_url, wa_id="3462" + str(uuid.uuid4().int)[:7], name=script["name"])
+    guest = Guest(
+        running_mesh.public_url, wa_id="3462" + str(uuid.uuid4().int)[:7], name=script["name"]
+    )
     assert guest.turn(script["hello"])
     replies = guest.turn(script["book"])
     replies = guest.turn(script["dates"])
@@ -81,10 +85,16 @@ def test_guest_books_from_hello_to_a_reference_in_the_pms(running_mesh: RunningM
     name_prompt = " ".join(text_of(r) for r in replies)
     assert name_prompt
     guest.turn(script["name"])
-    first = unicodedata.normalize("NFKD", script["name"].split()[0].lower()).encode("ascii", "ignore").decode()
+    first = (
+        unicodedata.normalize("NFKD", script["name"].split()[0].lower())
+        .encode("ascii", "ignore")
+        .decode()
+    )
     email = f"{first}.{uuid.uuid4().hex[:6]}@example.com"
     summary = guest.turn(email)
-    assert any(c["id"] == "confirm:yes" for r in summary for c in choices_of(r)), [text_of(r) for r in summary]
+    assert any(c["id"] == "confirm:yes" for r in summary for c in choices_of(r)), [
+        text_of(r) for r in summary
+    ]
     done = _tap(guest, summary, "confirm:yes")
     text = " ".join(text_of(r) for r in done)
     match = re.search(r"\*([A-Za-z0-9-]+)\*", text)
@@ -110,9 +120,17 @@ def test_voice_note_is_transcribed_and_answered(running_mesh: RunningMesh) -> No
 
     note = asyncio.run(synthesize())
     assert note[:4] == b"OggS"
-    guest = Guest(running_mesh.public_url, wa_id="3463" + str(uuid.uuid4().int)[:7], name="Carmen Ruiz")
+    guest = Guest(
+        running_mesh.public_url, wa_id="3463" + str(uuid.uuid4().int)[:7], name="Carmen Ruiz"
+    )
     replies = guest.turn(
-        spec={"type": "voice", "audio": {"data_base64": base64.b64encode(note).decode(), "mime_type": "audio/ogg; codecs=opus"}},
+        spec={
+            "type": "voice",
+            "audio": {
+                "data_base64": base64.b64encode(note).decode(),
+                "mime_type": "audio/ogg; codecs=opus",
+            },
+        },
         timeout=90,
     )
     text = " ".join(text_of(r) for r in replies).lower()

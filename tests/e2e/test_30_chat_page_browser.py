@@ -31,16 +31,25 @@ def _ensure_chromium() -> None:
         return
     if os.geteuid() == 0 and shutil.which("apt-get"):
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], env=env, check=False, timeout=600, capture_output=True)
+        subprocess.run(
+            ["apt-get", "update", "-qq"], env=env, check=False, timeout=600, capture_output=True
+        )
         subprocess.run(
             ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"],
-            env=env, check=False, timeout=900, capture_output=True,
+            env=env,
+            check=False,
+            timeout=900,
+            capture_output=True,
         )
     if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing; `make test` installs Debian's chromium (scripts/apt_install.sh)")
+        pytest.fail(
+            f"{CHROMIUM} is missing; `make test` installs Debian's chromium (scripts/apt_install.sh)"
+        )
 
 
-def test_chat_page_says_hola_and_shows_the_agents_reply(running_mesh: RunningMesh, tmp_path: Path) -> None:
+def test_chat_page_says_hola_and_shows_the_agents_reply(
+    running_mesh: RunningMesh, tmp_path: Path
+) -> None:
     _ensure_chromium()
     from playwright.sync_api import sync_playwright
 

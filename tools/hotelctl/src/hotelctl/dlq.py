@@ -10,7 +10,6 @@ import grpc
 from google.protobuf.json_format import MessageToDict
 from hotel.channel.v1 import channel_service_pb2 as pb
 from hotel.channel.v1 import channel_service_pb2_grpc as pb_grpc
-from hotel.channel.v1 import message_pb2
 from rich.console import Console
 from rich.table import Table
 
