@@ -29,6 +29,7 @@ from hotel.conversation.v1 import conversation_service_pb2 as conv_pb2
 from hotel.pms.v1 import pms_service_pb2 as pms_pb2
 from hotel.type.v1 import money_pb2
 from posada_common.logging import get_logger
+from posada_common.phones import digits, same_phone
 
 from .deps import DependencyDown, DependencyError, Pms, from_date, to_date
 from .i18n import Catalog, Templates
@@ -248,21 +249,6 @@ def yes_no(u: Understanding, threshold: float) -> str:
         if words[0] in {_fold(w) for w in NO}:
             return "no"
     return ""
-
-
-def digits(value: str) -> str:
-    return re.sub(r"\D", "", value or "")
-
-
-def same_phone(a: str, b: str) -> bool:
-    """Same number, allowing one side without the country code (>= 9 significant digits)."""
-    da, db = digits(a), digits(b)
-    if not da or not db:
-        return False
-    if da == db:
-        return True
-    short, long_ = sorted((da, db), key=len)
-    return len(short) >= 9 and long_.endswith(short)
 
 
 def idempotency_key(

@@ -14,6 +14,8 @@ from typing import Any
 from google.protobuf import timestamp_pb2
 from hotel.pms.v1 import pms_service_pb2 as pms
 from hotel.type.v1 import date_pb2
+from posada_common.phones import digits as digits
+from posada_common.phones import same_phone
 
 # --- scalars -------------------------------------------------------------------------------
 
@@ -229,16 +231,6 @@ def booking_status(current_state: int, room_statuses: list[int]) -> int:
     return pms.BOOKING_STATUS_CONFIRMED
 
 
-def digits(text: str) -> str:
-    return re.sub(r"\D", "", text or "")
-
-
 def phones_match(a: str, b: str) -> bool:
-    """Same phone despite formatting: equal digits, or one is the other without its country code."""
-    da, db = digits(a), digits(b)
-    if not da or not db:
-        return False
-    if da == db:
-        return True
-    short, long_ = sorted((da, db), key=len)
-    return len(short) >= 8 and long_.endswith(short)
+    """Same phone despite formatting (a PMS search, so 8 significant digits are enough)."""
+    return same_phone(a, b, min_significant=8)
