@@ -35,7 +35,10 @@ class AudioSettings(CommonSettings):
     )
     whisper_compute_type: Literal["int8", "int8_float32", "float32", "int16"] = "int8"
     whisper_cpu_threads: int = Field(default=0, ge=0, le=64, description="0 = cores / concurrency")
-    whisper_beam_size: int = Field(default=1, ge=1, le=10)
+    whisper_beam_size: int = Field(default=1, ge=1, le=10, description="first-pass beam")
+    whisper_fallback_beam_size: int = Field(
+        default=5, ge=0, le=10, description="re-decode beam on repetition/low confidence; 0 = off"
+    )
     whisper_vad: bool = True
     whisper_vocabulary_prompt: bool = True
     whisper_languages: str = Field(

