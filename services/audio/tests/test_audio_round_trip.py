@@ -141,3 +141,18 @@ def test_skipped_speech_asks_for_a_wider_beam():
     # 30 s of speech, but text only for 0-12 s and 30-37 s: the decoder jumped over 18 s.
     assert _needs_wider_beam([seg(0, 12), seg(30, 37)], 40.0)
     assert not _needs_wider_beam([seg(0.2, 12), seg(12.5, 37), seg(37, 39.5)], 40.0)
+
+
+async def test_a_decoder_repetition_loop_is_dropped_not_returned_as_words(stub):
+    # eSpeak's "Hola, buenos días." makes Whisper base loop on "No, no, no, …" at every beam
+    # width; acting on that phantom "no" could cancel a guest's booking, so it must not come out.
+    note = await synthesize_voice_note(stub, "Hola, buenos días.", "es")
+    resp = await stub.Transcribe(
+        pb.TranscribeRequest(
+            audio=note,
+            config=pb.TranscribeConfig(mime_type="audio/ogg; codecs=opus", language_hint="es"),
+        ),
+        timeout=60,
+    )
+    words = resp.transcription.text.lower().replace(",", " ").split()
+    assert not words or max(words.count(w) for w in set(words)) <= 3, resp.transcription.text

@@ -82,6 +82,36 @@ def test_dates_resolve_against_the_reference_date(
     assert {e for e in ents(text) if e[0] in ("check_in", "check_out")} == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("para el quince de junio, dos noches", {("check_in", "2026-06-15"), ("nights", 2)}),
+        (
+            "del quince al dieciocho de junio",
+            {("check_in", "2026-06-15"), ("check_out", "2026-06-18")},
+        ),
+        ("el primero de abril", {("check_in", "2026-04-01")}),
+        (
+            "del veintiuno al veinticuatro de mayo",
+            {("check_in", "2026-05-21"), ("check_out", "2026-05-24")},
+        ),
+        ("for the twentieth of June, two nights", {("check_in", "2026-06-20"), ("nights", 2)}),
+        (
+            "from June twenty first to June twenty fourth",
+            {("check_in", "2026-06-21"), ("check_out", "2026-06-24")},
+        ),
+        (
+            "de vinte e dois a vinte e cinco de maio",
+            {("check_in", "2026-05-22"), ("check_out", "2026-05-25")},
+        ),
+    ],
+)
+def test_days_written_as_words_as_voice_transcripts_give_them(
+    text: str, expected: set[tuple[str, object]]
+) -> None:
+    assert ents(text) == expected
+
+
 def test_morning_is_not_tomorrow() -> None:
     assert ents("mañana por la mañana") == {("check_in", "2026-03-05")}
     assert ents("llego por la mañana") == set()

@@ -387,6 +387,12 @@ class Transcriber:
             # same text; only the (rare) hard notes pay for the beam.
             raw = self._decode(speech, lang, opts.fallback_beam_size)
             timings["beams"] = float(opts.fallback_beam_size)
+        # A segment that still loops after the wider beam is a hallucination (short robotic
+        # or noisy clips give "No, no, no, no…"), not what the guest said. Dropping it makes
+        # the agent ask again instead of acting on a phantom "no".
+        kept = [s for s in raw if s.compression_ratio <= COMPRESSION_RATIO_LIMIT]
+        timings["dropped_loops"] = float(len(raw) - len(kept))
+        raw = kept
 
         def original(t: float, is_end: bool = False) -> float:
             return float(ts_map.get_original_time(t, is_end=is_end)) if ts_map else float(t)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import pairwise
 
-from .numbers import NUM_RE, to_int
+from .numbers import DAY_RE, NUM_RE, day_to_int, to_int
 
 MONTHS: dict[str, int] = {
     "enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5, "junio": 6, "julio": 7,
@@ -66,19 +66,19 @@ _MD_MONTH_RE = "|".join(
     )
 )
 _DAY_RANGE_DM = re.compile(
-    rf"\b(?P<d1>\d{{1,2}}){_ORD}\s*(?:-|al|a|to|ao|y|e|and|hasta el|hasta|till|until|ate)\s*"
-    rf"(?:el\s+|the\s+|o\s+|dia\s+)?(?P<d2>\d{{1,2}}){_ORD}(?:\s*(?:de|of)\s*|\s+)"
+    rf"\b(?P<d1>{DAY_RE}){_ORD}\s*(?:-|al|a|to|ao|y|e|and|hasta el|hasta|till|until|ate)\s*"
+    rf"(?:el\s+|the\s+|o\s+|dia\s+)?(?P<d2>{DAY_RE}){_ORD}(?:\s*(?:de|of)\s*|\s+)"
     rf"(?P<m>{_MONTH_RE})\b\.?{_YEAR}"
 )
 _DAY_RANGE_MD = re.compile(
-    rf"\b(?P<m>{_MD_MONTH_RE})\.?\s+(?:the\s+)?(?P<d1>\d{{1,2}}){_ORD}\s*"
-    rf"(?:-|to|through|thru|till|until|and)\s*(?:the\s+)?(?P<d2>\d{{1,2}}){_ORD}\b{_YEAR}"
+    rf"\b(?P<m>{_MD_MONTH_RE})\.?\s+(?:the\s+)?(?P<d1>{DAY_RE}){_ORD}\s*"
+    rf"(?:-|to|through|thru|till|until|and)\s*(?:the\s+)?(?P<d2>{DAY_RE}){_ORD}\b{_YEAR}"
 )
 _DM = re.compile(
-    rf"\b(?P<d>\d{{1,2}}){_ORD}(?:\s*(?:de|of|del)\s*|\s+|\s*/\s*)(?:the\s+month\s+of\s+)?"
+    rf"\b(?P<d>{DAY_RE}){_ORD}(?:\s*(?:de|of|del)\s*|\s+|\s*/\s*)(?:the\s+month\s+of\s+)?"
     rf"(?P<m>{_MONTH_RE})\b\.?{_YEAR}"
 )
-_MD = re.compile(rf"\b(?P<m>{_MD_MONTH_RE})\.?\s+(?:the\s+)?(?P<d>\d{{1,2}}){_ORD}\b{_YEAR}")
+_MD = re.compile(rf"\b(?P<m>{_MD_MONTH_RE})\.?\s+(?:the\s+)?(?P<d>{DAY_RE}){_ORD}\b{_YEAR}")
 _NUMERIC = re.compile(
     r"(?<![\d/.\-+])(?P<d>\d{1,2})(?P<sep>[/\-.])(?P<m>\d{1,2})(?:(?P=sep)(?P<y>\d{4}|\d{2}))?"
     r"(?![\d/]|\.\d|-\d)"
@@ -198,7 +198,7 @@ def find_date_mentions(f: str, ref: date) -> list[DateMention]:
                 continue
             mon = MONTHS[mt.group("m")]
             y = int(mt.group("y")) if mt.group("y") else None
-            d1, d2 = int(mt.group("d1")), int(mt.group("d2"))
+            d1, d2 = day_to_int(mt.group("d1")) or 0, day_to_int(mt.group("d2")) or 0
             if rx is _DAY_RANGE_DM:
                 a = DateMention(mt.start("d1"), mt.end("d1"), day=d1, month=mon, year=y)
                 b = DateMention(mt.start("d2"), mt.end(), day=d2, month=mon, year=y)
@@ -213,7 +213,7 @@ def find_date_mentions(f: str, ref: date) -> list[DateMention]:
         for mt in rx.finditer(f):
             if not _free(taken, mt.start(), mt.end()):
                 continue
-            d = int(mt.group("d"))
+            d = day_to_int(mt.group("d")) or 0
             if not 1 <= d <= 31:
                 continue
             y = int(mt.group("y")) if mt.group("y") else None
