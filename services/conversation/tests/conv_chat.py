@@ -148,15 +148,15 @@ class PmsView:
     def __init__(self, address: str):
         self.address = address
 
-    async def hotel(self, hotel_id: str = "1") -> pms_pb2.Hotel:
+    async def hotel(self, hotel_id: str = "1", language: str = "") -> pms_pb2.Hotel:
+        """The hotel with its texts in `language` (what a guest speaking it is shown)."""
         async with grpc.aio.insecure_channel(self.address) as channel:
             stub = pms_grpc.PmsServiceStub(channel)
-            return (
-                await stub.GetHotel(pms_pb2.GetHotelRequest(hotel_id=hotel_id), timeout=10)
-            ).hotel
+            request = pms_pb2.GetHotelRequest(hotel_id=hotel_id, language=language)
+            return (await stub.GetHotel(request, timeout=10)).hotel
 
     async def offers(
-        self, ci: dt.date, co: dt.date, adults: int, room_type_id: str = ""
+        self, ci: dt.date, co: dt.date, adults: int, room_type_id: str = "", language: str = ""
     ) -> list[pms_pb2.Offer]:
         async with grpc.aio.insecure_channel(self.address) as channel:
             stub = pms_grpc.PmsServiceStub(channel)
@@ -167,6 +167,7 @@ class PmsView:
                     check_out=_d(co),
                     adults=adults,
                     room_type_id=room_type_id,
+                    language=language,
                 ),
                 timeout=10,
             )

@@ -83,6 +83,7 @@ SCRIPT: dict[str, tuple[str, str, float, object]] = {
     "¿tienen gimnasio?": ("es", "ask_amenities", 0.95, _e(("amenity", "gym"))),
     "¿a qué hora es el check-in?": ("es", "ask_policies", 0.95, _e()),
     "¿se admiten mascotas?": ("es", "ask_policies", 0.95, _e()),
+    "¿cuál es la política de cancelación?": ("es", "ask_policies", 0.95, _e()),
     "quiero hablar con una persona": ("es", "request_human", 0.97, _e()),
     "¿puedo salir más tarde el domingo?": ("es", "late_checkout", 0.93, _e()),
     "necesito toallas en la habitación": ("es", "service_request", 0.93, _e()),
@@ -137,6 +138,8 @@ SCRIPT: dict[str, tuple[str, str, float, object]] = {
     "sim": ("pt", "affirm", 0.97, _e()),
     "quero ver o status da minha reserva": ("pt", "reservation_status", 0.95, _e()),
     "vocês têm estacionamento?": ("pt", "ask_amenities", 0.95, _e(("amenity", "parking"))),
+    "vocês aceitam animais de estimação?": ("pt", "ask_policies", 0.95, _e()),
+    "qual é a política de cancelamento?": ("pt", "ask_policies", 0.95, _e()),
 }
 
 
@@ -219,6 +222,29 @@ HOTEL = pms_pb2.Hotel(
     rating=4,
 )
 
+# The stand-in hotel's policies in the other languages (GetHotel `language`; es is HOTEL's).
+POLICIES_BY_LANGUAGE = {
+    "en": [
+        pms_pb2.Policy(
+            topic=pms_pb2.POLICY_TOPIC_CANCELLATION,
+            text="Free cancellation up to 48 hours before arrival.",
+        ),
+        pms_pb2.Policy(
+            topic=pms_pb2.POLICY_TOPIC_PETS, text="Small pets are welcome (15 € per night)."
+        ),
+    ],
+    "pt": [
+        pms_pb2.Policy(
+            topic=pms_pb2.POLICY_TOPIC_CANCELLATION,
+            text="Cancelamento gratuito até 48 horas antes da chegada.",
+        ),
+        pms_pb2.Policy(
+            topic=pms_pb2.POLICY_TOPIC_PETS,
+            text="Aceitamos animais de estimação pequenos (taxa de 15 € por noite).",
+        ),
+    ],
+}
+
 ROOMS = [
     (
         pms_pb2.RoomType(
@@ -285,7 +311,12 @@ class StandinPms(pms_grpc.PmsServiceServicer):
     async def GetHotel(self, request, context):  # type: ignore[no-untyped-def]
         if request.hotel_id != "1":
             await context.abort(grpc.StatusCode.NOT_FOUND, "no such hotel")
-        return pms_pb2.GetHotelResponse(hotel=HOTEL)
+        hotel = pms_pb2.Hotel()
+        hotel.CopyFrom(HOTEL)
+        if request.language in POLICIES_BY_LANGUAGE:
+            del hotel.policies[:]
+            hotel.policies.extend(POLICIES_BY_LANGUAGE[request.language])
+        return pms_pb2.GetHotelResponse(hotel=hotel)
 
     async def CheckAvailability(self, request, context):  # type: ignore[no-untyped-def]
         ci, co = _pd(request.check_in), _pd(request.check_out)

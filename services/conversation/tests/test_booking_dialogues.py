@@ -27,9 +27,9 @@ def cancellation(hotel: pms_pb2.Hotel) -> str:
 
 
 async def test_spanish_guest_books_from_hola_to_reference(service, pms):  # type: ignore[no-untyped-def]
-    hotel = await pms.hotel()
+    hotel = await pms.hotel(language="es")
     ci, co = stay("del 12 al 14 de marzo")
-    offers = await pms.offers(ci, co, 2)
+    offers = await pms.offers(ci, co, 2, language="es")
     ana = Guest(service.stub)
     r = await ana.say("hola")
     assert r.language == "es" and hotel.name in ana.text()

@@ -9,13 +9,18 @@ from hotel.pms.v1 import pms_service_pb2 as pms_pb2
 from hotel.pms.v1 import pms_service_pb2_grpc
 
 
-async def hotel(mesh) -> pms_pb2.Hotel:  # type: ignore[no-untyped-def]
+async def hotel(mesh, language: str = "es") -> pms_pb2.Hotel:  # type: ignore[no-untyped-def]
+    """The hotel as pms gives it, texts in `language`."""
     async with grpc.aio.insecure_channel(mesh.address) as ch:
         return (
             await pms_service_pb2_grpc.PmsServiceStub(ch).GetHotel(
-                pms_pb2.GetHotelRequest(hotel_id="1"), timeout=10
+                pms_pb2.GetHotelRequest(hotel_id="1", language=language), timeout=10
             )
         ).hotel
+
+
+def policy_texts(h: pms_pb2.Hotel, topic: int) -> list[str]:
+    return [p.text for p in h.policies if p.topic == topic]
 
 
 async def test_location_has_the_pms_address_and_a_map_link(service, mesh):  # type: ignore[no-untyped-def]
@@ -60,6 +65,36 @@ async def test_policies_quote_the_hotel_times_and_texts(service, mesh):  # type:
         assert pets[0] in g.text()
     else:
         assert "menu:human" in g.buttons()
+
+
+async def test_policy_answers_quote_the_hotel_texts_in_the_guests_language(service, mesh):  # type: ignore[no-untyped-def]
+    es, pt, en = [await hotel(mesh, lang) for lang in ("es", "pt", "en")]
+    pets_es = policy_texts(es, pms_pb2.POLICY_TOPIC_PETS)
+    pets_pt = policy_texts(pt, pms_pb2.POLICY_TOPIC_PETS)
+    pets_en = policy_texts(en, pms_pb2.POLICY_TOPIC_PETS)
+    cancel_es = policy_texts(es, pms_pb2.POLICY_TOPIC_CANCELLATION)
+    cancel_pt = policy_texts(pt, pms_pb2.POLICY_TOPIC_CANCELLATION)
+    # pms has each policy in each language (and they differ), so the check below is meaningful.
+    assert pets_es and pets_pt and pets_en and cancel_es and cancel_pt
+    assert len({pets_es[0], pets_pt[0], pets_en[0]}) == 3 and cancel_es[0] != cancel_pt[0]
+    if mesh.real_pms:  # the QloApps stand-in's demo texts, through the real pms
+        assert "Se admiten mascotas pequeñas" in pets_es[0]
+        assert "Aceitamos animais de estimação" in pets_pt[0]
+
+    spanish = Guest(service.stub)
+    await spanish.say("¿se admiten mascotas?")
+    assert spanish.last.language == "es"
+    assert pets_es[0] in spanish.text() and pets_en[0] not in spanish.text()
+    await spanish.say("¿cuál es la política de cancelación?")
+    assert cancel_es[0] in spanish.text()
+
+    portuguese = Guest(service.stub)
+    await portuguese.say("vocês aceitam animais de estimação?")
+    assert portuguese.last.language == "pt"
+    assert pets_pt[0] in portuguese.text()
+    assert pets_es[0] not in portuguese.text() and pets_en[0] not in portuguese.text()
+    await portuguese.say("qual é a política de cancelamento?")
+    assert cancel_pt[0] in portuguese.text() and cancel_es[0] not in portuguese.text()
 
 
 async def test_late_checkout_and_service_requests_create_staff_tasks(service):  # type: ignore[no-untyped-def]

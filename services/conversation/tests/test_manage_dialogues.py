@@ -32,7 +32,8 @@ async def test_cancellation_from_the_same_phone_is_verified_and_cancels(service,
     assert "número de reserva" in g.text()
     await g.say(f"es la {reference}")
     assert reference in g.text() and g.buttons()[0] == "confirm:yes"  # verified by phone
-    assert cancellation(await pms.hotel()) in g.text()  # the hotel's policy, from pms
+    # The hotel's policy, from pms, in the guest's language.
+    assert cancellation(await pms.hotel(language="es")) in g.text()
     await g.say("sí")
     assert "cancelada" in g.text()
     assert (await pms.booking(reference)).status == pms_pb2.BOOKING_STATUS_CANCELLED

@@ -177,3 +177,19 @@ def test_modify_document_sends_back_everything_it_does_not_change() -> None:
     )
     room = same["booking"]["associations"]["room_types"][0]["rooms"][0]
     assert room["id_room"] == 6 and room["unit_price_without_tax"] == 240 and room["adult"] == 1
+
+
+def test_policy_lines_are_classified_in_english_spanish_and_portuguese() -> None:
+    # "bajo petición" (on request) is not about pets.
+    assert m.classify_policy("Salida: hasta las 12:00, tardía bajo petición.") == (
+        pms.POLICY_TOPIC_CHECK_OUT
+    )
+    assert m.classify_policy("Pets: small pets allowed.") == pms.POLICY_TOPIC_PETS
+    assert m.classify_policy("Animais de estimação: não são permitidos.") == pms.POLICY_TOPIC_PETS
+    assert m.classify_policy("Pagamento: dinheiro ou cartão.") == pms.POLICY_TOPIC_PAYMENT
+    assert m.classify_policy("Crianças: berço grátis.") == pms.POLICY_TOPIC_CHILDREN
+    assert m.classify_policy("Proibido fumar em todo o hotel.") == pms.POLICY_TOPIC_SMOKING
+    assert m.classify_policy("Cancelamento gratuito até 72 horas.") == (
+        pms.POLICY_TOPIC_CANCELLATION
+    )
+    assert m.classify_policy("Taxa turística: não se aplica.") == pms.POLICY_TOPIC_OTHER

@@ -34,9 +34,43 @@ async def test_i18n_fields_are_language_arrays_unless_one_language_is_selected(h
     assert body["room_types"][0]["name"] == [
         {"id": "1", "value": "Double Room"},
         {"id": "2", "value": "Habitación Doble"},
+        {"id": "3", "value": "Quarto Duplo"},
     ]
     _, body = await get_json(http, "api/room_types/12", display="[id,name]", language="2")
     assert body["room_types"][0]["name"] == "Habitación Doble"
+
+
+async def test_portuguese_is_shop_language_3_with_its_own_texts(http):
+    _, body = await get_json(
+        http, "api/languages", display="[id,iso_code,language_code,active]", sort="[id_ASC]"
+    )
+    assert body["languages"] == [
+        {"id": 1, "iso_code": "en", "language_code": "en-us", "active": "1"},
+        {"id": 2, "iso_code": "es", "language_code": "es-es", "active": "1"},
+        {"id": 3, "iso_code": "pt", "language_code": "pt-br", "active": "1"},
+    ]
+    _, body = await get_json(http, "api/hotels/1", language="3")
+    hotel = body["hotel"]
+    assert "Animais de estimação" in hotel["policies"]
+    assert "Cancelamento gratuito até 7 dias antes da chegada" in hotel["policies"]
+    assert hotel["short_description"] == "Hotel boutique no bairro literário de Madri."
+    _, body = await get_json(http, "api/hotels/2", language="3")
+    assert "exceto cães de assistência" in body["hotel"]["policies"]
+    assert "aulas de tango às quintas-feiras" in body["hotel"]["description"]
+    _, body = await get_json(
+        http, "api/room_types", display="[id,name,description_short]", language="3"
+    )
+    names = {r["id"]: r["name"] for r in body["room_types"]}
+    assert (
+        names[14] == "Suíte Júnior" and names[19] == "Suíte Tango" and names[20] == "Quarto Família"
+    )
+    # Every room type has its own Portuguese description (none left in English or empty).
+    _, en = await get_json(http, "api/room_types", display="[id,description_short]", language="1")
+    english = {r["id"]: r["description_short"] for r in en["room_types"]}
+    for r in body["room_types"]:
+        assert r["description_short"] and r["description_short"] != english[r["id"]]
+    _, body = await get_json(http, "api/hotel_refund_rules/3", language="3")
+    assert body["hotel_refund_rule"]["name"] == "Cancelamento gratuito (72 h)"
 
 
 async def test_unknown_id_is_404_with_empty_body(http):

@@ -107,16 +107,21 @@ class Pms:
         self.deadline = deadline
         self.booking_deadline = booking_deadline
 
-    async def get_hotel(self, hotel_id: str) -> pms_pb2.Hotel:
+    async def get_hotel(self, hotel_id: str, language: str = "") -> pms_pb2.Hotel:
+        """`language`: the conversation's ISO 639-1 code, for names, descriptions, policies."""
         response = await _call(
             "pms",
-            self.stub.GetHotel(pms_pb2.GetHotelRequest(hotel_id=hotel_id), timeout=self.deadline),
+            self.stub.GetHotel(
+                pms_pb2.GetHotelRequest(hotel_id=hotel_id, language=language),
+                timeout=self.deadline,
+            ),
         )
         return response.hotel
 
     async def check_availability(
         self, request: pms_pb2.CheckAvailabilityRequest
     ) -> pms_pb2.CheckAvailabilityResponse:
+        """Callers set `request.language` to the conversation's language (room type names)."""
         return await _call("pms", self.stub.CheckAvailability(request, timeout=self.deadline))
 
     async def create_booking(

@@ -215,7 +215,7 @@ class Engine:
         hotel_zone = session.time_zone
         if not hotel_zone:
             try:
-                hotel_zone = (await self.policy.hotel(message.hotel_id)).time_zone
+                hotel_zone = (await self.policy.hotel(message.hotel_id, language)).time_zone
                 session.time_zone = hotel_zone
             except (DependencyDown, DependencyError):
                 hotel_zone = self.config.default_time_zone

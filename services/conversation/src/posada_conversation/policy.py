@@ -371,7 +371,9 @@ class Policy:
         self.handoff_after = handoff_after_misunderstandings
         self.max_guests = max_guests
         self.hotel_cache_seconds = hotel_cache_seconds
-        self._hotels: dict[str, tuple[float, pms_pb2.Hotel]] = {}
+        # (hotel id, language) → (fetched at, hotel): names, descriptions and policies come
+        # from pms in the conversation's language.
+        self._hotels: dict[tuple[str, str], tuple[float, pms_pb2.Hotel]] = {}
         topics: dict[str, set[str]] = {}
         for catalog in templates.catalogs.values():
             for key, words in catalog.entries.items():
@@ -381,16 +383,17 @@ class Policy:
 
     # -- hotel data ---------------------------------------------------------------------
 
-    async def hotel(self, hotel_id: str) -> pms_pb2.Hotel:
-        cached = self._hotels.get(hotel_id)
+    async def hotel(self, hotel_id: str, language: str = "") -> pms_pb2.Hotel:
+        """The hotel with its texts in `language` (ISO 639-1; "" = the PMS default)."""
+        cached = self._hotels.get((hotel_id, language))
         if cached and time.monotonic() - cached[0] < self.hotel_cache_seconds:
             return cached[1]
-        hotel = await self.pms.get_hotel(hotel_id)
-        self._hotels[hotel_id] = (time.monotonic(), hotel)
+        hotel = await self.pms.get_hotel(hotel_id, language)
+        self._hotels[(hotel_id, language)] = (time.monotonic(), hotel)
         return hotel
 
-    def cached_hotel(self, hotel_id: str) -> pms_pb2.Hotel | None:
-        cached = self._hotels.get(hotel_id)
+    def cached_hotel(self, hotel_id: str, language: str = "") -> pms_pb2.Hotel | None:
+        cached = self._hotels.get((hotel_id, language))
         return cached[1] if cached else None
 
     @staticmethod
@@ -528,7 +531,7 @@ class Policy:
 
     async def _greet(self, t: Turn) -> None:
         try:
-            hotel_name = (await self.hotel(t.session.hotel_id)).name
+            hotel_name = (await self.hotel(t.session.hotel_id, t.c.language)).name
         except (DependencyDown, DependencyError):
             hotel_name = ""
         first = (t.guest.display_name or "").split(" ")[0]
@@ -878,6 +881,7 @@ class Policy:
                 check_out=to_date(co),
                 adults=q["adults"],
                 children=q.get("children", 0),
+                language=t.c.language,
             )
         )
         offers = [offer_to_dict(o, q["nights"]) for o in response.offers if o.rooms_left > 0]
@@ -987,7 +991,7 @@ class Policy:
             s.pending = {"kind": "guest_phone", "book": True}
             t.say("messages.ask_phone")
             return
-        hotel = await self.hotel(s.hotel_id)
+        hotel = await self.hotel(s.hotel_id, t.c.language)
         ci, co = dt.date.fromisoformat(q["check_in"]), dt.date.fromisoformat(q["check_out"])
         s.pending = {"kind": "confirm_booking", "book": True}
         t.buttons(
@@ -1186,7 +1190,7 @@ class Policy:
             t.buttons("messages.cannot_change", [("menu:human", "human")], **values)
             return
         if action == "cancel":
-            hotel = await self.hotel(s.hotel_id)
+            hotel = await self.hotel(s.hotel_id, t.c.language)
             s.pending = {"kind": "confirm_cancel"}
             t.buttons(
                 "messages.confirm_cancel",
@@ -1237,6 +1241,7 @@ class Policy:
                 adults=int(new["adults"]),
                 children=int(new.get("children", 0)),
                 room_type_id=b["room_type_id"],
+                language=t.c.language,
             )
         )
         offer = next(
@@ -1321,7 +1326,7 @@ class Policy:
         return "\n".join(p.text for p in hotel.policies if p.topic == topic and p.text)
 
     async def _location(self, t: Turn) -> None:
-        hotel = await self.hotel(t.session.hotel_id)
+        hotel = await self.hotel(t.session.hotel_id, t.c.language)
         a = hotel.address
         city = " ".join(x for x in (a.postcode, a.city) if x)
         address = ", ".join(x for x in (a.line1, a.line2, city, a.state) if x)
@@ -1350,7 +1355,7 @@ class Policy:
             )
 
     async def _amenities(self, t: Turn) -> None:
-        hotel = await self.hotel(t.session.hotel_id)
+        hotel = await self.hotel(t.session.hotel_id, t.c.language)
         have = set(hotel.amenities)
         asked = t.u.entities.get("amenity") or []
         if not asked:
@@ -1373,7 +1378,7 @@ class Policy:
         return found
 
     async def _policies(self, t: Turn) -> None:
-        hotel = await self.hotel(t.session.hotel_id)
+        hotel = await self.hotel(t.session.hotel_id, t.c.language)
         topics = self._topics(t.u.text)
         if not topics:
             topics = ["check_in", "check_out", "cancellation"]
@@ -1402,7 +1407,7 @@ class Policy:
             )
         )
         try:
-            hotel = await self.hotel(t.session.hotel_id)
+            hotel = await self.hotel(t.session.hotel_id, t.c.language)
         except (DependencyDown, DependencyError):
             hotel = None
         if hotel and hotel.check_out_time:

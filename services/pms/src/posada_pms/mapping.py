@@ -145,17 +145,58 @@ def amenity_values(names: list[str]) -> list[str]:
 
 # --- policies -------------------------------------------------------------------------------------
 
+# English, Spanish and Portuguese word starts (regex fragments, matched at the start of a word:
+# "cancel" finds "cancelación"); topics are tried in this order, the first match wins. "pet" must
+# be the whole word, or the Spanish "bajo petición" would read as a pet policy.
 _POLICY_WORDS = [
-    (pms.POLICY_TOPIC_PETS, ("pet", "mascota", "dog", "perro", "animal")),
+    (
+        pms.POLICY_TOPIC_PETS,
+        (
+            r"pets?\b",
+            "mascota",
+            "dog",
+            "perro",
+            "animal",
+            "animais",
+            "estimação",
+            "cachorro",
+            "cães",
+        ),
+    ),
     (pms.POLICY_TOPIC_CANCELLATION, ("cancel", "refund", "reembolso", "no-show", "no show")),
-    (pms.POLICY_TOPIC_SMOKING, ("smok", "fumar", "tabaco", "cigar")),
+    (pms.POLICY_TOPIC_SMOKING, ("smok", "fumar", "fumo", "fumante", "tabaco", "cigar")),
     (
         pms.POLICY_TOPIC_CHILDREN,
-        ("child", "niño", "nino", "menor", "kid", "infant", "cuna", "crib", "bebé"),
+        (
+            "child",
+            "niño",
+            "nino",
+            "menor",
+            "kid",
+            "infant",
+            "cuna",
+            "crib",
+            "bebé",
+            "bebê",
+            "criança",
+            "berço",
+        ),
     ),
     (
         pms.POLICY_TOPIC_PAYMENT,
-        ("pay", "pago", "card", "tarjeta", "cash", "efectivo", "deposit", "depósito"),
+        (
+            "pay",
+            "pago",
+            "card",
+            "tarjeta",
+            "cash",
+            "efectivo",
+            "deposit",
+            "depósito",
+            "pagamento",
+            "cartão",
+            "dinheiro",
+        ),
     ),
     (pms.POLICY_TOPIC_CHECK_OUT, ("check-out", "check out", "checkout", "salida")),
     (
@@ -165,10 +206,15 @@ _POLICY_WORDS = [
 ]
 
 
+_POLICY_PATTERNS = [
+    (topic, re.compile(r"\b(?:" + "|".join(words) + ")")) for topic, words in _POLICY_WORDS
+]
+
+
 def classify_policy(text: str) -> int:
     lowered = text.lower()
-    for topic, words in _POLICY_WORDS:
-        if any(w in lowered for w in words):
+    for topic, pattern in _POLICY_PATTERNS:
+        if pattern.search(lowered):
             return topic
     return pms.POLICY_TOPIC_OTHER
 

@@ -51,3 +51,7 @@ LOCK_WAIT = Histogram(
     "Time spent acquiring the per-night booking locks.",
     buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+LANGUAGE_FALLBACKS = Counter(
+    "posada_pms_language_fallbacks",
+    "Requests for a language the shop does not have, answered in the default language.",
+)

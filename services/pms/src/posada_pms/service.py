@@ -42,7 +42,7 @@ from redis.exceptions import RedisError
 from posada_pms import mapping as m
 from posada_pms.cache import PmsCache
 from posada_pms.locks import LockBusy, LockUnavailable, StayLocks
-from posada_pms.metrics import BOOKINGS
+from posada_pms.metrics import BOOKINGS, LANGUAGE_FALLBACKS
 from posada_pms.money import minor_money, money, to_minor
 from posada_pms.qloapps import (
     CALL_DEADLINE,
@@ -113,35 +113,93 @@ class PmsCore:
         self.locks = locks
         self.redis = redis
         self.opt = options or CoreOptions()
+        # The shop language i18n fields are read in when the caller names none (PMS_LANGUAGE_ID).
+        self.default_language_id = client.language_id
+
+    # ===================================================================== languages
+
+    async def _shop_languages(self) -> dict[str, int]:
+        """ISO 639-1 code → shop language id, active languages only (`languages`, doc §8.5)."""
+
+        async def load() -> dict[str, int]:
+            rows = await self.client.get_list(
+                "languages", "languages", {"display": "[id,iso_code,active]"}
+            )
+            out: dict[str, int] = {}
+            for r in rows:
+                iso = m.as_str(r.get("iso_code")).strip().lower()
+                lang_id = m.as_int(r.get("id"))
+                # `active` is "1"/"0" on 1.6.x; a missing column counts as active.
+                if iso and lang_id > 0 and m.as_int(r.get("active"), 1) == 1:
+                    out.setdefault(iso, lang_id)
+            return out
+
+        return await self.cache.static("languages", load)
+
+    async def _language_id(self, code: str) -> int:
+        """The shop's language id for an ISO 639-1 code; the default one when the shop lacks it.
+
+        The texts are a courtesy on top of the answer: when the `languages` resource cannot be
+        read (key without that permission, PMS trouble) the default language is used rather
+        than failing the whole call.
+        """
+        if not code:
+            return self.default_language_id
+        try:
+            languages = await self._shop_languages()
+        except QloAppsError as exc:
+            log.warning("pms_languages_unreadable", language=code, error=str(exc))
+            return self.default_language_id
+        lang_id = languages.get(code)
+        if lang_id is None:
+            LANGUAGE_FALLBACKS.inc()
+            log.info("pms_language_not_in_shop", language=code)
+            return self.default_language_id
+        return lang_id
+
+    def _lang(self, lang_id: int | None) -> int:
+        return self.default_language_id if lang_id is None else lang_id
 
     # ===================================================================== static data
+    # Every i18n read names its language and every cache key of i18n data carries it.
 
     async def _hotel_features(self) -> dict[str, str]:
+        # Only mapped onto the (language-independent) amenity catalogue: default language.
+        lang = self.default_language_id
+
         async def load() -> dict[str, str]:
             rows = await self.client.get_list(
-                "hotel_features", "hotel_features", {"display": "full"}
+                "hotel_features", "hotel_features", {"display": "full", "language": str(lang)}
             )
             return {str(r.get("id")): m.as_str(r.get("name")) for r in rows}
 
-        return await self.cache.static("hotel_features", load)
+        return await self.cache.static(f"hotel_features:{lang}", load)
 
     async def _room_type_features(self) -> dict[str, str]:
+        lang = self.default_language_id
+
         async def load() -> dict[str, str]:
             try:
                 rows = await self.client.get_list(
-                    "room_type_features", "room_type_features", {"display": "full"}
+                    "room_type_features",
+                    "room_type_features",
+                    {"display": "full", "language": str(lang)},
                 )
             except QloBadRequest:
                 return {}
             return {str(r.get("id")): m.as_str(r.get("name")) for r in rows}
 
-        return await self.cache.static("room_type_features", load)
+        return await self.cache.static(f"room_type_features:{lang}", load)
 
-    async def _refund_rules(self) -> dict[str, str]:
+    async def _refund_rules(self, lang_id: int | None = None) -> dict[str, str]:
+        lang = self._lang(lang_id)
+
         async def load() -> dict[str, str]:
             try:
                 rows = await self.client.get_list(
-                    "hotel_refund_rules", "hotel_refund_rules", {"display": "full"}
+                    "hotel_refund_rules",
+                    "hotel_refund_rules",
+                    {"display": "full", "language": str(lang)},
                 )
             except QloBadRequest:
                 return {}
@@ -151,7 +209,7 @@ class PmsCore:
                 out[str(r.get("id"))] = f"{name}: {desc}" if name and desc else (name or desc)
             return out
 
-        return await self.cache.static("hotel_refund_rules", load)
+        return await self.cache.static(f"hotel_refund_rules:{lang}", load)
 
     async def _iso(self, resource: str, singular: str, ident: str, field: str) -> str:
         if not ident or ident == "0":
@@ -174,9 +232,11 @@ class PmsCore:
         )
         return str((ari.get("hotel_ari") or {}).get("currency") or "").upper()
 
-    async def _load_hotel(self, raw: dict[str, Any]) -> dict[str, Any]:
+    async def _load_hotel(self, raw: dict[str, Any], lang_id: int) -> dict[str, Any]:
         hotel_id = str(raw.get("id"))
-        features, refunds = await asyncio.gather(self._hotel_features(), self._refund_rules())
+        features, refunds = await asyncio.gather(
+            self._hotel_features(), self._refund_rules(lang_id)
+        )
         country, state, currency = await asyncio.gather(
             self._iso("countries", "country", str(raw.get("id_country") or ""), "iso_code"),
             self._iso("states", "state", str(raw.get("id_state") or ""), "name"),
@@ -219,21 +279,29 @@ class PmsCore:
         )
         return json_format.MessageToDict(hotel, preserving_proto_field_name=True)
 
-    async def _hotels(self) -> list[dict[str, Any]]:
+    async def _hotels(self, lang_id: int | None = None) -> list[dict[str, Any]]:
+        lang = self._lang(lang_id)
+
         async def load() -> list[dict[str, Any]]:
             rows = await self.client.get_list(
-                "hotels", "hotels", {"display": "full", "filter[active]": "1"}
+                "hotels",
+                "hotels",
+                {"display": "full", "filter[active]": "1", "language": str(lang)},
             )
-            return list(await asyncio.gather(*(self._load_hotel(r) for r in rows)))
+            return list(await asyncio.gather(*(self._load_hotel(r, lang) for r in rows)))
 
-        return await pms_call(self.cache.static("hotels", load))
+        return await pms_call(self.cache.static(f"hotels:{lang}", load))
 
-    async def list_hotels(self) -> pms.ListHotelsResponse:
-        hotels = [json_format.ParseDict(h, pms.Hotel()) for h in await self._hotels()]
+    async def list_hotels(self, req: pms.ListHotelsRequest | None = None) -> pms.ListHotelsResponse:
+        v = Violations()
+        code = v.language("language", req.language if req is not None else "")
+        v.raise_if_any()
+        lang = await self._language_id(code)
+        hotels = [json_format.ParseDict(h, pms.Hotel()) for h in await self._hotels(lang)]
         return pms.ListHotelsResponse(hotels=sorted(hotels, key=lambda h: int(h.hotel_id)))
 
-    async def _hotel(self, hotel_id: str) -> pms.Hotel:
-        for h in await self._hotels():
+    async def _hotel(self, hotel_id: str, lang_id: int | None = None) -> pms.Hotel:
+        for h in await self._hotels(lang_id):
             if h.get("hotel_id") == hotel_id:
                 return json_format.ParseDict(h, pms.Hotel())
         raise NotFound(f"hotel {hotel_id} not found", metadata={"hotel_id": hotel_id})
@@ -241,13 +309,25 @@ class PmsCore:
     async def get_hotel(self, req: pms.GetHotelRequest) -> pms.GetHotelResponse:
         v = Violations()
         hotel_id = v.id("hotel_id", req.hotel_id)
+        code = v.language("language", req.language)
         v.raise_if_any()
-        return pms.GetHotelResponse(hotel=await self._hotel(hotel_id))
+        lang = await self._language_id(code)
+        return pms.GetHotelResponse(hotel=await self._hotel(hotel_id, lang))
 
-    async def _room_types(self, hotel_id: str) -> dict[str, dict[str, Any]]:
-        """Room types of a hotel by product id, each with its capacity and tax group."""
+    async def _room_types(
+        self, hotel_id: str, lang_id: int | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Room types of a hotel by product id, each with its capacity and tax group.
+
+        Names and descriptions are in `lang_id`; the category is always derived from the
+        default-language name, so filtering by category does not depend on the language.
+        """
+        lang = self._lang(lang_id)
 
         async def load() -> dict[str, dict[str, Any]]:
+            base: dict[str, dict[str, Any]] = {}
+            if lang != self.default_language_id:
+                base = await self._room_types(hotel_id, self.default_language_id)
             hrts, rts, rt_features = await asyncio.gather(
                 self.client.get_list(
                     "hotel_room_types",
@@ -260,6 +340,7 @@ class PmsCore:
                     {
                         "display": "[id,name,description_short,price,active,id_tax_rules_group]",
                         "filter[active]": "1",
+                        "language": str(lang),
                     },
                 ),
                 self._room_type_features(),
@@ -272,9 +353,14 @@ class PmsCore:
                 product = products.get(pid)
                 if product is None:
                     continue  # inactive room type
+                name = m.as_str(product.get("name"))
+                category = (base.get(pid) or {}).get("category") or m.room_category(
+                    name, m.as_int(h.get("max_adults")), m.as_int(h.get("max_guests"))
+                )
                 out[pid] = {
                     "room_type_id": pid,
-                    "name": m.as_str(product.get("name")),
+                    "name": name,
+                    "category": category,
                     "description": m.strip_html(m.as_str(product.get("description_short"))),
                     "price": m.as_str(product.get("price")),
                     "id_tax_rules_group": m.as_int(product.get("id_tax_rules_group")),
@@ -295,14 +381,15 @@ class PmsCore:
                     out[pid]["amenities"] = m.amenity_values(names)
             return out
 
-        return await pms_call(self.cache.static(f"room_types:{hotel_id}", load))
+        return await pms_call(self.cache.static(f"room_types:{hotel_id}:{lang}", load))
 
     def _room_type_msg(self, hotel: pms.Hotel, rt: dict[str, Any]) -> pms.RoomType:
         return pms.RoomType(
             room_type_id=rt["room_type_id"],
             hotel_id=hotel.hotel_id,
             name=rt["name"],
-            category=m.room_category(rt["name"], rt["max_adults"], rt["max_guests"]),
+            category=rt.get("category")
+            or m.room_category(rt["name"], rt["max_adults"], rt["max_guests"]),
             max_adults=rt["max_adults"],
             max_children=rt["max_children"],
             max_occupancy=rt["max_guests"],
@@ -314,9 +401,11 @@ class PmsCore:
     async def list_room_types(self, req: pms.ListRoomTypesRequest) -> pms.ListRoomTypesResponse:
         v = Violations()
         hotel_id = v.id("hotel_id", req.hotel_id)
+        code = v.language("language", req.language)
         v.raise_if_any()
-        hotel = await self._hotel(hotel_id)
-        rts = await self._room_types(hotel_id)
+        lang = await self._language_id(code)
+        hotel = await self._hotel(hotel_id, lang)
+        rts = await self._room_types(hotel_id, lang)
         msgs = [self._room_type_msg(hotel, rt) for rt in rts.values()]
         return pms.ListRoomTypesResponse(room_types=sorted(msgs, key=lambda r: int(r.room_type_id)))
 
@@ -406,8 +495,9 @@ class PmsCore:
         room_type_id: str = "",
         category: int = 0,
         fresh: bool = False,
+        lang_id: int | None = None,
     ) -> tuple[list[pms.Offer], str]:
-        rts = await self._room_types(hotel.hotel_id)
+        rts = await self._room_types(hotel.hotel_id, lang_id)
         if room_type_id and room_type_id not in rts:
             raise NotFound(
                 f"room type {room_type_id} not found in hotel {hotel.hotel_id}",
@@ -474,9 +564,11 @@ class PmsCore:
         room_type_id = v.id("room_type_id", req.room_type_id, required=False)
         if req.category not in pms.RoomCategory.values():
             v.add("category", "unknown room category")
+        code = v.language("language", req.language)
         v.raise_if_any()
         assert check_in and check_out
-        hotel = await self._hotel(hotel_id)
+        lang = await self._language_id(code)
+        hotel = await self._hotel(hotel_id, lang)
         offers, currency = await self._offers(
             hotel,
             check_in,
@@ -485,6 +577,7 @@ class PmsCore:
             req.children,
             room_type_id=room_type_id,
             category=req.category,
+            lang_id=lang,
         )
         return pms.CheckAvailabilityResponse(offers=offers, currency_code=currency)
 

@@ -49,7 +49,7 @@ class PmsServicer(pms_grpc.PmsServiceServicer):
     async def ListHotels(
         self, request: pms.ListHotelsRequest, context: Any
     ) -> pms.ListHotelsResponse:
-        return await self.core.list_hotels()
+        return await self.core.list_hotels(request)
 
     @map_errors
     async def GetHotel(self, request: pms.GetHotelRequest, context: Any) -> pms.GetHotelResponse:

@@ -21,7 +21,11 @@ class PmsSettings(CommonSettings):
         default="http://127.0.0.1:8095", description="QloApps shop root (API under /api/)"
     )
     pms_api_key: SecretStr = SecretStr(DEV_PMS_API_KEY)
-    pms_language_id: int = Field(default=1, ge=1, description="QloApps language id for i18n fields")
+    pms_language_id: int = Field(
+        default=1,
+        ge=1,
+        description="QloApps language id for i18n fields when a request names no language, or one the shop lacks",
+    )
 
     pms_timeout_seconds: float = Field(default=5.0, gt=0, le=60, description="per attempt, reads")
     pms_write_timeout_seconds: float = Field(

@@ -17,6 +17,9 @@ EMAIL_RE = re.compile(r"^[A-Za-z0-9._+-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"
 REFERENCE_RE = re.compile(r"^[A-Za-z0-9-]{1,32}$")
 NAME_RE = re.compile(r"^[^<>{}\[\]|=;#0-9]{1,60}$")
 MAX_GUESTS = 20
+# ISO 639-1 (two letters), optionally followed by BCP 47 subtags ("pt-BR"), which are ignored:
+# QloApps keys its languages by the two-letter `iso_code`.
+LANGUAGE_RE = re.compile(r"^([A-Za-z]{2})(?:[-_][A-Za-z0-9]{1,8})*$")
 
 
 class Violations:
@@ -40,6 +43,17 @@ class Violations:
         if not ID_RE.match(value):
             self.add(field, "must be a positive integer id")
         return value
+
+    def language(self, field: str, value: str) -> str:
+        """An ISO 639-1 code, lower-cased; "" when empty (= the PMS default language)."""
+        value = (value or "").strip()
+        if not value:
+            return ""
+        match = LANGUAGE_RE.match(value)
+        if match is None:
+            self.add(field, "must be an ISO 639-1 language code such as es, en or pt")
+            return ""
+        return match.group(1).lower()
 
     def date(
         self, field: str, value: date_pb2.Date | None, *, required: bool = True

@@ -22,8 +22,13 @@ HOTELS_ONLY_KEY = "POSADAHOTELSONLYKEY0000000000004"
 ALL = ["GET", "HEAD", "POST", "PUT", "DELETE"]
 
 
-def t(en: str, es: str) -> dict[str, str]:
-    return {"1": en, "2": es}
+def t(en: str, es: str, pt: str | None = None) -> dict[str, str]:
+    """An i18n value for the shop languages 1 = en, 2 = es, 3 = pt (Brazil).
+
+    Like QloApps when a language is added, a missing Portuguese text is a copy of the default
+    (English) one.
+    """
+    return {"1": en, "2": es, "3": en if pt is None else pt}
 
 
 def upsert_main_key(conn: sqlite3.Connection, api_key: str) -> None:
@@ -34,10 +39,14 @@ def upsert_main_key(conn: sqlite3.Connection, api_key: str) -> None:
     )
 
 
-def _policies(items: list[tuple[str, str, str, str]]) -> dict[str, str]:
-    en = "".join(f"<p><strong>{h_en}:</strong> {b_en}</p>" for h_en, b_en, _, _ in items)
-    es = "".join(f"<p><strong>{h_es}:</strong> {b_es}</p>" for _, _, h_es, b_es in items)
-    return {"1": en, "2": es}
+def _policies(items: list[tuple[str, str, str, str, str, str]]) -> dict[str, str]:
+    """(heading, text) per language: en, es, pt → one HTML paragraph per policy."""
+    return {
+        str(lang): "".join(
+            f"<p><strong>{item[2 * i]}:</strong> {item[2 * i + 1]}</p>" for item in items
+        )
+        for i, lang in enumerate((1, 2, 3))
+    }
 
 
 MADRID_POLICIES = [
@@ -46,48 +55,64 @@ MADRID_POLICIES = [
         "From 15:00. Early check-in from 12:00 on request, subject to availability. A photo ID or passport is required.",
         "Entrada",
         "A partir de las 15:00. Entrada anticipada desde las 12:00 bajo petición y según disponibilidad. Se requiere documento de identidad o pasaporte.",
+        "Check-in",
+        "A partir das 15h. Check-in antecipado a partir das 12h mediante solicitação, sujeito à disponibilidade. É necessário apresentar documento de identidade com foto ou passaporte.",
     ),
     (
         "Check-out",
         "Until 12:00. Late check-out until 15:00 costs 30 EUR, on request.",
         "Salida",
         "Hasta las 12:00. Salida tardía hasta las 15:00 por 30 EUR, bajo petición.",
+        "Check-out",
+        "Até as 12h. Check-out tardio até as 15h custa 30 EUR, mediante solicitação.",
     ),
     (
         "Cancellation",
         "Free cancellation up to 7 days before arrival. From 7 to 2 days before arrival the first night is charged; later cancellations and no-shows pay 100 % of the stay.",
         "Cancelación",
         "Cancelación gratuita hasta 7 días antes de la llegada. Entre 7 y 2 días antes se cobra la primera noche; cancelaciones posteriores y no presentación pagan el 100 % de la estancia.",
+        "Cancelamento",
+        "Cancelamento gratuito até 7 dias antes da chegada. Entre 7 e 2 dias antes da chegada é cobrada a primeira noite; cancelamentos posteriores e não comparecimento (no-show) pagam 100 % da estadia.",
     ),
     (
         "Payment",
         "Pay at the hotel on arrival. We accept Visa, Mastercard, American Express and cash (EUR). A card guarantee may be requested.",
         "Pago",
         "Pago en el hotel a la llegada. Aceptamos Visa, Mastercard, American Express y efectivo (EUR). Puede solicitarse una tarjeta como garantía.",
+        "Pagamento",
+        "Pagamento no hotel na chegada. Aceitamos Visa, Mastercard, American Express e dinheiro (EUR). Pode ser solicitado um cartão de crédito como garantia.",
     ),
     (
         "Children",
         "Children of all ages are welcome. Children under 3 stay free in a cot (on request). Extra beds only in Family Rooms and the Junior Suite.",
         "Niños",
         "Se admiten niños de todas las edades. Menores de 3 años gratis en cuna (bajo petición). Camas supletorias solo en Habitaciones Familiares y Junior Suite.",
+        "Crianças",
+        "Crianças de todas as idades são bem-vindas. Menores de 3 anos se hospedam grátis em berço (mediante solicitação). Camas extras somente nos Quartos Família e na Suíte Júnior.",
     ),
     (
         "Pets",
         "Small pets (up to 10 kg) are allowed on request for 15 EUR per night. Not allowed in the breakfast room.",
         "Mascotas",
         "Se admiten mascotas pequeñas (hasta 10 kg) bajo petición por 15 EUR por noche. No se permiten en el comedor del desayuno.",
+        "Animais de estimação",
+        "Aceitamos animais de estimação de pequeno porte (até 10 kg) mediante solicitação, por 15 EUR por noite. Não são permitidos na sala do café da manhã.",
     ),
     (
         "Smoking",
         "The hotel is entirely non-smoking, including balconies. Smoking in a room carries a 150 EUR cleaning fee.",
         "Tabaco",
         "Todo el hotel es libre de humo, balcones incluidos. Fumar en la habitación conlleva un cargo de limpieza de 150 EUR.",
+        "Proibido fumar",
+        "Todo o hotel é livre de fumo, inclusive as varandas. Fumar no quarto gera uma taxa de limpeza de 150 EUR.",
     ),
     (
         "City tax",
         "Not applicable in Madrid at present.",
         "Tasa turística",
         "Actualmente no se aplica en Madrid.",
+        "Taxa turística",
+        "No momento não se aplica em Madri.",
     ),
 ]
 
@@ -97,83 +122,127 @@ BA_POLICIES = [
         "From 14:00. Photo ID or passport required; foreign guests must show the passport and entry stamp to be exempt from VAT.",
         "Entrada",
         "A partir de las 14:00. Se requiere DNI o pasaporte; los huéspedes extranjeros deben presentar pasaporte y sello de ingreso para la exención de IVA.",
+        "Check-in",
+        "A partir das 14h. É necessário documento de identidade ou passaporte; hóspedes estrangeiros devem apresentar o passaporte e o carimbo de entrada no país para a isenção do IVA.",
     ),
     (
         "Check-out",
         "Until 10:00. Luggage storage is free on the day of departure.",
         "Salida",
         "Hasta las 10:00. La guarda de equipaje es gratuita el día de salida.",
+        "Check-out",
+        "Até as 10h. O guarda-volumes é gratuito no dia da saída.",
     ),
     (
         "Cancellation",
         "Free cancellation up to 72 hours before arrival. Later cancellations and no-shows are charged the first night.",
         "Cancelación",
         "Cancelación gratuita hasta 72 horas antes de la llegada. Cancelaciones posteriores y no presentación: se cobra la primera noche.",
+        "Cancelamento",
+        "Cancelamento gratuito até 72 horas antes da chegada. Cancelamentos posteriores e não comparecimento (no-show) pagam a primeira noite.",
     ),
     (
         "Payment",
         "Pay at the hotel. Cash (ARS, USD), debit and credit cards (Visa, Mastercard). Prices in ARS include VAT (21 %) for residents.",
         "Pago",
         "Pago en el hotel. Efectivo (ARS, USD), tarjetas de débito y crédito (Visa, Mastercard). Precios en ARS con IVA (21 %) para residentes.",
+        "Pagamento",
+        "Pagamento no hotel. Dinheiro (ARS, USD), cartões de débito e de crédito (Visa, Mastercard). Os preços em ARS incluem IVA (21 %) para residentes.",
     ),
     (
         "Children",
         "Children welcome. Children under 4 stay free using existing bedding; cots free on request.",
         "Niños",
         "Se admiten niños. Menores de 4 años sin cargo compartiendo cama; cunas gratis bajo petición.",
+        "Crianças",
+        "Crianças são bem-vindas. Menores de 4 anos não pagam usando as camas existentes; berços gratuitos mediante solicitação.",
     ),
     (
         "Pets",
         "Pets are not allowed, except assistance dogs.",
         "Mascotas",
         "No se admiten mascotas, excepto perros de asistencia.",
+        "Animais de estimação",
+        "Não são permitidos animais de estimação, exceto cães de assistência.",
     ),
     (
         "Smoking",
         "Non-smoking rooms. Smoking is allowed only on the rooftop terrace.",
         "Tabaco",
         "Habitaciones libres de humo. Solo se permite fumar en la terraza de la azotea.",
+        "Proibido fumar",
+        "Quartos para não fumantes. Só é permitido fumar no terraço da cobertura.",
     ),
 ]
 
 # hotel features: (id, parent, name_en, name_es)
+# hotel features: (id, parent, name_en, name_es, name_pt)
 HOTEL_FEATURES = [
-    (1, 0, "Complimentary", "Gratuito"),
-    (2, 1, "Wi-Fi", "Wi-Fi"),
-    (3, 1, "Breakfast buffet", "Desayuno buffet"),
-    (4, 1, "Luggage storage", "Consigna de equipaje"),
-    (5, 0, "Facilities", "Instalaciones"),
-    (6, 5, "24-hour front desk", "Recepción 24 horas"),
-    (7, 5, "Lift", "Ascensor"),
-    (8, 5, "Rooftop terrace", "Terraza en la azotea"),
-    (9, 5, "Fitness room", "Gimnasio"),
-    (10, 5, "Outdoor pool (seasonal)", "Piscina exterior (de temporada)"),
-    (11, 5, "Paid parking nearby", "Aparcamiento de pago cercano"),
-    (12, 0, "Services", "Servicios"),
-    (13, 12, "Airport transfer (paid)", "Traslado al aeropuerto (de pago)"),
-    (14, 12, "Laundry service", "Servicio de lavandería"),
-    (15, 12, "Room service 07:00-23:00", "Servicio de habitaciones 07:00-23:00"),
-    (16, 12, "Tour desk", "Mostrador de excursiones"),
-    (17, 0, "Accessibility", "Accesibilidad"),
-    (18, 17, "Wheelchair-accessible rooms", "Habitaciones adaptadas"),
+    (1, 0, "Complimentary", "Gratuito", "Cortesia"),
+    (2, 1, "Wi-Fi", "Wi-Fi", "Wi-Fi"),
+    (3, 1, "Breakfast buffet", "Desayuno buffet", "Café da manhã em bufê"),
+    (4, 1, "Luggage storage", "Consigna de equipaje", "Guarda-volumes"),
+    (5, 0, "Facilities", "Instalaciones", "Instalações"),
+    (6, 5, "24-hour front desk", "Recepción 24 horas", "Recepção 24 horas"),
+    (7, 5, "Lift", "Ascensor", "Elevador"),
+    (8, 5, "Rooftop terrace", "Terraza en la azotea", "Terraço na cobertura"),
+    (9, 5, "Fitness room", "Gimnasio", "Academia"),
+    (
+        10,
+        5,
+        "Outdoor pool (seasonal)",
+        "Piscina exterior (de temporada)",
+        "Piscina externa (sazonal)",
+    ),
+    (
+        11,
+        5,
+        "Paid parking nearby",
+        "Aparcamiento de pago cercano",
+        "Estacionamento pago nas proximidades",
+    ),
+    (12, 0, "Services", "Servicios", "Serviços"),
+    (
+        13,
+        12,
+        "Airport transfer (paid)",
+        "Traslado al aeropuerto (de pago)",
+        "Traslado para o aeroporto (pago)",
+    ),
+    (14, 12, "Laundry service", "Servicio de lavandería", "Serviço de lavanderia"),
+    (
+        15,
+        12,
+        "Room service 07:00-23:00",
+        "Servicio de habitaciones 07:00-23:00",
+        "Serviço de quarto 07:00-23:00",
+    ),
+    (16, 12, "Tour desk", "Mostrador de excursiones", "Balcão de passeios"),
+    (17, 0, "Accessibility", "Accesibilidad", "Acessibilidade"),
+    (18, 17, "Wheelchair-accessible rooms", "Habitaciones adaptadas", "Quartos adaptados"),
 ]
 HOTEL_FEATURE_LINKS = {1: [2, 3, 4, 6, 7, 8, 9, 11, 13, 14, 15, 18], 2: [2, 3, 4, 6, 8, 10, 13, 16]}
 
 ROOM_FEATURES = [
-    (1, "Wi-Fi", "Wi-Fi"),
-    (2, "Air conditioning", "Aire acondicionado"),
-    (3, "Heating", "Calefacción"),
-    (4, "Flat-screen TV", "TV de pantalla plana"),
-    (5, "Private bathroom with shower", "Baño privado con ducha"),
-    (6, "Bathtub", "Bañera"),
-    (7, "Minibar", "Minibar"),
-    (8, "Safe", "Caja fuerte"),
-    (9, "Hairdryer", "Secador de pelo"),
-    (10, "Coffee machine", "Cafetera"),
-    (11, "Balcony", "Balcón"),
-    (12, "Sofa bed", "Sofá cama"),
-    (13, "Work desk", "Escritorio"),
-    (14, "City view", "Vistas a la ciudad"),
+    (1, "Wi-Fi", "Wi-Fi", "Wi-Fi"),
+    (2, "Air conditioning", "Aire acondicionado", "Ar condicionado"),
+    (3, "Heating", "Calefacción", "Aquecimento"),
+    (4, "Flat-screen TV", "TV de pantalla plana", "TV de tela plana"),
+    (
+        5,
+        "Private bathroom with shower",
+        "Baño privado con ducha",
+        "Banheiro privativo com chuveiro",
+    ),
+    (6, "Bathtub", "Bañera", "Banheira"),
+    (7, "Minibar", "Minibar", "Frigobar"),
+    (8, "Safe", "Caja fuerte", "Cofre"),
+    (9, "Hairdryer", "Secador de pelo", "Secador de cabelo"),
+    (10, "Coffee machine", "Cafetera", "Cafeteira"),
+    (11, "Balcony", "Balcón", "Varanda"),
+    (12, "Sofa bed", "Sofá cama", "Sofá-cama"),
+    (13, "Work desk", "Escritorio", "Escrivaninha"),
+    (14, "City view", "Vistas a la ciudad", "Vista para a cidade"),
 ]
 
 REFUND_RULES = [
@@ -183,10 +252,15 @@ REFUND_RULES = [
         7,
         0.0,
         0.0,
-        t("Free cancellation (7+ days)", "Cancelación gratuita (7+ días)"),
+        t(
+            "Free cancellation (7+ days)",
+            "Cancelación gratuita (7+ días)",
+            "Cancelamento gratuito (7+ dias)",
+        ),
         t(
             "Cancel 7 or more days before arrival: full refund.",
             "Cancelando 7 o más días antes de la llegada: reembolso total.",
+            "Cancelando com 7 ou mais dias de antecedência da chegada: reembolso total.",
         ),
     ),
     (
@@ -194,10 +268,15 @@ REFUND_RULES = [
         2,
         30.0,
         50.0,
-        t("Late cancellation (2-6 days)", "Cancelación tardía (2-6 días)"),
+        t(
+            "Late cancellation (2-6 days)",
+            "Cancelación tardía (2-6 días)",
+            "Cancelamento tardio (2-6 dias)",
+        ),
         t(
             "Cancel 2 to 6 days before arrival: first night charged.",
             "Cancelando entre 2 y 6 días antes: se cobra la primera noche.",
+            "Cancelando entre 2 e 6 dias antes: é cobrada a primeira noite.",
         ),
     ),
     (
@@ -205,10 +284,15 @@ REFUND_RULES = [
         3,
         0.0,
         0.0,
-        t("Free cancellation (72 h)", "Cancelación gratuita (72 h)"),
+        t(
+            "Free cancellation (72 h)",
+            "Cancelación gratuita (72 h)",
+            "Cancelamento gratuito (72 h)",
+        ),
         t(
             "Cancel 72 hours or more before arrival: full refund.",
             "Cancelando 72 horas o más antes: reembolso total.",
+            "Cancelando com 72 horas ou mais de antecedência: reembolso total.",
         ),
     ),
 ]
@@ -222,7 +306,7 @@ ROOM_TYPES = [
         11,
         1,
         1,
-        t("Single Room", "Habitación Individual"),
+        t("Single Room", "Habitación Individual", "Quarto Individual"),
         85.0,
         1,
         (1, 0, 1, 0, 1),
@@ -232,13 +316,14 @@ ROOM_TYPES = [
         t(
             "Quiet 14 m² interior room with a 105 cm bed, desk and rain shower.",
             "Habitación interior tranquila de 14 m² con cama de 105 cm, escritorio y ducha de lluvia.",
+            "Quarto interno e silencioso de 14 m² com cama de 105 cm, escrivaninha e chuveiro de teto.",
         ),
     ),
     (
         12,
         1,
         2,
-        t("Double Room", "Habitación Doble"),
+        t("Double Room", "Habitación Doble", "Quarto Duplo"),
         120.0,
         1,
         (2, 0, 2, 1, 3),
@@ -254,13 +339,14 @@ ROOM_TYPES = [
         t(
             "20 m² room with a 160 cm double bed facing Calle de las Huertas; a cot fits for one child.",
             "Habitación de 20 m² con cama doble de 160 cm a la calle de las Huertas; admite una cuna.",
+            "Quarto de 20 m² com cama de casal de 160 cm, de frente para a Calle de las Huertas; comporta um berço para uma criança.",
         ),
     ),
     (
         13,
         1,
         3,
-        t("Twin Room", "Habitación Twin"),
+        t("Twin Room", "Habitación Twin", "Quarto Twin"),
         115.0,
         1,
         (2, 0, 2, 0, 2),
@@ -270,13 +356,14 @@ ROOM_TYPES = [
         t(
             "20 m² room with two 90 cm beds.",
             "Habitación de 20 m² con dos camas de 90 cm.",
+            "Quarto de 20 m² com duas camas de 90 cm.",
         ),
     ),
     (
         14,
         1,
         4,
-        t("Junior Suite", "Junior Suite"),
+        t("Junior Suite", "Junior Suite", "Suíte Júnior"),
         240.0,
         1,
         (2, 0, 3, 2, 4),
@@ -286,13 +373,14 @@ ROOM_TYPES = [
         t(
             "35 m² top-floor suite with balcony, king-size bed, sofa bed and bathtub. Minimum stay 2 nights.",
             "Suite de 35 m² en la última planta con balcón, cama king size, sofá cama y bañera. Estancia mínima 2 noches.",
+            "Suíte de 35 m² no último andar com varanda, cama king size, sofá-cama e banheira. Estadia mínima de 2 noites.",
         ),
     ),
     (
         15,
         1,
         5,
-        t("Family Room", "Habitación Familiar"),
+        t("Family Room", "Habitación Familiar", "Quarto Família"),
         180.0,
         1,
         (2, 2, 4, 3, 5),
@@ -302,13 +390,14 @@ ROOM_TYPES = [
         t(
             "30 m² room with a double bed and a bunk bed, ideal for two adults and up to three children.",
             "Habitación de 30 m² con cama doble y litera, ideal para dos adultos y hasta tres niños.",
+            "Quarto de 30 m² com cama de casal e beliche, ideal para dois adultos e até três crianças.",
         ),
     ),
     (
         16,
         2,
         6,
-        t("Single Room", "Habitación Single"),
+        t("Single Room", "Habitación Single", "Quarto Individual"),
         65000.0,
         2,
         (1, 0, 1, 0, 1),
@@ -318,13 +407,14 @@ ROOM_TYPES = [
         t(
             "Compact 12 m² room with a single bed overlooking the patio.",
             "Habitación compacta de 12 m² con cama individual al patio.",
+            "Quarto compacto de 12 m² com cama de solteiro e vista para o pátio.",
         ),
     ),
     (
         17,
         2,
         7,
-        t("Double Room", "Habitación Doble"),
+        t("Double Room", "Habitación Doble", "Quarto Duplo"),
         95000.0,
         2,
         (2, 0, 2, 1, 3),
@@ -334,26 +424,31 @@ ROOM_TYPES = [
         t(
             "18 m² room with a queen bed and French balcony over Calle Defensa.",
             "Habitación de 18 m² con cama queen y balcón francés sobre la calle Defensa.",
+            "Quarto de 18 m² com cama queen e sacada francesa sobre a rua Defensa.",
         ),
     ),
     (
         18,
         2,
         8,
-        t("Twin Room", "Habitación Twin"),
+        t("Twin Room", "Habitación Twin", "Quarto Twin"),
         90000.0,
         2,
         (2, 0, 2, 0, 2),
         1,
         [("204", "Second", 1, ""), ("205", "Second", 1, "")],
         [1, 2, 3, 4, 5, 8],
-        t("18 m² room with two single beds.", "Habitación de 18 m² con dos camas individuales."),
+        t(
+            "18 m² room with two single beds.",
+            "Habitación de 18 m² con dos camas individuales.",
+            "Quarto de 18 m² com duas camas de solteiro.",
+        ),
     ),
     (
         19,
         2,
         9,
-        t("Tango Suite", "Suite Tango"),
+        t("Tango Suite", "Suite Tango", "Suíte Tango"),
         210000.0,
         2,
         (2, 0, 3, 2, 4),
@@ -363,13 +458,14 @@ ROOM_TYPES = [
         t(
             "40 m² suite with original 1890s ceilings, king bed, sofa bed and private terrace. Minimum stay 2 nights.",
             "Suite de 40 m² con techos originales de 1890, cama king, sofá cama y terraza privada. Estancia mínima 2 noches.",
+            "Suíte de 40 m² com tetos originais de 1890, cama king, sofá-cama e terraço privativo. Estadia mínima de 2 noites.",
         ),
     ),
     (
         20,
         2,
         10,
-        t("Family Room", "Habitación Familiar"),
+        t("Family Room", "Habitación Familiar", "Quarto Família"),
         150000.0,
         2,
         (2, 2, 4, 3, 5),
@@ -379,23 +475,66 @@ ROOM_TYPES = [
         t(
             "28 m² room with a double bed and two single beds.",
             "Habitación de 28 m² con cama doble y dos camas individuales.",
+            "Quarto de 28 m² com cama de casal e duas camas de solteiro.",
         ),
     ),
 ]
 
 ORDER_STATES = [
-    (1, "Awaiting payment", "En espera de pago", 0, "#4169E1"),
-    (2, "Complete payment received", "Pago completo recibido", 1, "#32CD32"),
-    (3, "Processing in progress", "Preparación en curso", 1, "#FF8C00"),
-    (4, "Canceled", "Cancelado", 0, "#DC143C"),
-    (5, "Refunded", "Reembolsado", 1, "#ec2e15"),
-    (6, "Payment error", "Error de pago", 0, "#8f0621"),
-    (7, "Overbooking (paid)", "Sobreventa (pagado)", 1, "#a52a2a"),
-    (8, "Partial payment received", "Pago parcial recibido", 1, "#1E90FF"),
-    (9, "Awaiting remote payment", "En espera de pago remoto", 0, "#4169E1"),
-    (10, "Remote payment accepted", "Pago remoto aceptado", 1, "#32CD32"),
-    (11, "Overbooking (not paid)", "Sobreventa (no pagado)", 0, "#a52a2a"),
-    (12, "Overbooking (partial payment)", "Sobreventa (pago parcial)", 1, "#a52a2a"),
+    (1, "Awaiting payment", "En espera de pago", "Aguardando pagamento", 0, "#4169E1"),
+    (
+        2,
+        "Complete payment received",
+        "Pago completo recibido",
+        "Pagamento integral recebido",
+        1,
+        "#32CD32",
+    ),
+    (3, "Processing in progress", "Preparación en curso", "Em processamento", 1, "#FF8C00"),
+    (4, "Canceled", "Cancelado", "Cancelado", 0, "#DC143C"),
+    (5, "Refunded", "Reembolsado", "Reembolsado", 1, "#ec2e15"),
+    (6, "Payment error", "Error de pago", "Erro de pagamento", 0, "#8f0621"),
+    (7, "Overbooking (paid)", "Sobreventa (pagado)", "Overbooking (pago)", 1, "#a52a2a"),
+    (
+        8,
+        "Partial payment received",
+        "Pago parcial recibido",
+        "Pagamento parcial recebido",
+        1,
+        "#1E90FF",
+    ),
+    (
+        9,
+        "Awaiting remote payment",
+        "En espera de pago remoto",
+        "Aguardando pagamento remoto",
+        0,
+        "#4169E1",
+    ),
+    (
+        10,
+        "Remote payment accepted",
+        "Pago remoto aceptado",
+        "Pagamento remoto aceito",
+        1,
+        "#32CD32",
+    ),
+    (
+        11,
+        "Overbooking (not paid)",
+        "Sobreventa (no pagado)",
+        "Overbooking (não pago)",
+        0,
+        "#a52a2a",
+    ),
+    (
+        12,
+        "Overbooking (partial payment)",
+        "Sobreventa (pago parcial)",
+        "Overbooking (pagamento parcial)",
+        1,
+        "#a52a2a",
+    ),
 ]
 
 
@@ -410,7 +549,12 @@ def _feature_prices(year0: int) -> list[tuple[int, dict]]:
         (
             1,
             dict(
-                n=t("Weekend", "Fin de semana"), f=first, to=last, days=["fri", "sat"], way=2, v=15
+                n=t("Weekend", "Fin de semana", "Fim de semana"),
+                f=first,
+                to=last,
+                days=["fri", "sat"],
+                way=2,
+                v=15,
             ),
         )
     )
@@ -418,18 +562,38 @@ def _feature_prices(year0: int) -> list[tuple[int, dict]]:
         (
             2,
             dict(
-                n=t("Weekend", "Fin de semana"), f=first, to=last, days=["fri", "sat"], way=2, v=10
+                n=t("Weekend", "Fin de semana", "Fim de semana"),
+                f=first,
+                to=last,
+                days=["fri", "sat"],
+                way=2,
+                v=10,
             ),
         )
     )
     for y in years:
         for f, to in ((f"{y}-03-15", f"{y}-06-30"), (f"{y}-09-01", f"{y}-11-15")):
-            rules.append((1, dict(n=t("High season", "Temporada alta"), f=f, to=to, way=2, v=20)))
             rules.append(
                 (
                     1,
                     dict(
-                        n=t("High season weekend", "Fin de semana temporada alta"),
+                        n=t("High season", "Temporada alta", "Alta temporada"),
+                        f=f,
+                        to=to,
+                        way=2,
+                        v=20,
+                    ),
+                )
+            )
+            rules.append(
+                (
+                    1,
+                    dict(
+                        n=t(
+                            "High season weekend",
+                            "Fin de semana temporada alta",
+                            "Fim de semana de alta temporada",
+                        ),
                         f=f,
                         to=to,
                         days=["fri", "sat"],
@@ -439,10 +603,23 @@ def _feature_prices(year0: int) -> list[tuple[int, dict]]:
                 )
             )
         rules.append(
-            (1, dict(n=t("August", "Agosto"), f=f"{y}-08-01", to=f"{y}-08-31", way=1, v=15))
+            (
+                1,
+                dict(
+                    n=t("August", "Agosto", "Agosto"), f=f"{y}-08-01", to=f"{y}-08-31", way=1, v=15
+                ),
+            )
         )
         rules.append(
-            (1, dict(n=t("New Year's Eve", "Nochevieja"), f=f"{y}-12-31", specific=True, v=None))
+            (
+                1,
+                dict(
+                    n=t("New Year's Eve", "Nochevieja", "Réveillon"),
+                    f=f"{y}-12-31",
+                    specific=True,
+                    v=None,
+                ),
+            )
         )
         # Buenos Aires: summer + winter holidays high season +25 %, weekends +10 %,
         # high-season weekends +35 %; May-June low season -10 %.
@@ -451,12 +628,27 @@ def _feature_prices(year0: int) -> list[tuple[int, dict]]:
             (f"{y}-07-01", f"{y}-07-31"),
             (f"{y}-12-15", f"{y}-12-31"),
         ):
-            rules.append((2, dict(n=t("High season", "Temporada alta"), f=f, to=to, way=2, v=25)))
             rules.append(
                 (
                     2,
                     dict(
-                        n=t("High season weekend", "Fin de semana temporada alta"),
+                        n=t("High season", "Temporada alta", "Alta temporada"),
+                        f=f,
+                        to=to,
+                        way=2,
+                        v=25,
+                    ),
+                )
+            )
+            rules.append(
+                (
+                    2,
+                    dict(
+                        n=t(
+                            "High season weekend",
+                            "Fin de semana temporada alta",
+                            "Fim de semana de alta temporada",
+                        ),
                         f=f,
                         to=to,
                         days=["fri", "sat"],
@@ -469,7 +661,7 @@ def _feature_prices(year0: int) -> list[tuple[int, dict]]:
             (
                 2,
                 dict(
-                    n=t("Low season", "Temporada baja"),
+                    n=t("Low season", "Temporada baja", "Baixa temporada"),
                     f=f"{y}-05-01",
                     to=f"{y}-06-30",
                     way=1,
@@ -487,6 +679,7 @@ def seed(conn: sqlite3.Connection) -> None:
     for code, name, iso, lang_code in (
         (1, "English (English)", "en", "en-us"),
         (2, "Español (Spanish)", "es", "es-es"),
+        (3, "Português BR (Portuguese)", "pt", "pt-br"),
     ):
         insert(
             conn,
@@ -539,7 +732,7 @@ def seed(conn: sqlite3.Connection) -> None:
             need_zip_code=1,
             zip_code_format="NNNNN",
             display_tax_label=1,
-            name=t("Spain", "España"),
+            name=t("Spain", "España", "Espanha"),
         ),
     )
     insert(
@@ -557,7 +750,7 @@ def seed(conn: sqlite3.Connection) -> None:
             need_zip_code=1,
             zip_code_format="LNNNNLLL",
             display_tax_label=1,
-            name=t("Argentina", "Argentina"),
+            name=t("Argentina", "Argentina", "Argentina"),
         ),
     )
     insert(
@@ -603,7 +796,7 @@ def seed(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO tax_rules_groups VALUES (1, 'ES Reduced rate (10%)', 10.0)")
     conn.execute("INSERT INTO tax_rules_groups VALUES (2, 'AR IVA (21%)', 21.0)")
 
-    for sid, name_en, name_es, paid, color in ORDER_STATES:
+    for sid, name_en, name_es, name_pt, paid, color in ORDER_STATES:
         insert(
             conn,
             "ws_order_states",
@@ -622,12 +815,12 @@ def seed(conn: sqlite3.Connection) -> None:
                 pdf_delivery=0,
                 pdf_invoice=paid,
                 deleted=0,
-                name=t(name_en, name_es),
+                name=t(name_en, name_es, name_pt),
                 template=t("", ""),
             ),
         )
 
-    for fid, parent, en, es in HOTEL_FEATURES:
+    for fid, parent, en, es, pt in HOTEL_FEATURES:
         insert(
             conn,
             "ws_hotel_features",
@@ -638,11 +831,11 @@ def seed(conn: sqlite3.Connection) -> None:
                 active=1,
                 date_add=ts,
                 date_upd=ts,
-                name=t(en, es),
+                name=t(en, es, pt),
             ),
         )
-    for fid, en, es in ROOM_FEATURES:
-        insert(conn, "ws_room_type_features", dict(id=fid, position=fid, name=t(en, es)))
+    for fid, en, es, pt in ROOM_FEATURES:
+        insert(conn, "ws_room_type_features", dict(id=fid, position=fid, name=t(en, es, pt)))
     for rid, days, full, adv, rr_name, rr_desc in REFUND_RULES:
         insert(
             conn,
@@ -690,7 +883,7 @@ def seed(conn: sqlite3.Connection) -> None:
             date_add=ts,
             date_upd=ts,
             policies=_policies(MADRID_POLICIES),
-            hotel_name=t("Posada del Prado", "Posada del Prado"),
+            hotel_name=t("Posada del Prado", "Posada del Prado", "Posada del Prado"),
             description=t(
                 "<p>A 19th-century townhouse in the Barrio de las Letras, a five-minute walk from the Prado Museum, "
                 "Puerta del Sol and Plaza Santa Ana. 12 rooms, rooftop terrace and breakfast buffet. "
@@ -698,10 +891,14 @@ def seed(conn: sqlite3.Connection) -> None:
                 "<p>Casa señorial del siglo XIX en el Barrio de las Letras, a cinco minutos a pie del Museo del Prado, "
                 "la Puerta del Sol y la Plaza de Santa Ana. 12 habitaciones, terraza en la azotea y desayuno buffet. "
                 "Metro Antón Martín (línea 1) a 300 m; estación de Atocha a 900 m.</p>",
+                "<p>Casarão do século XIX no Barrio de las Letras, a cinco minutos a pé do Museu do Prado, "
+                "da Puerta del Sol e da Plaza de Santa Ana. 12 quartos, terraço na cobertura e café da manhã "
+                "em bufê. Metrô Antón Martín (linha 1) a 300 m; estação de Atocha a 900 m.</p>",
             ),
             short_description=t(
                 "Boutique hotel in Madrid's literary quarter.",
                 "Hotel boutique en el Barrio de las Letras de Madrid.",
+                "Hotel boutique no bairro literário de Madri.",
             ),
         ),
     )
@@ -735,7 +932,7 @@ def seed(conn: sqlite3.Connection) -> None:
             date_add=ts,
             date_upd=ts,
             policies=_policies(BA_POLICIES),
-            hotel_name=t("Posada San Telmo", "Posada San Telmo"),
+            hotel_name=t("Posada San Telmo", "Posada San Telmo", "Posada San Telmo"),
             description=t(
                 "<p>Restored 1890s casa chorizo on Calle Defensa, one block from Plaza Dorrego and its Sunday "
                 "antiques fair. 9 rooms around a patio, rooftop terrace with small pool, tango lessons on Thursdays. "
@@ -743,10 +940,14 @@ def seed(conn: sqlite3.Connection) -> None:
                 "<p>Casa chorizo de 1890 restaurada en la calle Defensa, a una cuadra de Plaza Dorrego y su feria "
                 "de antigüedades de los domingos. 9 habitaciones alrededor de un patio, terraza con pequeña piscina, "
                 "clases de tango los jueves. Subte línea C (San Juan) a 600 m; aeropuerto de Ezeiza a 35 km.</p>",
+                "<p>Casa chorizo de 1890 restaurada na rua Defensa, a uma quadra da Plaza Dorrego e de sua feira "
+                "de antiguidades aos domingos. 9 quartos em volta de um pátio, terraço com pequena piscina e aulas "
+                "de tango às quintas-feiras. Metrô linha C (San Juan) a 600 m; aeroporto de Ezeiza a 35 km.</p>",
             ),
             short_description=t(
                 "Patio house hotel in historic San Telmo.",
                 "Hotel en casona con patio en el histórico San Telmo.",
+                "Hotel em casarão com pátio no histórico bairro de San Telmo.",
             ),
         ),
     )

@@ -218,8 +218,10 @@ class Booking(_message.Message):
     def __init__(self, booking_id: _Optional[str] = ..., reference: _Optional[str] = ..., hotel_id: _Optional[str] = ..., room_type_id: _Optional[str] = ..., room_type_name: _Optional[str] = ..., check_in: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., check_out: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., adults: _Optional[int] = ..., children: _Optional[int] = ..., guest: _Optional[_Union[GuestDetails, _Mapping]] = ..., status: _Optional[_Union[BookingStatus, str]] = ..., total_tax_excluded: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., total_tax_included: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
 
 class ListHotelsRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("language",)
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    language: str
+    def __init__(self, language: _Optional[str] = ...) -> None: ...
 
 class ListHotelsResponse(_message.Message):
     __slots__ = ("hotels",)
@@ -228,10 +230,12 @@ class ListHotelsResponse(_message.Message):
     def __init__(self, hotels: _Optional[_Iterable[_Union[Hotel, _Mapping]]] = ...) -> None: ...
 
 class GetHotelRequest(_message.Message):
-    __slots__ = ("hotel_id",)
+    __slots__ = ("hotel_id", "language")
     HOTEL_ID_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     hotel_id: str
-    def __init__(self, hotel_id: _Optional[str] = ...) -> None: ...
+    language: str
+    def __init__(self, hotel_id: _Optional[str] = ..., language: _Optional[str] = ...) -> None: ...
 
 class GetHotelResponse(_message.Message):
     __slots__ = ("hotel",)
@@ -240,10 +244,12 @@ class GetHotelResponse(_message.Message):
     def __init__(self, hotel: _Optional[_Union[Hotel, _Mapping]] = ...) -> None: ...
 
 class ListRoomTypesRequest(_message.Message):
-    __slots__ = ("hotel_id",)
+    __slots__ = ("hotel_id", "language")
     HOTEL_ID_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     hotel_id: str
-    def __init__(self, hotel_id: _Optional[str] = ...) -> None: ...
+    language: str
+    def __init__(self, hotel_id: _Optional[str] = ..., language: _Optional[str] = ...) -> None: ...
 
 class ListRoomTypesResponse(_message.Message):
     __slots__ = ("room_types",)
@@ -252,7 +258,7 @@ class ListRoomTypesResponse(_message.Message):
     def __init__(self, room_types: _Optional[_Iterable[_Union[RoomType, _Mapping]]] = ...) -> None: ...
 
 class CheckAvailabilityRequest(_message.Message):
-    __slots__ = ("hotel_id", "check_in", "check_out", "adults", "children", "category", "room_type_id")
+    __slots__ = ("hotel_id", "check_in", "check_out", "adults", "children", "category", "room_type_id", "language")
     HOTEL_ID_FIELD_NUMBER: _ClassVar[int]
     CHECK_IN_FIELD_NUMBER: _ClassVar[int]
     CHECK_OUT_FIELD_NUMBER: _ClassVar[int]
@@ -260,6 +266,7 @@ class CheckAvailabilityRequest(_message.Message):
     CHILDREN_FIELD_NUMBER: _ClassVar[int]
     CATEGORY_FIELD_NUMBER: _ClassVar[int]
     ROOM_TYPE_ID_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     hotel_id: str
     check_in: _date_pb2.Date
     check_out: _date_pb2.Date
@@ -267,7 +274,8 @@ class CheckAvailabilityRequest(_message.Message):
     children: int
     category: RoomCategory
     room_type_id: str
-    def __init__(self, hotel_id: _Optional[str] = ..., check_in: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., check_out: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., adults: _Optional[int] = ..., children: _Optional[int] = ..., category: _Optional[_Union[RoomCategory, str]] = ..., room_type_id: _Optional[str] = ...) -> None: ...
+    language: str
+    def __init__(self, hotel_id: _Optional[str] = ..., check_in: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., check_out: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., adults: _Optional[int] = ..., children: _Optional[int] = ..., category: _Optional[_Union[RoomCategory, str]] = ..., room_type_id: _Optional[str] = ..., language: _Optional[str] = ...) -> None: ...
 
 class CheckAvailabilityResponse(_message.Message):
     __slots__ = ("offers", "currency_code")
