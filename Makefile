@@ -19,7 +19,7 @@ APT_TEST := chromium
         lint format typecheck test test-unit test-e2e run status bench clean
 
 help:
-	@grep -E '^[a-z-]+:.*?## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+	@grep -E '^[a-z0-9-]+:.*?## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
 uv:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || { echo "» installing uv $(UV_VERSION)"; $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"; }
