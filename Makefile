@@ -14,7 +14,7 @@ APT_RUNTIME := espeak-ng
 APT_TEST := chromium
 
 
-.PHONY: k8s-render k8s-check
+.PHONY: k8s-render k8s-check proto-breaking
 .PHONY: help install uv system-deps system-test-deps sync models train-nlp proto proto-check envoy envoy-check \
         lint format typecheck test test-unit test-e2e run status bench clean
 
@@ -47,6 +47,9 @@ proto: sync ## regenerate libs/contracts from protos/
 	@cd protos && ../$(BIN)/buf lint
 	@$(BIN)/python scripts/gen_protos.py
 
+proto-breaking: sync ## buf breaking-change check of protos/ against the main branch
+	@echo "» buf breaking (against main)"; $(BIN)/buf breaking protos --against '.git#branch=main,subdir=protos'
+
 proto-check: sync
 	@$(BIN)/python scripts/gen_protos.py --check
 
@@ -64,6 +67,7 @@ k8s-check: sync
 
 lint: sync ## buf lint, ruff, mypy
 	@echo "» buf lint"; cd protos && ../$(BIN)/buf lint
+	@$(MAKE) --no-print-directory proto-breaking
 	@echo "» ruff"; $(BIN)/ruff check . && $(BIN)/ruff format --check .
 	@$(MAKE) --no-print-directory typecheck
 

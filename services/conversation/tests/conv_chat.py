@@ -173,12 +173,14 @@ class PmsView:
             )
         return [o for o in response.offers if o.rooms_left > 0]
 
-    async def booking(self, reference: str) -> pms_pb2.Booking:
+    async def booking(self, reference: str, language: str = "") -> pms_pb2.Booking:
+        """The booking, its room type named in `language` (what a guest speaking it is shown)."""
         async with grpc.aio.insecure_channel(self.address) as channel:
             stub = pms_grpc.PmsServiceStub(channel)
-            found = await stub.FindBookings(
-                pms_pb2.FindBookingsRequest(hotel_id="1", reference=reference), timeout=10
+            request = pms_pb2.FindBookingsRequest(
+                hotel_id="1", reference=reference, language=language
             )
+            found = await stub.FindBookings(request, timeout=10)
         matches = [b for b in found.bookings if b.reference.upper() == reference.upper()]
         assert len(matches) == 1, (reference, found)
         return matches[0]

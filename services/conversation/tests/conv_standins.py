@@ -285,6 +285,22 @@ ROOMS = [
 ]
 
 
+# The room type names in the other languages (booking reads' `language`; es is ROOMS').
+ROOM_NAMES_BY_LANGUAGE = {
+    "en": {"11": "Standard Double", "12": "Junior Suite", "13": "Family Room"},
+    "pt": {"11": "Duplo Standard", "12": "Suíte Júnior", "13": "Quarto Familiar"},
+}
+
+
+def _in_language(booking: pms_pb2.Booking, language: str) -> pms_pb2.Booking:
+    """A copy of the booking with its room type named in `language` (ISO 639-1, "" = es)."""
+    named = pms_pb2.Booking()
+    named.CopyFrom(booking)
+    names = ROOM_NAMES_BY_LANGUAGE.get(language.split("-")[0].lower(), {})
+    named.room_type_name = names.get(booking.room_type_id, booking.room_type_name)
+    return named
+
+
 @dataclass
 class StandinPms(pms_grpc.PmsServiceServicer):
     bookings: dict[str, pms_pb2.Booking] = field(default_factory=dict)
@@ -348,7 +364,10 @@ class StandinPms(pms_grpc.PmsServiceServicer):
         self.create_calls += 1
         if request.idempotency_key in self.by_key:
             return pms_pb2.CreateBookingResponse(
-                booking=self.bookings[self.by_key[request.idempotency_key]], replayed=True
+                booking=_in_language(
+                    self.bookings[self.by_key[request.idempotency_key]], request.language
+                ),
+                replayed=True,
             )
         room = self._room(request.room_type_id)
         ci, co = _pd(request.check_in), _pd(request.check_out)
@@ -378,11 +397,11 @@ class StandinPms(pms_grpc.PmsServiceServicer):
         )
         self.bookings[booking_id] = booking
         self.by_key[request.idempotency_key] = booking_id
-        return pms_pb2.CreateBookingResponse(booking=booking)
+        return pms_pb2.CreateBookingResponse(booking=_in_language(booking, request.language))
 
     async def FindBookings(self, request, context):  # type: ignore[no-untyped-def]
         found = [
-            b
+            _in_language(b, request.language)
             for b in self.bookings.values()
             if request.reference and b.reference.upper() == request.reference.upper()
         ]
@@ -391,14 +410,16 @@ class StandinPms(pms_grpc.PmsServiceServicer):
     async def GetBooking(self, request, context):  # type: ignore[no-untyped-def]
         if request.booking_id not in self.bookings:
             await context.abort(grpc.StatusCode.NOT_FOUND, "no such booking")
-        return pms_pb2.GetBookingResponse(booking=self.bookings[request.booking_id])
+        return pms_pb2.GetBookingResponse(
+            booking=_in_language(self.bookings[request.booking_id], request.language)
+        )
 
     async def CancelBooking(self, request, context):  # type: ignore[no-untyped-def]
         booking = self.bookings.get(request.booking_id)
         if booking is None:
             await context.abort(grpc.StatusCode.NOT_FOUND, "no such booking")
         booking.status = pms_pb2.BOOKING_STATUS_CANCELLED
-        return pms_pb2.CancelBookingResponse(booking=booking)
+        return pms_pb2.CancelBookingResponse(booking=_in_language(booking, request.language))
 
     async def ModifyBooking(self, request, context):  # type: ignore[no-untyped-def]
         booking = self.bookings.get(request.booking_id)
@@ -410,12 +431,15 @@ class StandinPms(pms_grpc.PmsServiceServicer):
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, "not available")
         booking.check_in.CopyFrom(_d(ci))
         booking.check_out.CopyFrom(_d(co))
-        if request.adults:
+        # proto3 optional: unset keeps the value, children=0 removes the children.
+        if request.HasField("adults"):
             booking.adults = request.adults
+        if request.HasField("children"):
+            booking.children = request.children
         booking.total_tax_included.CopyFrom(
             _money(self._room(booking.room_type_id)[1] * (co - ci).days)
         )  # type: ignore[index]
-        return pms_pb2.ModifyBookingResponse(booking=booking)
+        return pms_pb2.ModifyBookingResponse(booking=_in_language(booking, request.language))
 
 
 # -- audio ------------------------------------------------------------------------------

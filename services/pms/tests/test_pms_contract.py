@@ -236,6 +236,42 @@ async def test_modify_to_another_room_type(stub) -> None:  # type: ignore[no-unt
     assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION  # 2 adults do not fit a single
 
 
+async def test_modify_can_remove_the_children_and_unset_guests_keep_theirs(stub) -> None:  # type: ignore[no-untyped-def]
+    ci, co = fresh_stay(2)
+    b = (await stub.CreateBooking(create_req(DOUBLE, ci, co, children=1), timeout=15)).booking
+    assert (b.adults, b.children) == (2, 1)
+
+    # Dates only: adults and children unset keep their values.
+    new_ci, new_co = fresh_stay(2)
+    kept = (
+        await stub.ModifyBooking(
+            pms.ModifyBookingRequest(
+                booking_id=b.booking_id, check_in=d(new_ci), check_out=d(new_co)
+            ),
+            timeout=15,
+        )
+    ).booking
+    assert (kept.adults, kept.children) == (2, 1) and kept.check_in == d(new_ci)
+
+    # children=0 is a value (proto3 optional), not "unset": the child is removed.
+    req = pms.ModifyBookingRequest(booking_id=b.booking_id, children=0)
+    assert req.HasField("children") and not req.HasField("adults")
+    no_kids = (await stub.ModifyBooking(req, timeout=15)).booking
+    assert (no_kids.adults, no_kids.children) == (2, 0)
+    again = (
+        await stub.GetBooking(pms.GetBookingRequest(booking_id=b.booking_id), timeout=10)
+    ).booking
+    assert (again.adults, again.children) == (2, 0) and again.check_in == d(new_ci)
+
+    # An explicit adults=0 is refused rather than read as "keep".
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await stub.ModifyBooking(
+            pms.ModifyBookingRequest(booking_id=b.booking_id, adults=0), timeout=15
+        )
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "adults" in field_violations(info.value)
+
+
 async def test_same_key_returns_the_same_booking(stub) -> None:  # type: ignore[no-untyped-def]
     ci, co = fresh_stay(2)
     req = create_req(TWIN, ci, co)

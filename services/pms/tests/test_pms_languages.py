@@ -3,6 +3,8 @@ a real gRPC server, the QloApps stand-in (en 1, es 2, pt 3) and real Redis."""
 
 from __future__ import annotations
 
+import uuid
+
 import grpc
 import pytest
 import redis.asyncio as aioredis
@@ -148,3 +150,96 @@ async def test_static_cache_keys_carry_the_language(stub, redis: aioredis.Redis)
         )
     ).room_types
     assert {r.name for r in rts} >= {"Suíte Tango", "Quarto Duplo"}
+
+
+async def test_bookings_read_with_the_room_type_named_in_the_guests_language(stub) -> None:  # type: ignore[no-untyped-def]
+    ci, co = fresh_stay(2)
+    created = await stub.CreateBooking(
+        pms.CreateBookingRequest(
+            idempotency_key=f"lang-{uuid.uuid4().hex}",
+            hotel_id=MADRID,
+            room_type_id="15",
+            check_in=d(ci),
+            check_out=d(co),
+            adults=2,
+            children=1,
+            guest=pms.GuestDetails(
+                first_name="Joana",
+                last_name="Silva",
+                email=f"joana.{uuid.uuid4().hex[:8]}@example.com",
+                phone="+351912345678",
+            ),
+            language="pt",
+        ),
+        timeout=15,
+    )
+    b = created.booking
+    assert b.room_type_name == "Quarto Família"
+
+    got = await stub.GetBooking(
+        pms.GetBookingRequest(booking_id=b.booking_id, language="pt-BR"), timeout=10
+    )
+    assert got.booking.room_type_name == "Quarto Família"
+    found = await stub.FindBookings(
+        pms.FindBookingsRequest(reference=b.reference, language="pt"), timeout=10
+    )
+    assert [x.room_type_name for x in found.bookings] == ["Quarto Família"]
+    by_email = await stub.FindBookings(
+        pms.FindBookingsRequest(email=b.guest.email, language="es"), timeout=10
+    )
+    assert [x.room_type_name for x in by_email.bookings] == ["Habitación Familiar"]
+    # No language (or one the shop lacks): the name stored with the booking, the default one.
+    for language in ("", "fr"):
+        plain = await stub.GetBooking(
+            pms.GetBookingRequest(booking_id=b.booking_id, language=language), timeout=10
+        )
+        assert plain.booking.room_type_name == "Family Room", language
+    # Everything else is the same booking whatever the language.
+    plain.booking.room_type_name = got.booking.room_type_name
+    assert plain.booking == got.booking
+
+    # The write answers name it in the language asked for too.
+    modified = await stub.ModifyBooking(
+        pms.ModifyBookingRequest(booking_id=b.booking_id, adults=1, language="pt"), timeout=15
+    )
+    assert modified.booking.room_type_name == "Quarto Família" and modified.booking.adults == 1
+    cancelled = await stub.CancelBooking(
+        pms.CancelBookingRequest(booking_id=b.booking_id, language="es"), timeout=15
+    )
+    assert cancelled.booking.room_type_name == "Habitación Familiar"
+
+
+@pytest.mark.parametrize("language", ["español", "pt BR"])
+async def test_booking_calls_refuse_a_malformed_language(stub, language: str) -> None:  # type: ignore[no-untyped-def]
+    ci, co = fresh_stay(2)
+    calls = [
+        stub.GetBooking(pms.GetBookingRequest(booking_id="1", language=language), timeout=10),
+        stub.FindBookings(pms.FindBookingsRequest(reference="ABC", language=language), timeout=10),
+        stub.CancelBooking(pms.CancelBookingRequest(booking_id="1", language=language), timeout=10),
+        stub.ModifyBooking(
+            pms.ModifyBookingRequest(booking_id="1", adults=1, language=language), timeout=10
+        ),
+        stub.CreateBooking(
+            pms.CreateBookingRequest(
+                idempotency_key=f"lang-{uuid.uuid4().hex}",
+                hotel_id=MADRID,
+                room_type_id="12",
+                check_in=d(ci),
+                check_out=d(co),
+                adults=2,
+                guest=pms.GuestDetails(
+                    first_name="Ana",
+                    last_name="Garcia",
+                    email="a@example.com",
+                    phone="+34600111222",
+                ),
+                language=language,
+            ),
+            timeout=10,
+        ),
+    ]
+    for call in calls:
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await call
+        assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "language" in field_violations(info.value)

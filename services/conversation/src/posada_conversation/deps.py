@@ -127,29 +127,43 @@ class Pms:
     async def create_booking(
         self, request: pms_pb2.CreateBookingRequest
     ) -> pms_pb2.CreateBookingResponse:
+        """Callers set `request.language` to the conversation's language (room type name)."""
         return await _call("pms", self.stub.CreateBooking(request, timeout=self.booking_deadline))
 
-    async def find_bookings(self, hotel_id: str, reference: str) -> list[pms_pb2.Booking]:
+    async def find_bookings(
+        self, hotel_id: str, reference: str, language: str = ""
+    ) -> list[pms_pb2.Booking]:
+        """`language`: the conversation's ISO 639-1 code, for the room type names."""
         response = await _call(
             "pms",
             self.stub.FindBookings(
-                pms_pb2.FindBookingsRequest(hotel_id=hotel_id, reference=reference),
+                pms_pb2.FindBookingsRequest(
+                    hotel_id=hotel_id, reference=reference, language=language
+                ),
                 timeout=self.deadline,
             ),
         )
         return list(response.bookings)
 
-    async def cancel_booking(self, booking_id: str, reason: str) -> pms_pb2.Booking:
+    async def cancel_booking(
+        self, booking_id: str, reason: str, language: str = ""
+    ) -> pms_pb2.Booking:
+        """`language`: the conversation's ISO 639-1 code, for the room type name."""
         response = await _call(
             "pms",
             self.stub.CancelBooking(
-                pms_pb2.CancelBookingRequest(booking_id=booking_id, reason=reason),
+                pms_pb2.CancelBookingRequest(
+                    booking_id=booking_id, reason=reason, language=language
+                ),
                 timeout=self.booking_deadline,
             ),
         )
         return response.booking
 
     async def modify_booking(self, request: pms_pb2.ModifyBookingRequest) -> pms_pb2.Booking:
+        """Callers set `request.language` to the conversation's language (room type name).
+        `adults`/`children` are proto3 optional: set means "this value" (children=0 removes
+        them), unset keeps the booking's."""
         response = await _call(
             "pms", self.stub.ModifyBooking(request, timeout=self.booking_deadline)
         )

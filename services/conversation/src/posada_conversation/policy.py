@@ -1044,6 +1044,7 @@ class Policy:
             expected_total_tax_included=money_pb2.Money(
                 currency_code=offer["currency"], amount_minor=offer["total_minor"]
             ),
+            language=t.c.language,
         )
         try:
             response = await self.pms.create_booking(request)
@@ -1111,7 +1112,7 @@ class Policy:
         s = t.session
         bookings = []
         try:
-            bookings = await self.pms.find_bookings(s.hotel_id, ref)
+            bookings = await self.pms.find_bookings(s.hotel_id, ref, t.c.language)
         except DependencyError as exc:
             if exc.code.name != "NOT_FOUND":
                 raise
@@ -1268,7 +1269,7 @@ class Policy:
         b = s.manage["booking"]
         try:
             cancelled = await self.pms.cancel_booking(
-                b["booking_id"], "guest request via conversation"
+                b["booking_id"], "guest request via conversation", t.c.language
             )
         except DependencyError:
             s.pending = None
@@ -1296,8 +1297,11 @@ class Policy:
             booking_id=b["booking_id"],
             check_in=to_date(dt.date.fromisoformat(p["check_in"])),
             check_out=to_date(dt.date.fromisoformat(p["check_out"])),
+            # The proposal holds the full new guest counts, so both are always set (presence):
+            # a proposal without children sends children=0 and removes them.
             adults=int(p["adults"]),
             children=int(p.get("children", 0)),
+            language=t.c.language,
         )
         try:
             modified = await self.pms.modify_booking(request)

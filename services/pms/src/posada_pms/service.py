@@ -583,7 +583,9 @@ class PmsCore:
 
     # ===================================================================== bookings: reads
 
-    async def _booking_msg(self, booking_id: str, raw: dict[str, Any] | None = None) -> pms.Booking:
+    async def _booking_msg(
+        self, booking_id: str, raw: dict[str, Any] | None = None, lang_id: int | None = None
+    ) -> pms.Booking:
         async def room_statuses() -> list[int]:
             rows = await self.client.get_list(
                 "room_bookings",
@@ -602,7 +604,31 @@ class PmsCore:
         doc, order, statuses = await asyncio.gather(
             booking_doc(), self.client.get_one(f"orders/{booking_id}", "order"), room_statuses()
         )
-        return self._to_booking(doc, order, statuses)
+        booking = self._to_booking(doc, order, statuses)
+        if lang_id is not None:
+            booking.room_type_name = await self._room_type_name(booking, lang_id)
+        return booking
+
+    async def _room_type_name(self, booking: pms.Booking, lang_id: int) -> str:
+        """The booking's room type named in `lang_id`.
+
+        QloApps stores the room type name with the booking in one language only; the other
+        languages come from the room type itself. The name is a courtesy: a room type no longer
+        listed (inactive) or a PMS hiccup reading it keeps the stored name.
+        """
+        try:
+            rts = await self._room_types(booking.hotel_id, lang_id)
+        except ServiceError as exc:
+            log.warning(
+                "pms_room_type_name_unreadable", booking_id=booking.booking_id, error=str(exc)
+            )
+            return booking.room_type_name
+        rt = rts.get(booking.room_type_id)
+        return (m.as_str(rt.get("name")) if rt else "") or booking.room_type_name
+
+    async def _booking_lang(self, code: str) -> int | None:
+        """Language id for booking reads: None (the stored name) when no language is asked."""
+        return await self._language_id(code) if code else None
 
     def _to_booking(
         self, doc: dict[str, Any], order: dict[str, Any], statuses: list[int]
@@ -663,8 +689,12 @@ class PmsCore:
     async def get_booking(self, req: pms.GetBookingRequest) -> pms.GetBookingResponse:
         v = Violations()
         booking_id = v.id("booking_id", req.booking_id)
+        code = v.language("language", req.language)
         v.raise_if_any()
-        booking = await pms_call(self._booking_msg(booking_id), f"booking {booking_id} not found")
+        lang = await self._booking_lang(code)
+        booking = await pms_call(
+            self._booking_msg(booking_id, lang_id=lang), f"booking {booking_id} not found"
+        )
         return pms.GetBookingResponse(booking=booking)
 
     async def find_bookings(self, req: pms.FindBookingsRequest) -> pms.FindBookingsResponse:
@@ -673,6 +703,7 @@ class PmsCore:
         email = req.email.strip().lower()
         phone = m.digits(req.phone)
         hotel_id = v.id("hotel_id", req.hotel_id, required=False)
+        code = v.language("language", req.language)
         if not (reference or email or phone):
             v.add("reference", "give at least one of reference, email, phone")
         if reference and not REFERENCE_RE.match(reference):
@@ -682,6 +713,7 @@ class PmsCore:
         if req.phone.strip() and not 7 <= len(phone) <= 15:
             v.add("phone", "must have 7 to 15 digits")
         v.raise_if_any()
+        lang = await self._booking_lang(code)
         ids = await pms_call(self._find_ids(reference, email, phone))
         bookings: list[pms.Booking] = []
         sem = asyncio.Semaphore(5)
@@ -689,7 +721,7 @@ class PmsCore:
         async def load(bid: str) -> pms.Booking | None:
             async with sem:
                 try:
-                    return await self._booking_msg(bid)
+                    return await self._booking_msg(bid, lang_id=lang)
                 except QloNotFound:
                     return None
 
@@ -808,10 +840,17 @@ class PmsCore:
         return None
 
     async def _replay(
-        self, key: str, booking_id: str, hotel_id: str, room_type_id: str, ci: date, co: date
+        self,
+        key: str,
+        booking_id: str,
+        hotel_id: str,
+        room_type_id: str,
+        ci: date,
+        co: date,
+        lang_id: int | None = None,
     ) -> pms.CreateBookingResponse:
         try:
-            booking = await self._booking_msg(booking_id)
+            booking = await self._booking_msg(booking_id, lang_id=lang_id)
         except QloNotFound:
             raise Unavailable(
                 "the booking of this idempotency key is not readable yet; retry"
@@ -840,8 +879,11 @@ class PmsCore:
 
     # ===================================================================== bookings: writes
 
-    def _validate_create(self, req: pms.CreateBookingRequest) -> tuple[str, str, str, date, date]:
+    def _validate_create(
+        self, req: pms.CreateBookingRequest
+    ) -> tuple[str, str, str, date, date, str]:
         v = Violations()
+        code = v.language("language", req.language)
         key = req.idempotency_key.strip()
         if not key:
             v.add("idempotency_key", "is required")
@@ -875,13 +917,16 @@ class PmsCore:
                 )
         v.raise_if_any()
         assert check_in and check_out
-        return key, hotel_id, room_type_id, check_in, check_out
+        return key, hotel_id, room_type_id, check_in, check_out, code
 
     async def create_booking(self, req: pms.CreateBookingRequest) -> pms.CreateBookingResponse:
-        key, hotel_id, room_type_id, check_in, check_out = self._validate_create(req)
+        key, hotel_id, room_type_id, check_in, check_out, code = self._validate_create(req)
+        lang = await self._booking_lang(code)
         existing = await pms_call(self._lookup_key(key))
         if existing:
-            return await self._replay(key, existing, hotel_id, room_type_id, check_in, check_out)
+            return await self._replay(
+                key, existing, hotel_id, room_type_id, check_in, check_out, lang
+            )
         hotel = await self._hotel(hotel_id)
         rts = await self._room_types(hotel_id)
         rt = rts.get(room_type_id)
@@ -902,7 +947,7 @@ class PmsCore:
                 existing = await pms_call(self._lookup_key(key))
                 if existing:
                     return await self._replay(
-                        key, existing, hotel_id, room_type_id, check_in, check_out
+                        key, existing, hotel_id, room_type_id, check_in, check_out, lang
                     )
                 offers, currency = await self._offers(
                     hotel,
@@ -953,7 +998,7 @@ class PmsCore:
         log.info(
             "booking_created", booking_id=booking_id, hotel_id=hotel_id, room_type_id=room_type_id
         )
-        booking = await pms_call(self._booking_msg(booking_id))
+        booking = await pms_call(self._booking_msg(booking_id, lang_id=lang))
         return pms.CreateBookingResponse(booking=booking, replayed=False)
 
     async def _post_booking(
@@ -1060,8 +1105,12 @@ class PmsCore:
         booking_id = v.id("booking_id", req.booking_id)
         if len(req.reason) > 500:
             v.add("reason", "at most 500 characters")
+        code = v.language("language", req.language)
         v.raise_if_any()
-        booking = await pms_call(self._booking_msg(booking_id), f"booking {booking_id} not found")
+        lang = await self._booking_lang(code)
+        booking = await pms_call(
+            self._booking_msg(booking_id, lang_id=lang), f"booking {booking_id} not found"
+        )
         if booking.status in (pms.BOOKING_STATUS_CANCELLED, pms.BOOKING_STATUS_REFUNDED):
             return pms.CancelBookingResponse(
                 booking=booking
@@ -1094,7 +1143,9 @@ class PmsCore:
         await self.cache.invalidate_availability(booking.hotel_id)
         BOOKINGS.labels("cancel", "cancelled").inc()
         log.info("booking_cancelled", booking_id=booking_id, reason=req.reason[:100])
-        return pms.CancelBookingResponse(booking=await pms_call(self._booking_msg(booking_id)))
+        return pms.CancelBookingResponse(
+            booking=await pms_call(self._booking_msg(booking_id, lang_id=lang))
+        )
 
     async def modify_booking(self, req: pms.ModifyBookingRequest) -> pms.ModifyBookingResponse:
         v = Violations()
@@ -1106,13 +1157,18 @@ class PmsCore:
             "check_out", req.check_out if req.HasField("check_out") else None, required=False
         )
         new_rt = v.id("room_type_id", req.room_type_id, required=False)
-        if req.adults < 0:
-            v.add("adults", "must not be negative (0 keeps the current value)")
-        if req.children < 0:
+        # proto3 `optional`: presence tells "keep" (unset) from a value, so children=0 removes them.
+        new_adults = req.adults if req.HasField("adults") else None
+        new_children = req.children if req.HasField("children") else None
+        if new_adults is not None and new_adults < 1:
+            v.add("adults", "must be at least 1 (leave it unset to keep the current value)")
+        if new_children is not None and new_children < 0:
             v.add("children", "must not be negative")
-        if not (new_in or new_out or new_rt or req.adults or req.children):
+        code = v.language("language", req.language)
+        if not (new_in or new_out or new_rt or new_adults is not None or new_children is not None):
             v.add("booking_id", "nothing to change: give dates, room type or guests")
         v.raise_if_any()
+        lang = await self._booking_lang(code)
 
         doc = await pms_call(
             self.client.get_one(f"bookings/{booking_id}", "booking"),
@@ -1127,10 +1183,8 @@ class PmsCore:
         old_out = date(current.check_out.year, current.check_out.month, current.check_out.day)
         check_in, check_out = new_in or old_in, new_out or old_out
         room_type_id = new_rt or current.room_type_id
-        adults = req.adults or current.adults
-        # children: 0 cannot be told from "unset" in proto3; a change of adults/dates/type keeps
-        # the children unless given. (Add an explicit field if "remove the children" is needed.)
-        children = req.children or current.children
+        adults = current.adults if new_adults is None else new_adults
+        children = current.children if new_children is None else new_children
         v2 = Violations()
         if new_in or new_out:
             v2.stay(
@@ -1208,7 +1262,9 @@ class PmsCore:
             ) from exc
         await self.cache.invalidate_availability(current.hotel_id)
         BOOKINGS.labels("modify", "modified").inc()
-        return pms.ModifyBookingResponse(booking=await pms_call(self._booking_msg(booking_id)))
+        return pms.ModifyBookingResponse(
+            booking=await pms_call(self._booking_msg(booking_id, lang_id=lang))
+        )
 
     @staticmethod
     def _modified_document(

@@ -286,7 +286,7 @@ class CheckAvailabilityResponse(_message.Message):
     def __init__(self, offers: _Optional[_Iterable[_Union[Offer, _Mapping]]] = ..., currency_code: _Optional[str] = ...) -> None: ...
 
 class CreateBookingRequest(_message.Message):
-    __slots__ = ("idempotency_key", "hotel_id", "room_type_id", "check_in", "check_out", "adults", "children", "guest", "expected_total_tax_included")
+    __slots__ = ("idempotency_key", "hotel_id", "room_type_id", "check_in", "check_out", "adults", "children", "guest", "expected_total_tax_included", "language")
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     HOTEL_ID_FIELD_NUMBER: _ClassVar[int]
     ROOM_TYPE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -296,6 +296,7 @@ class CreateBookingRequest(_message.Message):
     CHILDREN_FIELD_NUMBER: _ClassVar[int]
     GUEST_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_TOTAL_TAX_INCLUDED_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     idempotency_key: str
     hotel_id: str
     room_type_id: str
@@ -305,7 +306,8 @@ class CreateBookingRequest(_message.Message):
     children: int
     guest: GuestDetails
     expected_total_tax_included: _money_pb2.Money
-    def __init__(self, idempotency_key: _Optional[str] = ..., hotel_id: _Optional[str] = ..., room_type_id: _Optional[str] = ..., check_in: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., check_out: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., adults: _Optional[int] = ..., children: _Optional[int] = ..., guest: _Optional[_Union[GuestDetails, _Mapping]] = ..., expected_total_tax_included: _Optional[_Union[_money_pb2.Money, _Mapping]] = ...) -> None: ...
+    language: str
+    def __init__(self, idempotency_key: _Optional[str] = ..., hotel_id: _Optional[str] = ..., room_type_id: _Optional[str] = ..., check_in: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., check_out: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., adults: _Optional[int] = ..., children: _Optional[int] = ..., guest: _Optional[_Union[GuestDetails, _Mapping]] = ..., expected_total_tax_included: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., language: _Optional[str] = ...) -> None: ...
 
 class CreateBookingResponse(_message.Message):
     __slots__ = ("booking", "replayed")
@@ -316,10 +318,12 @@ class CreateBookingResponse(_message.Message):
     def __init__(self, booking: _Optional[_Union[Booking, _Mapping]] = ..., replayed: _Optional[bool] = ...) -> None: ...
 
 class GetBookingRequest(_message.Message):
-    __slots__ = ("booking_id",)
+    __slots__ = ("booking_id", "language")
     BOOKING_ID_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     booking_id: str
-    def __init__(self, booking_id: _Optional[str] = ...) -> None: ...
+    language: str
+    def __init__(self, booking_id: _Optional[str] = ..., language: _Optional[str] = ...) -> None: ...
 
 class GetBookingResponse(_message.Message):
     __slots__ = ("booking",)
@@ -328,16 +332,18 @@ class GetBookingResponse(_message.Message):
     def __init__(self, booking: _Optional[_Union[Booking, _Mapping]] = ...) -> None: ...
 
 class FindBookingsRequest(_message.Message):
-    __slots__ = ("reference", "email", "phone", "hotel_id")
+    __slots__ = ("reference", "email", "phone", "hotel_id", "language")
     REFERENCE_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
     PHONE_FIELD_NUMBER: _ClassVar[int]
     HOTEL_ID_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     reference: str
     email: str
     phone: str
     hotel_id: str
-    def __init__(self, reference: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., hotel_id: _Optional[str] = ...) -> None: ...
+    language: str
+    def __init__(self, reference: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., hotel_id: _Optional[str] = ..., language: _Optional[str] = ...) -> None: ...
 
 class FindBookingsResponse(_message.Message):
     __slots__ = ("bookings",)
@@ -346,12 +352,14 @@ class FindBookingsResponse(_message.Message):
     def __init__(self, bookings: _Optional[_Iterable[_Union[Booking, _Mapping]]] = ...) -> None: ...
 
 class CancelBookingRequest(_message.Message):
-    __slots__ = ("booking_id", "reason")
+    __slots__ = ("booking_id", "reason", "language")
     BOOKING_ID_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     booking_id: str
     reason: str
-    def __init__(self, booking_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    language: str
+    def __init__(self, booking_id: _Optional[str] = ..., reason: _Optional[str] = ..., language: _Optional[str] = ...) -> None: ...
 
 class CancelBookingResponse(_message.Message):
     __slots__ = ("booking",)
@@ -360,20 +368,22 @@ class CancelBookingResponse(_message.Message):
     def __init__(self, booking: _Optional[_Union[Booking, _Mapping]] = ...) -> None: ...
 
 class ModifyBookingRequest(_message.Message):
-    __slots__ = ("booking_id", "check_in", "check_out", "room_type_id", "adults", "children")
+    __slots__ = ("booking_id", "check_in", "check_out", "room_type_id", "adults", "children", "language")
     BOOKING_ID_FIELD_NUMBER: _ClassVar[int]
     CHECK_IN_FIELD_NUMBER: _ClassVar[int]
     CHECK_OUT_FIELD_NUMBER: _ClassVar[int]
     ROOM_TYPE_ID_FIELD_NUMBER: _ClassVar[int]
     ADULTS_FIELD_NUMBER: _ClassVar[int]
     CHILDREN_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     booking_id: str
     check_in: _date_pb2.Date
     check_out: _date_pb2.Date
     room_type_id: str
     adults: int
     children: int
-    def __init__(self, booking_id: _Optional[str] = ..., check_in: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., check_out: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., room_type_id: _Optional[str] = ..., adults: _Optional[int] = ..., children: _Optional[int] = ...) -> None: ...
+    language: str
+    def __init__(self, booking_id: _Optional[str] = ..., check_in: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., check_out: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., room_type_id: _Optional[str] = ..., adults: _Optional[int] = ..., children: _Optional[int] = ..., language: _Optional[str] = ...) -> None: ...
 
 class ModifyBookingResponse(_message.Message):
     __slots__ = ("booking",)
