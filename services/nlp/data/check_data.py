@@ -1,17 +1,18 @@
-"""Validate the Posada NLU data (Rasa NLU YAML) in train/ and test/.
+"""Validate the Posada NLU data (Rasa NLU YAML) in train/, test/ and challenge/.
 
 Checks:
   * every file parses, has ``version: "3.1"`` and an ``nlu:`` list of intent blocks;
   * intent names belong to the catalogue; every intent appears at most once per file;
-  * counts per intent and language reach the minimums (train / test);
+  * counts per intent and language reach the minimums (train / test / challenge);
   * every annotation is well-formed Rasa syntax (``[text](entity)`` or
     ``[text]{"entity": ..., "value": ...}``), uses a known entity type and a normalised value
     (ISO dates, integers, catalogue values, lower-case e-mails, digit-only phones);
   * date values agree with an independent resolver of the surface text (reference date
     2026-03-04, a Wednesday) whenever the resolver understands the text;
   * check_out is after check_in inside one example;
-  * no duplicate examples inside a split, and no test example equals a training example
-    (case-, accent- and punctuation-insensitive).
+  * no duplicate examples inside a split, no test example equals a training example, and no
+    challenge example equals a training or test example (exact or near; case-, accent- and
+    punctuation-insensitive).
 
 Usage: .venv/bin/python services/nlp/data/check_data.py [--quiet]
 Exit status 0 when everything passes, 1 otherwise.
@@ -52,9 +53,11 @@ INTENTS = (
     "request_human",
     "out_of_scope",
 )
+SPLITS = ("train", "test", "challenge")
 MINIMUMS = {
     "train": {"es": 45, "en": 18, "pt": 18},
     "test": {"es": 12, "en": 6, "pt": 6},
+    "challenge": {"es": 8, "en": 4, "pt": 4},
 }
 ENTITY_TYPES = {
     "check_in",
@@ -337,15 +340,45 @@ def load_file(path: Path) -> tuple[dict[str, list[str]], list[str]]:
     return out, errors
 
 
+def cross_duplicates(
+    split_keys: dict[str, tuple[str, str]],
+    other_keys: dict[str, tuple[str, str]],
+    split: str,
+    other: str,
+) -> list[str]:
+    """Examples of `split` equal or near-equal to an example of `other`."""
+    errors: list[str] = []
+    other_sets = [(set(k.split()), k) for k in other_keys]
+    for key, (intent, lang) in split_keys.items():
+        if key in other_keys:
+            errors.append(f"{split}/{lang}.yml [{intent}] also in {other} data: {key!r}")
+            continue
+        # Near-duplicates: same words give or take one (token Jaccard >= 0.75 on 3+ words).
+        # Same word set ("no no, asi no" ~ "no, asi no") counts as a near-duplicate at any length.
+        words = set(key.split())
+        if not words:
+            continue
+        for other_words, other_key in other_sets:
+            union = len(words | other_words)
+            if words == other_words or (
+                len(words) >= 3 and len(words & other_words) / union >= 0.75
+            ):
+                errors.append(
+                    f"{split}/{lang}.yml [{intent}] near-duplicate of {other} {other_key!r}: {key!r}"
+                )
+                break
+    return errors
+
+
 def main(argv: list[str]) -> int:
     quiet = "--quiet" in argv
     errors: list[str] = []
     counts: dict[str, dict[tuple[str, str], int]] = defaultdict(dict)
     entity_counts: Counter[tuple[str, str]] = Counter()
-    keys: dict[str, dict[str, tuple[str, str]]] = {"train": {}, "test": {}}
+    keys: dict[str, dict[str, tuple[str, str]]] = {s: {} for s in SPLITS}
     unverified_dates = 0
     warnings: list[str] = []
-    for split in ("train", "test"):
+    for split in SPLITS:
         for lang in LANGUAGES:
             path = DATA_DIR / split / f"{lang}.yml"
             if not path.exists():
@@ -381,32 +414,17 @@ def main(argv: list[str]) -> int:
                             f"{split}/{lang}.yml [{intent}] duplicate of {seen[1]}/{seen[0]} example: {plain!r}"
                         )
                     keys[split][key] = (intent, lang)
-    train_sets = [(set(k.split()), k) for k in keys["train"]]
-    for key, (intent, lang) in keys["test"].items():
-        if key in keys["train"]:
-            errors.append(f"test/{lang}.yml [{intent}] also in training data: {key!r}")
-            continue
-        # Near-duplicates: same words give or take one (token Jaccard >= 0.75 on 3+ words).
-        # Same word set ("no no, asi no" ~ "no, asi no") counts as a near-duplicate at any length.
-        words = set(key.split())
-        if words:
-            for other, other_key in train_sets:
-                union = len(words | other)
-                same_set = words == other
-                if same_set or (len(words) >= 3 and len(words & other) / union >= 0.75):
-                    errors.append(
-                        f"test/{lang}.yml [{intent}] near-duplicate of training {other_key!r}: {key!r}"
-                    )
-                    break
+    # test must not (nearly) repeat train; challenge must not (nearly) repeat train or test.
+    for split, against in (("test", ("train",)), ("challenge", ("train", "test"))):
+        for other_split in against:
+            errors.extend(cross_duplicates(keys[split], keys[other_split], split, other_split))
 
-    header = f"{'intent':<20}" + "".join(
-        f"{s}-{lg:>3}" + " " for s in ("train", "test") for lg in LANGUAGES
-    )
+    header = f"{'intent':<20}" + "".join(f"{s}-{lg:>3}" + " " for s in SPLITS for lg in LANGUAGES)
     lines = [header, "-" * len(header)]
     totals: Counter[tuple[str, str]] = Counter()
     for intent in INTENTS:
         row = f"{intent:<20}"
-        for split in ("train", "test"):
+        for split in SPLITS:
             for lang in LANGUAGES:
                 n = counts.get(intent, {}).get((split, lang), 0)
                 totals[(split, lang)] += n
@@ -420,16 +438,15 @@ def main(argv: list[str]) -> int:
     lines.append("-" * len(header))
     lines.append(
         f"{'total':<20}"
-        + "".join(
-            f"{totals[(s, lg)]:>{len(s) + 4}} " for s in ("train", "test") for lg in LANGUAGES
-        )
+        + "".join(f"{totals[(s, lg)]:>{len(s) + 4}} " for s in SPLITS for lg in LANGUAGES)
     )
     print("\n".join(lines))
     print()
     print(
-        "entities (train/test): "
+        "entities (train/test/challenge): "
         + ", ".join(
             f"{t} {entity_counts[('train', t)]}/{entity_counts[('test', t)]}"
+            f"/{entity_counts[('challenge', t)]}"
             for t in sorted(ENTITY_TYPES)
         )
     )

@@ -149,6 +149,49 @@ def test_counts_are_integers(text: str, expected: set[tuple[str, object]]) -> No
 def test_talking_to_a_person_is_not_a_guest_count() -> None:
     assert ents("me pasas con una persona?") == set()
     assert ents("I want to talk to a person") == set()
+    assert ents("me transfere pra um atendente humano") == set()
+    assert ents("quero falar com um adulto responsavel") == set()
+    assert ents("para una") == {("adults", 1)}
+    assert ents("somos uno y dos niños") == {("adults", 1), ("children", 2)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["transfer me to reservations", "can you transfer me to a human", "me transfere pra recepcao"],
+)
+def test_being_put_through_to_someone_is_not_the_airport_shuttle(text: str) -> None:
+    assert ents(text) == set()
+
+
+def test_the_airport_transfer_is_still_the_shuttle() -> None:
+    assert ents("do you have an airport transfer?") == {("amenity", "airport_shuttle")}
+    assert ents("tienen transfer al aeropuerto?") == {("amenity", "airport_shuttle")}
+
+
+def test_apartar_a_room_is_not_parking() -> None:
+    assert ents("quiero apartar un cuarto") == set()
+
+
+def test_end_of_month_is_not_a_weekend() -> None:
+    assert ents("hay habitaciones libres a fin de mes") == set()
+    assert ents("para fin de año") == set()
+    assert ents("este fin de semana") == {("check_in", "2026-03-06"), ("check_out", "2026-03-08")}
+
+
+@pytest.mark.parametrize(
+    ("text", "phone"),
+    [
+        ("mi numero es 311 555 1234", "3115551234"),
+        ("numero de contacto 11 5555 1234", "1155551234"),
+        ("my number is 0912 345 678", "0912345678"),
+    ],
+)
+def test_phones_written_with_spaces_are_not_booking_references(text: str, phone: str) -> None:
+    assert ents(text) == {("phone", phone)}
+
+
+def test_a_booking_number_after_a_cue_is_still_a_reference() -> None:
+    assert ents("el numero de reserva es 48213") == {("booking_ref", "48213")}
 
 
 @pytest.mark.parametrize(

@@ -84,8 +84,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluate import format_report, run
 
     engine = _load_engine(args)
-    test_dir = (Path(args.data) if args.data else data_dir()) / "test"
-    out = Path(args.output) if args.output else SERVICE_DIR / "eval" / "latest.json"
+    test_dir = (Path(args.data) if args.data else data_dir()) / args.split
+    default_out = "latest.json" if args.split == "test" else f"{args.split}.json"
+    out = Path(args.output) if args.output else SERVICE_DIR / "eval" / default_out
     report = run(engine, test_dir, out)
     print(format_report(report))
     if args.show_errors:
@@ -126,7 +127,15 @@ def main(argv: list[str] | None = None) -> int:
     pt.set_defaults(func=cmd_train)
     pe = sub.add_parser("eval", help="evaluate on the held-out split")
     pe.add_argument("--data")
-    pe.add_argument("--output", help="JSON report path (default services/nlp/eval/latest.json)")
+    pe.add_argument(
+        "--split",
+        choices=["test", "challenge"],
+        default="test",
+        help="test = held-out split (default); challenge = unseen-style messages (eval/challenge.json)",
+    )
+    pe.add_argument(
+        "--output", help="JSON report path (default services/nlp/eval/latest.json, or <split>.json)"
+    )
     pe.add_argument("--show-errors", action="store_true")
     pe.set_defaults(func=cmd_eval)
     px = sub.add_parser("export-lexicon", help="write entity synonyms as Rasa synonym blocks")

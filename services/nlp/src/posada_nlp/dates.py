@@ -97,7 +97,8 @@ _N_DAYS_FROM_NOW = re.compile(rf"\b(?P<n>{NUM_RE})\s+(?P<u>days?|weeks?)\s+from\
 _WEEKEND = re.compile(
     r"\b(?:(?:el|este|ese|proximo|el\s+proximo|this|next|the|this\s+coming|o|neste|nesse|no|"
     r"proximo)\s+)?(?:finde(?:\s+semana)?|fin\s+de\s+semana|fin\s+de\s+semana\s+largo|"
-    r"week-?end|fim\s+de\s+semana|fds|fin\s+de)(?:\s+(?:que\s+viene|que\s+vem|proximo))?\b"
+    r"week-?end|fim\s+de\s+semana|fds|"
+    r"fin\s+de(?!\s+(?:mes|ano|anyo|temporada|semestre|curso|verano|invierno|year|month)\b))(?:\s+(?:que\s+viene|que\s+vem|proximo))?\b"
 )
 _WEEKDAY = re.compile(
     r"\b(?P<pre>(?:el\s+proximo|el|este|esta|proximo|proxima|next|this\s+coming|this|coming|"

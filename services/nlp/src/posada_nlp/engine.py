@@ -331,6 +331,17 @@ def decide_intent(
     return intent, float(conf), [(k, float(v)) for k, v in ranking]
 
 
+def _late_checkout_dates(ents: list[Entity]) -> list[Entity]:
+    """A lone date in a late check-out request is the day of leaving ("late tomorrow")."""
+    dates = [e for e in ents if e.type in ("check_in", "check_out")]
+    if len(dates) != 1 or dates[0].type != "check_in":
+        return ents
+    return [
+        Entity("check_out", e.value, e.text, e.start, e.end, e.confidence) if e is dates[0] else e
+        for e in ents
+    ]
+
+
 def find_latest_model(models_dir: Path) -> Path | None:
     best: tuple[str, Path] | None = None
     if not models_dir.is_dir():
@@ -459,6 +470,8 @@ class NluEngine:
             intent, conf, ranking = decide_intent(
                 text, ranking, ents, expected[i], self.threshold, self.intents
             )
+            if intent == "late_checkout":
+                ents = _late_checkout_dates(ents)
             out.append(ParseResult(text, languages[i], intent, conf, ranking, ents, self.version))
         return out
 

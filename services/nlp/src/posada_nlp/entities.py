@@ -96,7 +96,18 @@ _AC_RE = re.compile(r"\b(?:AC|A\.C\.)(?!\w)")
 # Typo-tolerant single-word lookups (edit distance 1 for words of 6+ letters).
 _FUZZY_ROOM = {w: v for w, v in ROOM_TYPES.items() if " " not in w and len(w) >= 6}
 _FUZZY_AMENITY = {w: v for w, v in AMENITIES.items() if " " not in w and len(w) >= 6}
-_FUZZY_STOP = {"simples", "familia", "familias", "singles", "parking", "traslado", "doble"}
+_FUZZY_STOP = {
+    "simples", "familia", "familias", "singles", "parking", "traslado", "doble",
+    # verbs one letter away from an amenity: "apartar" (reserve) ~ "aparcar",
+    # "transfere"/"transferi" (put me through) ~ "transfer".
+    "apartar", "apartas", "aparta", "transfer", "transfere", "transferi", "transfers", "transferir",
+}  # fmt: skip
+# "transfer me to reservations" / "transfiera la llamada" is about a person, not the shuttle.
+_TRANSFER_TO_PERSON_RE = re.compile(
+    r"\s+(?:me|us|my\s+call|the\s+call|this\s+call|you)\b|"
+    r"[^.!?\n]{0,30}\b(?:human|person|agent|recep|reserva|front\s+desk|someone|somebody|staff|"
+    r"manager|operator|atendente|humano|persona|pessoa|alguien|alguem)"
+)
 
 
 def _edit1(a: str, b: str) -> bool:
@@ -157,6 +168,7 @@ _TOTAL_CUE_RE = re.compile(
     r"(?!\s*(?:noches?|nights?|noites?|dias?|days?|ninos?|kids?|children|criancas?|hijos?|"
     r"filhos?|menores|bebes?|crios|pareja|couple|casal))"
 )
+_ALONE_AFTER_ONE = re.compile(r"\s*(?:$|[^\w\s]|(?:y|e|and|solo|sola|only)\b)")
 _OF_US_RE = re.compile(rf"\b(?P<n>{NUM_RE})\s+(?:of\s+us|de\s+nosotros|de\s+nos)\b")
 _ADULTS_CUE_RE = re.compile(
     rf"\b(?:para|pra|for|somos|seremos|vamos|we\s+are|we're|were|we\s+will\s+be|"
@@ -425,9 +437,19 @@ def extract_entities(text: str, reference: date, *, bare_ref_ok: bool = False) -
         if not re.search(r"[^AEIOU]{4}", mt.group(0)) and not cue:
             continue  # an ordinary shouted word ("HABITACAO") rather than a code
         add("booking_ref", mt.group(0), mt.start(), mt.end())
+    phone_like = [
+        (m.start(), m.end())
+        for m in _PHONE_RE.finditer(text)
+        if 9 <= len(re.sub(r"\D", "", m.group(0))) <= 15 and re.search(r"[ ().\-]", m.group(0))
+    ]
     for mt in _REF_NUM_RE.finditer(text):
         if _overlaps(taken, mt.start(), mt.end()):
             continue
+        if any(
+            ps <= mt.start() and mt.end() <= pe and pe - ps > mt.end() - mt.start()
+            for ps, pe in phone_like
+        ):
+            continue  # a group of a phone number written with spaces or dashes
         before = f[max(0, mt.start() - 40) : mt.start()]
         n = mt.group(0)
         if (1900 <= int(n) <= 2100 and len(n) == 4) and not _REF_CUE_RE.search(before):
@@ -511,6 +533,8 @@ def extract_entities(text: str, reference: date, *, bare_ref_ok: bool = False) -
             if _overlaps(taken, s, e):
                 continue
             v = _num_value(mt.group("n"))
+            if v == 1 and not mt.group("n").isdigit() and not _ALONE_AFTER_ONE.match(f[e:]):
+                continue  # "pra um atendente", "for a moment": an article, not a count
             if v and v <= 30:
                 add("adults", v, s, e)
                 break
@@ -524,6 +548,8 @@ def extract_entities(text: str, reference: date, *, bare_ref_ok: bool = False) -
             continue
         word = mt.group(0)
         if word == "aire" and re.match(r"\s+(?:libre|fresco)", f[mt.end() :]):
+            continue
+        if word == "transfer" and _TRANSFER_TO_PERSON_RE.match(f[mt.end() :]):
             continue
         add("amenity", AMENITIES[word], mt.start(), mt.end())
     for mt in _AC_RE.finditer(text):

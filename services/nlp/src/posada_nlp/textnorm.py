@@ -147,6 +147,26 @@ _ABBREV_COMMON = {
     "min": "minutos",
     "wifi": "wifi",
     "wi": "wi",
+    "flw": "falou",
+    "noup": "no",
+    "nop": "no",
+    "nopes": "no",
+    "sip": "si",
+    "sipo": "si",
+    "namaste": "hello",
+    "wena": "buena",
+    "wenas": "buenas",
+    "hla": "hola",
+    "bno": "bueno",
+    "ud": "usted",
+    "uds": "ustedes",
+    "dsp": "despues",
+    "pal": "para el",
+    "pa": "para",
+    "xd": "",
+    "recamara": "habitacion",
+    "pieza": "habitacion",
+    "cuarto": "habitacion",
     "checkin": "check in",
     "checkout": "check out",
     "check-in": "check in",
@@ -175,7 +195,9 @@ def normalise_for_intent(text: str) -> str:
         if tok.isdigit():
             out.append("qqnum" if len(tok) <= 2 else "qqlongnum")
             continue
-        out.append(_ABBREV_COMMON.get(tok, tok))
+        norm = _ABBREV_COMMON.get(tok, tok)
+        if norm:
+            out.append(norm)
     words = " ".join(out)
     extra = concept_tokens(words.split())
     return f"{words} {' '.join(extra)}" if extra else words
@@ -189,21 +211,25 @@ for _concept, _words in {
     "price": "precio precios cuesta cuestan costo costos cuanto cuanta cobran cobra cobrais tarifa "
     "tarifas price prices pricing cost costs rate rates charge charges quanto custa custam valor "
     "valores preco precos diaria diarias cotizacion quote presupuesto orcamento sale salen "
-    "expensive caro cara barato cheap",
+    "expensive caro cara barato cheap descuento descuentos desconto descontos discount discounts "
+    "promo promocion promocao oferta ofertas deal deals tariff plata",
     "avail": "disponibilidad disponible disponibles libre libres lugar cupo vacancy vacancies "
     "available availability free disponivel disponiveis disponibilidade vaga vagas espacio",
     "book": "reservar reservame reservarme reservemos apartar apartame book reserve fechar "
-    "reservo reservamos reservem resérvame agendar",
+    "reservo reservamos reservem resérvame agendar separar separen separame marcar bloquear "
+    "reservala reservamela",
     "cancel": "cancelar cancela cancelen cancelo cancelacion cancelamento anular anulen anula "
     "borrar borren cancel cancelled canceled cancellation cancelling desistir desmarcar cancelem",
     "modify": "cambiar cambio cambien modificar modifica mover muevan correr adelantar atrasar "
     "agregar anadir sumar change modify move reschedule alterar alteracao mudar trocar adicionar "
-    "extender prolongar extend postpone posponer adiar",
+    "extender prolongar extend postpone posponer adiar upgrade acrescentar adelantar push "
+    "ajustar",
     "status": "confirmada confirmado confirmacion confirmacao estado status confirmed "
-    "confirmation pendiente pendente pending registrada registrado resumen comprobante voucher",
+    "confirmation pendiente pendente pending registrada registrado resumen comprobante voucher "
+    "recibi recebi received llego llega chegou chega reenviar reenvien resend acredito",
     "where": "donde ubicacion ubicados ubicado direccion queda quedan where address location "
     "located directions onde fica ficam endereco localizacao mapa map cerca perto near distancia "
-    "distance lejos longe llegar chegar",
+    "distance lejos longe llegar chegar whereabouts bairro barrio",
     "policy": "mascotas mascota perro perros gato pets pet dog dogs fumar smoking smoke animais "
     "animal cachorro politica politicas policy policies tarjeta efectivo card cash cartao "
     "dinheiro pix horario horarios deposito",
@@ -214,9 +240,11 @@ for _concept, _words in {
     "housekeeping papel jabon shampoo sabonete",
     "human": "humano humana persona alguien agente asesor recepcion recepcionista operador "
     "human person someone agent representative staff reception atendente pessoa alguem gerente "
-    "manager encargado real",
+    "manager encargado real transfiera transfierame transfere transferir transfer comunica "
+    "comunicame comuniqueme comunique",
     "amen": "wifi piscina pileta alberca pool desayuno breakfast gimnasio gym academia spa "
-    "estacionamiento parking estacionamento cochera garaje restaurante restaurant",
+    "estacionamiento parking estacionamento cochera garaje restaurante restaurant carro coche "
+    "estacionar aparcar",
 }.items():
     for _w in _words.split():
         _CONCEPTS[_w] = _concept
