@@ -1,0 +1,99 @@
+"""Answers to questions about the hotel: location, amenities, policies.
+
+Everything said here comes from the pms hotel record in the guest's language; when it has
+no answer the guest is offered a human rather than a guess.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+
+from hotel.channel.v1 import message_pb2
+from hotel.pms.v1 import pms_service_pb2 as pms_pb2
+
+from .parsing import fold
+from .records import POLICY_TOPIC
+from .smalltalk import SmallTalk
+from .state import OutReply, Turn
+
+
+class HotelInfo(SmallTalk):
+    """FAQ answers built only from pms hotel data."""
+
+    @staticmethod
+    def _policy_text(hotel: pms_pb2.Hotel, topic: int) -> str:
+        return "\n".join(p.text for p in hotel.policies if p.topic == topic and p.text)
+
+    async def _location(self, t: Turn) -> None:
+        hotel = await self.hotel(t.session.hotel_id, t.c.language)
+        a = hotel.address
+        city = " ".join(x for x in (a.postcode, a.city) if x)
+        address = ", ".join(x for x in (a.line1, a.line2, city, a.state) if x)
+        if hotel.latitude or hotel.longitude:
+            query = f"{hotel.latitude:.6f},{hotel.longitude:.6f}"
+        else:
+            query = f"{hotel.name}, {address}"
+        map_url = "https://www.google.com/maps/search/?api=1&query=" + urllib.parse.quote(
+            query, safe=","
+        )
+        t.say("messages.location", preview_url=True, address=address or hotel.name, map_url=map_url)
+        if hotel.latitude or hotel.longitude:
+            t.out.replies.append(
+                OutReply(
+                    message_pb2.Reply(
+                        location=message_pb2.LocationReply(
+                            latitude=hotel.latitude,
+                            longitude=hotel.longitude,
+                            name=hotel.name,
+                            address=address,
+                        )
+                    ),
+                    address,
+                    "location",
+                )
+            )
+
+    async def _amenities(self, t: Turn) -> None:
+        hotel = await self.hotel(t.session.hotel_id, t.c.language)
+        have = set(hotel.amenities)
+        asked = t.u.entities.get("amenity") or []
+        if not asked:
+            names = [t.c.name("amenities", a) for a in hotel.amenities]
+            if not names:
+                t.buttons("messages.policy_unknown", [("menu:human", "human")])
+                return
+            t.say("messages.amenities_list", hotel=hotel.name, amenities=", ".join(names))
+            return
+        for amenity in dict.fromkeys(asked):
+            key = "messages.amenity_yes" if amenity in have else "messages.amenity_no"
+            t.say(key, amenity=t.c.name("amenities", amenity))
+
+    def _topics(self, text: str) -> list[str]:
+        folded = f" {fold(text)} "
+        found = []
+        for topic, words in self.topic_words.items():
+            if any(re.search(rf"(?<!\w){re.escape(w)}(?:s|es)?(?!\w)", folded) for w in words):
+                found.append(topic)
+        return found
+
+    async def _policies(self, t: Turn) -> None:
+        hotel = await self.hotel(t.session.hotel_id, t.c.language)
+        topics = self._topics(t.u.text)
+        if not topics:
+            topics = ["check_in", "check_out", "cancellation"]
+        said = False
+        for topic in topics:
+            if topic == "check_in" and hotel.check_in_time:
+                t.say("messages.check_in_time", time=hotel.check_in_time)
+                said = True
+            elif topic == "check_out" and hotel.check_out_time:
+                t.say("messages.check_out_time", time=hotel.check_out_time)
+                said = True
+            else:
+                text = self._policy_text(hotel, POLICY_TOPIC[topic])
+                if text:
+                    t.say("messages.policy_text", text=text)
+                    said = True
+        if not said:
+            t.buttons("messages.policy_unknown", [("menu:human", "human")])

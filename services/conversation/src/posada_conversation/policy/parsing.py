@@ -1,0 +1,154 @@
+"""Reading guest text: folding, numbers, yes/no, references and stay entities.
+
+Pure functions with no pms or session access, so every flow parses a message the same way
+(a "sí" confirms a booking exactly as it confirms a cancellation).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from typing import Any
+
+from .records import CATEGORY
+from .state import Understanding
+
+QUERY_ENTITIES = ("check_in", "check_out", "nights", "adults", "children", "room_type")
+INTERRUPTING = {
+    "greeting",
+    "goodbye",
+    "thanks",
+    "cancel_reservation",
+    "modify_reservation",
+    "reservation_status",
+    "ask_amenities",
+    "ask_location",
+    "ask_policies",
+    "late_checkout",
+    "service_request",
+    "request_human",
+}
+YES = {
+    "si",
+    "sí",
+    "yes",
+    "sim",
+    "ok",
+    "okay",
+    "vale",
+    "claro",
+    "confirmo",
+    "confirm",
+    "yep",
+    "dale",
+    "perfecto",
+    "isso",
+}
+NO = {"no", "não", "nao", "nope", "nop", "nah"}
+NUMBER_WORDS = {
+    "un": 1,
+    "uno": 1,
+    "una": 1,
+    "one": 1,
+    "um": 1,
+    "uma": 1,
+    "dos": 2,
+    "two": 2,
+    "dois": 2,
+    "duas": 2,
+    "tres": 3,
+    "três": 3,
+    "three": 3,
+    "cuatro": 4,
+    "four": 4,
+    "quatro": 4,
+    "cinco": 5,
+    "five": 5,
+    "seis": 6,
+    "six": 6,
+}
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+REFERENCE = re.compile(r"#?\b([A-Z]{2,4}-\d{3,}|\d{4,}|[A-Z]{9})\b")
+
+
+def fold(text: str) -> str:
+    """Lower-cased without accents, so "Sí", "si" and "SI" compare equal."""
+    return "".join(
+        ch for ch in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(ch)
+    )
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[\wáéíóúâêôãõçñü@.+-]+", text.lower())
+
+
+def bare_number(text: str) -> int | None:
+    words = _words(text)
+    for word in words:
+        if word.isdigit() and len(word) <= 2:
+            return int(word)
+        if word in NUMBER_WORDS:
+            return NUMBER_WORDS[word]
+    return None
+
+
+def yes_no(u: Understanding, threshold: float) -> str:
+    """'yes', 'no' or '' from the intent, or an unambiguous one-word answer."""
+    words = [fold(w).strip(".!¡¿?,") for w in u.text.split()]
+    if u.intent == "affirm" and u.confidence >= threshold:
+        return "yes"
+    if u.intent == "deny" and u.confidence >= threshold:
+        return "no"
+    if words and len(words) <= 3:
+        if words[0] in {fold(w) for w in YES}:
+            return "yes"
+        if words[0] in {fold(w) for w in NO}:
+            return "no"
+    return ""
+
+
+def parse_date(value: str | None) -> dt.date | None:
+    """An ISO date from nlp or the session, or None when missing or malformed."""
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def merge_stay(base: dict[str, Any], u: Understanding) -> dict[str, Any]:
+    """Applies the stay entities of a message to a query ("¿y del 12 al 14?", "¿y para 3?")."""
+    q = dict(base)
+    ci, co = parse_date(u.first("check_in")), parse_date(u.first("check_out"))
+    nights = u.first("nights")
+    old_ci, old_co = parse_date(q.get("check_in")), parse_date(q.get("check_out"))
+    if ci:
+        q["check_in"] = ci.isoformat()
+        if not co and not nights:
+            if old_ci and old_co and old_co > old_ci:
+                q["check_out"] = (ci + (old_co - old_ci)).isoformat()  # same length of stay
+            else:
+                q.pop("check_out", None)
+    if co:
+        q["check_out"] = co.isoformat()
+    if nights and nights.isdigit() and int(nights) > 0:
+        q["nights"] = int(nights)
+        start = parse_date(q.get("check_in"))
+        if start and not co:
+            q["check_out"] = (start + dt.timedelta(days=int(nights))).isoformat()
+    adults = u.first("adults")
+    if adults.isdigit() and int(adults) > 0:
+        q["adults"] = int(adults)
+    children = u.first("children")
+    if children.isdigit():
+        q["children"] = int(children)
+    room_type = u.first("room_type")
+    if room_type in CATEGORY:
+        q["room_type"] = room_type
+    return q
+
+
+def has_stay_entities(u: Understanding) -> bool:
+    return any(u.entities.get(k) for k in QUERY_ENTITIES)

@@ -1,0 +1,38 @@
+"""Greeting, help menu: the replies that need no booking data.
+
+Thanks and goodbye are single template lines said by the router; what lives here is what
+more than one flow reuses (the help menu is also the fallback for a message not understood).
+"""
+
+from __future__ import annotations
+
+from ..deps import DependencyDown, DependencyError
+from .staff import Staff
+from .state import Turn
+
+
+class SmallTalk(Staff):
+    """The greeting (with the hotel's name when pms answers) and the help menu."""
+
+    def _help(self, t: Turn, key: str = "messages.help_menu") -> None:
+        t.buttons(
+            key,
+            [
+                ("menu:availability", "availability"),
+                ("menu:booking", "my_booking"),
+                ("menu:human", "human"),
+            ],
+        )
+
+    async def _greet(self, t: Turn) -> None:
+        try:
+            hotel_name = (await self.hotel(t.session.hotel_id, t.c.language)).name
+        except (DependencyDown, DependencyError):
+            hotel_name = ""
+        first = (t.guest.display_name or "").split(" ")[0]
+        t.say(
+            "messages.greeting",
+            name=f" {first}" if first else "",
+            hotel=hotel_name or t.c.text("names.hotel_fallback"),
+        )
+        self._help(t)
