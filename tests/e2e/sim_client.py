@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import urllib.request
@@ -64,6 +65,14 @@ class Guest:
         self.send(spec) if spec is not None else self.say(text or "")
         return self.replies_after(since, **kw)
 
+    def voice_turn(self, ogg_opus: bytes, timeout: float = 90.0) -> list[dict[str, Any]]:
+        """Send a recorded voice note (as WhatsApp does: OGG/Opus) and wait for the answer."""
+        audio = {
+            "data_base64": base64.b64encode(ogg_opus).decode(),
+            "mime_type": "audio/ogg; codecs=opus",
+        }
+        return self.turn(spec={"type": "voice", "audio": audio}, timeout=timeout)
+
     def last_seq(self) -> int:
         box = self._call("GET", "/outbox?limit=1")
         return max([e["seq"] for e in box] + [self.seen_seq])
@@ -108,3 +117,18 @@ def choices_of(entry: dict[str, Any]) -> list[dict[str, str]]:
             for r in section.get("rows", [])
         ]
     return out
+
+
+def tap(
+    guest: Guest, replies: list[dict[str, Any]], prefix: str, prefer: str = ""
+) -> list[dict[str, Any]]:
+    """Tap the first button/row whose id starts with `prefix` (or the one containing `prefer`)."""
+    options = [c for r in replies for c in choices_of(r) if c["id"].startswith(prefix)]
+    assert options, f"no {prefix!r} choice in {[text_of(r) for r in replies]}"
+    choice = next((c for c in options if prefer and prefer in c["id"]), options[0])
+    return guest.turn(
+        spec={
+            "type": choice["kind"],
+            choice["kind"]: {"id": choice["id"], "title": choice["title"]},
+        }
+    )
