@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", help="comma-separated subset: nlp,pms,gateway,audio")
-    parser.add_argument("--offset", type=int, default=2000)
+    parser.add_argument("--offset", type=int, default=12000)  # ports outside the ephemeral range
     args = parser.parse_args()
     wanted = set((args.only or "nlp,pms,gateway,audio").split(","))
 

@@ -22,7 +22,9 @@ from posada_common.testing import free_port
 
 from tests.e2e.otlp_collector import Collector, start_collector
 
-OFFSET = int(os.environ.get("E2E_PORT_OFFSET", "1000"))
+# Shifted so every port sits outside Linux's ephemeral range (32768-60999): a port picked by
+# bind(0) elsewhere, or the local end of any outgoing connection, can never hold one of ours.
+OFFSET = int(os.environ.get("E2E_PORT_OFFSET", "11000"))
 START_TIMEOUT = 240
 
 

@@ -67,6 +67,30 @@ def _module_available(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
+def ports_in_use(mesh: Mesh, base_env: dict[str, str]) -> list[str]:
+    """Ports this run would bind that something else holds already (say so before starting)."""
+    wanted = {
+        "envoy public": mesh.public_port,
+        "envoy mesh": mesh.mesh_port,
+        "envoy admin": mesh.admin_port,
+        "envoy stats": mesh.stats_port,
+    }
+    for name, spec in mesh.services.items():
+        wanted[f"{name} gRPC"] = spec.grpc_port
+        wanted[f"{name} metrics"] = spec.metrics_port
+        if spec.http_port:
+            wanted[f"{name} HTTP"] = spec.http_port
+    if "REDIS_URL" not in base_env:
+        wanted["redis"] = mesh.redis_port
+    if "POSTGRES_URL" not in base_env:
+        wanted["postgres"] = mesh.postgres_port
+    if "PMS_BASE_URL" not in base_env:
+        wanted["qloapps stand-in"] = mesh.qloapps_port
+    if "WHATSAPP_API_BASE" not in base_env:
+        wanted["whatsapp simulator"] = mesh.whatsapp_sim_port
+    return [f"{name} :{port}" for name, port in wanted.items() if embedded.port_open(port)]
+
+
 def build_env(mesh: Mesh, run_dir: Path, base: dict[str, str]) -> dict[str, str]:
     env = dict(base)
     for key, value in DEV_DEFAULTS.items():
@@ -113,6 +137,11 @@ def start_mesh(
     logs = run_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     base_env = dict(os.environ if env is None else env)
+    busy = ports_in_use(mesh, base_env)
+    if busy:
+        raise RuntimeError(
+            "ports already in use (another mesh running? try --port-offset): " + ", ".join(busy)
+        )
     run = MeshRun(mesh, run_dir, build_env(mesh, run_dir, base_env))
     progress = Progress(console, 5 + len(mesh.services) + 1)
     py = sys.executable
