@@ -26,23 +26,23 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from hotel.channel.v1 import message_pb2 as hotel_dot_channel_dot_v1_dot_message__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0hotel/conversation/v1/conversation_service.proto\x12\x15hotel.conversation.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ehotel/channel/v1/message.proto\"\xf2\x02\n\x0c\x43onversation\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x10\n\x08hotel_id\x18\x02 \x01(\t\x12*\n\x07\x63hannel\x18\x03 \x01(\x0e\x32\x19.hotel.channel.v1.Channel\x12&\n\x05guest\x18\x04 \x01(\x0b\x32\x17.hotel.channel.v1.Guest\x12\x10\n\x08language\x18\x05 \x01(\t\x12\x37\n\x05state\x18\x06 \x01(\x0e\x32(.hotel.conversation.v1.ConversationState\x12\x16\n\x0ehandoff_reason\x18\x07 \x01(\t\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0flast_message_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x13\x62usiness_account_id\x18\n \x01(\t\"\xe1\x02\n\x13\x43onversationMessage\x12\n\n\x02id\x18\x01 \x01(\t\x12\x1b\n\x13provider_message_id\x18\x02 \x01(\t\x12\x33\n\tdirection\x18\x03 \x01(\x0e\x32 .hotel.conversation.v1.Direction\x12-\n\x06\x61uthor\x18\x04 \x01(\x0e\x32\x1d.hotel.conversation.v1.Author\x12+\n\x04kind\x18\x05 \x01(\x0e\x32\x1d.hotel.channel.v1.MessageKind\x12\x0c\n\x04text\x18\x06 \x01(\t\x12\x0e\n\x06intent\x18\x07 \x01(\t\x12\x30\n\x06status\x18\x08 \x01(\x0e\x32 .hotel.channel.v1.DeliveryStatus\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08reply_id\x18\n \x01(\t\"\xda\x02\n\x04Task\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\x12\x10\n\x08hotel_id\x18\x03 \x01(\t\x12-\n\x04kind\x18\x04 \x01(\x0e\x32\x1f.hotel.conversation.v1.TaskKind\x12\x31\n\x06status\x18\x05 \x01(\x0e\x32!.hotel.conversation.v1.TaskStatus\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\x19\n\x11\x62ooking_reference\x18\x07 \x01(\t\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x63ompleted_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0c\x63ompleted_by\x18\n \x01(\t\x12\x0c\n\x04note\x18\x0b \x01(\t\"I\n\x14HandleMessageRequest\x12\x31\n\x07message\x18\x01 \x01(\x0b\x32 .hotel.channel.v1.InboundMessage\"\xb8\x01\n\x15HandleMessageResponse\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12(\n\x07replies\x18\x02 \x03(\x0b\x32\x17.hotel.channel.v1.Reply\x12\x10\n\x08language\x18\x03 \x01(\t\x12\x37\n\x05state\x18\x04 \x01(\x0e\x32(.hotel.conversation.v1.ConversationState\x12\x11\n\tduplicate\x18\x05 \x01(\x08\"\xa0\x01\n\x15RecordDeliveryRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x10\n\x08reply_id\x18\x02 \x01(\t\x12\x1b\n\x13provider_message_id\x18\x03 \x01(\t\x12\x30\n\x06status\x18\x04 \x01(\x0e\x32 .hotel.channel.v1.DeliveryStatus\x12\r\n\x05\x65rror\x18\x05 \x01(\t\"\x18\n\x16RecordDeliveryResponse\"H\n\x16GetConversationRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x15\n\rmessage_limit\x18\x02 \x01(\x05\"\x92\x01\n\x17GetConversationResponse\x12\x39\n\x0c\x63onversation\x18\x01 \x01(\x0b\x32#.hotel.conversation.v1.Conversation\x12<\n\x08messages\x18\x02 \x03(\x0b\x32*.hotel.conversation.v1.ConversationMessage\"\xb7\x01\n\x18ListConversationsRequest\x12\x10\n\x08hotel_id\x18\x01 \x01(\t\x12\x37\n\x05state\x18\x02 \x01(\x0e\x32(.hotel.conversation.v1.ConversationState\x12)\n\x05since\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"p\n\x19ListConversationsResponse\x12:\n\rconversations\x18\x01 \x03(\x0b\x32#.hotel.conversation.v1.Conversation\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"g\n\x13ReplyAsStaffRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x10\n\x08staff_id\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\"S\n\x14ReplyAsStaffResponse\x12;\n\x07message\x18\x01 \x01(\x0b\x32*.hotel.conversation.v1.ConversationMessage\"B\n\x15ReleaseHandoffRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x10\n\x08staff_id\x18\x02 \x01(\t\"S\n\x16ReleaseHandoffResponse\x12\x39\n\x0c\x63onversation\x18\x01 \x01(\x0b\x32#.hotel.conversation.v1.Conversation\"~\n\x10ListTasksRequest\x12\x10\n\x08hotel_id\x18\x01 \x01(\t\x12\x31\n\x06status\x18\x02 \x01(\x0e\x32!.hotel.conversation.v1.TaskStatus\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"X\n\x11ListTasksResponse\x12*\n\x05tasks\x18\x01 \x03(\x0b\x32\x1b.hotel.conversation.v1.Task\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"F\n\x13\x43ompleteTaskRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x10\n\x08staff_id\x18\x02 \x01(\t\x12\x0c\n\x04note\x18\x03 \x01(\t\"A\n\x14\x43ompleteTaskResponse\x12)\n\x04task\x18\x01 \x01(\x0b\x32\x1b.hotel.conversation.v1.Task*y\n\x11\x43onversationState\x12\"\n\x1e\x43ONVERSATION_STATE_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x43ONVERSATION_STATE_ACTIVE\x10\x01\x12!\n\x1d\x43ONVERSATION_STATE_HANDED_OFF\x10\x02*U\n\tDirection\x12\x19\n\x15\x44IRECTION_UNSPECIFIED\x10\x00\x12\x15\n\x11\x44IRECTION_INBOUND\x10\x01\x12\x16\n\x12\x44IRECTION_OUTBOUND\x10\x02*V\n\x06\x41uthor\x12\x16\n\x12\x41UTHOR_UNSPECIFIED\x10\x00\x12\x10\n\x0c\x41UTHOR_GUEST\x10\x01\x12\x10\n\x0c\x41UTHOR_AGENT\x10\x02\x12\x10\n\x0c\x41UTHOR_STAFF\x10\x03*x\n\x08TaskKind\x12\x19\n\x15TASK_KIND_UNSPECIFIED\x10\x00\x12\x1b\n\x17TASK_KIND_LATE_CHECKOUT\x10\x01\x12\x1d\n\x19TASK_KIND_SERVICE_REQUEST\x10\x02\x12\x15\n\x11TASK_KIND_HANDOFF\x10\x03*U\n\nTaskStatus\x12\x1b\n\x17TASK_STATUS_UNSPECIFIED\x10\x00\x12\x14\n\x10TASK_STATUS_OPEN\x10\x01\x12\x14\n\x10TASK_STATUS_DONE\x10\x02\x32\xfb\x06\n\x13\x43onversationService\x12j\n\rHandleMessage\x12+.hotel.conversation.v1.HandleMessageRequest\x1a,.hotel.conversation.v1.HandleMessageResponse\x12m\n\x0eRecordDelivery\x12,.hotel.conversation.v1.RecordDeliveryRequest\x1a-.hotel.conversation.v1.RecordDeliveryResponse\x12p\n\x0fGetConversation\x12-.hotel.conversation.v1.GetConversationRequest\x1a..hotel.conversation.v1.GetConversationResponse\x12v\n\x11ListConversations\x12/.hotel.conversation.v1.ListConversationsRequest\x1a\x30.hotel.conversation.v1.ListConversationsResponse\x12g\n\x0cReplyAsStaff\x12*.hotel.conversation.v1.ReplyAsStaffRequest\x1a+.hotel.conversation.v1.ReplyAsStaffResponse\x12m\n\x0eReleaseHandoff\x12,.hotel.conversation.v1.ReleaseHandoffRequest\x1a-.hotel.conversation.v1.ReleaseHandoffResponse\x12^\n\tListTasks\x12\'.hotel.conversation.v1.ListTasksRequest\x1a(.hotel.conversation.v1.ListTasksResponse\x12g\n\x0c\x43ompleteTask\x12*.hotel.conversation.v1.CompleteTaskRequest\x1a+.hotel.conversation.v1.CompleteTaskResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0hotel/conversation/v1/conversation_service.proto\x12\x15hotel.conversation.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ehotel/channel/v1/message.proto\"\xf2\x02\n\x0c\x43onversation\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x10\n\x08hotel_id\x18\x02 \x01(\t\x12*\n\x07\x63hannel\x18\x03 \x01(\x0e\x32\x19.hotel.channel.v1.Channel\x12&\n\x05guest\x18\x04 \x01(\x0b\x32\x17.hotel.channel.v1.Guest\x12\x10\n\x08language\x18\x05 \x01(\t\x12\x37\n\x05state\x18\x06 \x01(\x0e\x32(.hotel.conversation.v1.ConversationState\x12\x16\n\x0ehandoff_reason\x18\x07 \x01(\t\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0flast_message_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x13\x62usiness_account_id\x18\n \x01(\t\"\xe1\x02\n\x13\x43onversationMessage\x12\n\n\x02id\x18\x01 \x01(\t\x12\x1b\n\x13provider_message_id\x18\x02 \x01(\t\x12\x33\n\tdirection\x18\x03 \x01(\x0e\x32 .hotel.conversation.v1.Direction\x12-\n\x06\x61uthor\x18\x04 \x01(\x0e\x32\x1d.hotel.conversation.v1.Author\x12+\n\x04kind\x18\x05 \x01(\x0e\x32\x1d.hotel.channel.v1.MessageKind\x12\x0c\n\x04text\x18\x06 \x01(\t\x12\x0e\n\x06intent\x18\x07 \x01(\t\x12\x30\n\x06status\x18\x08 \x01(\x0e\x32 .hotel.channel.v1.DeliveryStatus\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08reply_id\x18\n \x01(\t\"\xda\x02\n\x04Task\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\x12\x10\n\x08hotel_id\x18\x03 \x01(\t\x12-\n\x04kind\x18\x04 \x01(\x0e\x32\x1f.hotel.conversation.v1.TaskKind\x12\x31\n\x06status\x18\x05 \x01(\x0e\x32!.hotel.conversation.v1.TaskStatus\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\x19\n\x11\x62ooking_reference\x18\x07 \x01(\t\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x63ompleted_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0c\x63ompleted_by\x18\n \x01(\t\x12\x0c\n\x04note\x18\x0b \x01(\t\"q\n\x14HandleMessageRequest\x12\x31\n\x07message\x18\x01 \x01(\x0b\x32 .hotel.channel.v1.InboundMessage\x12\x0f\n\x07\x61ttempt\x18\x02 \x01(\x05\x12\x15\n\rfinal_attempt\x18\x03 \x01(\x08\"\xe5\x01\n\x15HandleMessageResponse\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12(\n\x07replies\x18\x02 \x03(\x0b\x32\x17.hotel.channel.v1.Reply\x12\x10\n\x08language\x18\x03 \x01(\t\x12\x37\n\x05state\x18\x04 \x01(\x0e\x32(.hotel.conversation.v1.ConversationState\x12\x11\n\tduplicate\x18\x05 \x01(\x08\x12\x13\n\x0bretry_later\x18\x06 \x01(\x08\x12\x16\n\x0eretry_after_ms\x18\x07 \x01(\x05\"\xa0\x01\n\x15RecordDeliveryRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x10\n\x08reply_id\x18\x02 \x01(\t\x12\x1b\n\x13provider_message_id\x18\x03 \x01(\t\x12\x30\n\x06status\x18\x04 \x01(\x0e\x32 .hotel.channel.v1.DeliveryStatus\x12\r\n\x05\x65rror\x18\x05 \x01(\t\"\x18\n\x16RecordDeliveryResponse\"H\n\x16GetConversationRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x15\n\rmessage_limit\x18\x02 \x01(\x05\"\x92\x01\n\x17GetConversationResponse\x12\x39\n\x0c\x63onversation\x18\x01 \x01(\x0b\x32#.hotel.conversation.v1.Conversation\x12<\n\x08messages\x18\x02 \x03(\x0b\x32*.hotel.conversation.v1.ConversationMessage\"\xb7\x01\n\x18ListConversationsRequest\x12\x10\n\x08hotel_id\x18\x01 \x01(\t\x12\x37\n\x05state\x18\x02 \x01(\x0e\x32(.hotel.conversation.v1.ConversationState\x12)\n\x05since\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"p\n\x19ListConversationsResponse\x12:\n\rconversations\x18\x01 \x03(\x0b\x32#.hotel.conversation.v1.Conversation\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"g\n\x13ReplyAsStaffRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x10\n\x08staff_id\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\"S\n\x14ReplyAsStaffResponse\x12;\n\x07message\x18\x01 \x01(\x0b\x32*.hotel.conversation.v1.ConversationMessage\"B\n\x15ReleaseHandoffRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x10\n\x08staff_id\x18\x02 \x01(\t\"S\n\x16ReleaseHandoffResponse\x12\x39\n\x0c\x63onversation\x18\x01 \x01(\x0b\x32#.hotel.conversation.v1.Conversation\"~\n\x10ListTasksRequest\x12\x10\n\x08hotel_id\x18\x01 \x01(\t\x12\x31\n\x06status\x18\x02 \x01(\x0e\x32!.hotel.conversation.v1.TaskStatus\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"X\n\x11ListTasksResponse\x12*\n\x05tasks\x18\x01 \x03(\x0b\x32\x1b.hotel.conversation.v1.Task\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"F\n\x13\x43ompleteTaskRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x10\n\x08staff_id\x18\x02 \x01(\t\x12\x0c\n\x04note\x18\x03 \x01(\t\"A\n\x14\x43ompleteTaskResponse\x12)\n\x04task\x18\x01 \x01(\x0b\x32\x1b.hotel.conversation.v1.Task*y\n\x11\x43onversationState\x12\"\n\x1e\x43ONVERSATION_STATE_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x43ONVERSATION_STATE_ACTIVE\x10\x01\x12!\n\x1d\x43ONVERSATION_STATE_HANDED_OFF\x10\x02*U\n\tDirection\x12\x19\n\x15\x44IRECTION_UNSPECIFIED\x10\x00\x12\x15\n\x11\x44IRECTION_INBOUND\x10\x01\x12\x16\n\x12\x44IRECTION_OUTBOUND\x10\x02*V\n\x06\x41uthor\x12\x16\n\x12\x41UTHOR_UNSPECIFIED\x10\x00\x12\x10\n\x0c\x41UTHOR_GUEST\x10\x01\x12\x10\n\x0c\x41UTHOR_AGENT\x10\x02\x12\x10\n\x0c\x41UTHOR_STAFF\x10\x03*x\n\x08TaskKind\x12\x19\n\x15TASK_KIND_UNSPECIFIED\x10\x00\x12\x1b\n\x17TASK_KIND_LATE_CHECKOUT\x10\x01\x12\x1d\n\x19TASK_KIND_SERVICE_REQUEST\x10\x02\x12\x15\n\x11TASK_KIND_HANDOFF\x10\x03*U\n\nTaskStatus\x12\x1b\n\x17TASK_STATUS_UNSPECIFIED\x10\x00\x12\x14\n\x10TASK_STATUS_OPEN\x10\x01\x12\x14\n\x10TASK_STATUS_DONE\x10\x02\x32\xfb\x06\n\x13\x43onversationService\x12j\n\rHandleMessage\x12+.hotel.conversation.v1.HandleMessageRequest\x1a,.hotel.conversation.v1.HandleMessageResponse\x12m\n\x0eRecordDelivery\x12,.hotel.conversation.v1.RecordDeliveryRequest\x1a-.hotel.conversation.v1.RecordDeliveryResponse\x12p\n\x0fGetConversation\x12-.hotel.conversation.v1.GetConversationRequest\x1a..hotel.conversation.v1.GetConversationResponse\x12v\n\x11ListConversations\x12/.hotel.conversation.v1.ListConversationsRequest\x1a\x30.hotel.conversation.v1.ListConversationsResponse\x12g\n\x0cReplyAsStaff\x12*.hotel.conversation.v1.ReplyAsStaffRequest\x1a+.hotel.conversation.v1.ReplyAsStaffResponse\x12m\n\x0eReleaseHandoff\x12,.hotel.conversation.v1.ReleaseHandoffRequest\x1a-.hotel.conversation.v1.ReleaseHandoffResponse\x12^\n\tListTasks\x12\'.hotel.conversation.v1.ListTasksRequest\x1a(.hotel.conversation.v1.ListTasksResponse\x12g\n\x0c\x43ompleteTask\x12*.hotel.conversation.v1.CompleteTaskRequest\x1a+.hotel.conversation.v1.CompleteTaskResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hotel.conversation.v1.conversation_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CONVERSATIONSTATE']._serialized_start=2892
-  _globals['_CONVERSATIONSTATE']._serialized_end=3013
-  _globals['_DIRECTION']._serialized_start=3015
-  _globals['_DIRECTION']._serialized_end=3100
-  _globals['_AUTHOR']._serialized_start=3102
-  _globals['_AUTHOR']._serialized_end=3188
-  _globals['_TASKKIND']._serialized_start=3190
-  _globals['_TASKKIND']._serialized_end=3310
-  _globals['_TASKSTATUS']._serialized_start=3312
-  _globals['_TASKSTATUS']._serialized_end=3397
+  _globals['_CONVERSATIONSTATE']._serialized_start=2977
+  _globals['_CONVERSATIONSTATE']._serialized_end=3098
+  _globals['_DIRECTION']._serialized_start=3100
+  _globals['_DIRECTION']._serialized_end=3185
+  _globals['_AUTHOR']._serialized_start=3187
+  _globals['_AUTHOR']._serialized_end=3273
+  _globals['_TASKKIND']._serialized_start=3275
+  _globals['_TASKKIND']._serialized_end=3395
+  _globals['_TASKSTATUS']._serialized_start=3397
+  _globals['_TASKSTATUS']._serialized_end=3482
   _globals['_CONVERSATION']._serialized_start=141
   _globals['_CONVERSATION']._serialized_end=511
   _globals['_CONVERSATIONMESSAGE']._serialized_start=514
@@ -50,37 +50,37 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TASK']._serialized_start=870
   _globals['_TASK']._serialized_end=1216
   _globals['_HANDLEMESSAGEREQUEST']._serialized_start=1218
-  _globals['_HANDLEMESSAGEREQUEST']._serialized_end=1291
-  _globals['_HANDLEMESSAGERESPONSE']._serialized_start=1294
-  _globals['_HANDLEMESSAGERESPONSE']._serialized_end=1478
-  _globals['_RECORDDELIVERYREQUEST']._serialized_start=1481
-  _globals['_RECORDDELIVERYREQUEST']._serialized_end=1641
-  _globals['_RECORDDELIVERYRESPONSE']._serialized_start=1643
-  _globals['_RECORDDELIVERYRESPONSE']._serialized_end=1667
-  _globals['_GETCONVERSATIONREQUEST']._serialized_start=1669
-  _globals['_GETCONVERSATIONREQUEST']._serialized_end=1741
-  _globals['_GETCONVERSATIONRESPONSE']._serialized_start=1744
-  _globals['_GETCONVERSATIONRESPONSE']._serialized_end=1890
-  _globals['_LISTCONVERSATIONSREQUEST']._serialized_start=1893
-  _globals['_LISTCONVERSATIONSREQUEST']._serialized_end=2076
-  _globals['_LISTCONVERSATIONSRESPONSE']._serialized_start=2078
-  _globals['_LISTCONVERSATIONSRESPONSE']._serialized_end=2190
-  _globals['_REPLYASSTAFFREQUEST']._serialized_start=2192
-  _globals['_REPLYASSTAFFREQUEST']._serialized_end=2295
-  _globals['_REPLYASSTAFFRESPONSE']._serialized_start=2297
-  _globals['_REPLYASSTAFFRESPONSE']._serialized_end=2380
-  _globals['_RELEASEHANDOFFREQUEST']._serialized_start=2382
-  _globals['_RELEASEHANDOFFREQUEST']._serialized_end=2448
-  _globals['_RELEASEHANDOFFRESPONSE']._serialized_start=2450
-  _globals['_RELEASEHANDOFFRESPONSE']._serialized_end=2533
-  _globals['_LISTTASKSREQUEST']._serialized_start=2535
-  _globals['_LISTTASKSREQUEST']._serialized_end=2661
-  _globals['_LISTTASKSRESPONSE']._serialized_start=2663
-  _globals['_LISTTASKSRESPONSE']._serialized_end=2751
-  _globals['_COMPLETETASKREQUEST']._serialized_start=2753
-  _globals['_COMPLETETASKREQUEST']._serialized_end=2823
-  _globals['_COMPLETETASKRESPONSE']._serialized_start=2825
-  _globals['_COMPLETETASKRESPONSE']._serialized_end=2890
-  _globals['_CONVERSATIONSERVICE']._serialized_start=3400
-  _globals['_CONVERSATIONSERVICE']._serialized_end=4291
+  _globals['_HANDLEMESSAGEREQUEST']._serialized_end=1331
+  _globals['_HANDLEMESSAGERESPONSE']._serialized_start=1334
+  _globals['_HANDLEMESSAGERESPONSE']._serialized_end=1563
+  _globals['_RECORDDELIVERYREQUEST']._serialized_start=1566
+  _globals['_RECORDDELIVERYREQUEST']._serialized_end=1726
+  _globals['_RECORDDELIVERYRESPONSE']._serialized_start=1728
+  _globals['_RECORDDELIVERYRESPONSE']._serialized_end=1752
+  _globals['_GETCONVERSATIONREQUEST']._serialized_start=1754
+  _globals['_GETCONVERSATIONREQUEST']._serialized_end=1826
+  _globals['_GETCONVERSATIONRESPONSE']._serialized_start=1829
+  _globals['_GETCONVERSATIONRESPONSE']._serialized_end=1975
+  _globals['_LISTCONVERSATIONSREQUEST']._serialized_start=1978
+  _globals['_LISTCONVERSATIONSREQUEST']._serialized_end=2161
+  _globals['_LISTCONVERSATIONSRESPONSE']._serialized_start=2163
+  _globals['_LISTCONVERSATIONSRESPONSE']._serialized_end=2275
+  _globals['_REPLYASSTAFFREQUEST']._serialized_start=2277
+  _globals['_REPLYASSTAFFREQUEST']._serialized_end=2380
+  _globals['_REPLYASSTAFFRESPONSE']._serialized_start=2382
+  _globals['_REPLYASSTAFFRESPONSE']._serialized_end=2465
+  _globals['_RELEASEHANDOFFREQUEST']._serialized_start=2467
+  _globals['_RELEASEHANDOFFREQUEST']._serialized_end=2533
+  _globals['_RELEASEHANDOFFRESPONSE']._serialized_start=2535
+  _globals['_RELEASEHANDOFFRESPONSE']._serialized_end=2618
+  _globals['_LISTTASKSREQUEST']._serialized_start=2620
+  _globals['_LISTTASKSREQUEST']._serialized_end=2746
+  _globals['_LISTTASKSRESPONSE']._serialized_start=2748
+  _globals['_LISTTASKSRESPONSE']._serialized_end=2836
+  _globals['_COMPLETETASKREQUEST']._serialized_start=2838
+  _globals['_COMPLETETASKREQUEST']._serialized_end=2908
+  _globals['_COMPLETETASKRESPONSE']._serialized_start=2910
+  _globals['_COMPLETETASKRESPONSE']._serialized_end=2975
+  _globals['_CONVERSATIONSERVICE']._serialized_start=3485
+  _globals['_CONVERSATIONSERVICE']._serialized_end=4376
 # @@protoc_insertion_point(module_scope)

@@ -135,24 +135,32 @@ class Task(_message.Message):
     def __init__(self, task_id: _Optional[str] = ..., conversation_id: _Optional[str] = ..., hotel_id: _Optional[str] = ..., kind: _Optional[_Union[TaskKind, str]] = ..., status: _Optional[_Union[TaskStatus, str]] = ..., description: _Optional[str] = ..., booking_reference: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completed_by: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
 
 class HandleMessageRequest(_message.Message):
-    __slots__ = ("message",)
+    __slots__ = ("message", "attempt", "final_attempt")
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    FINAL_ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     message: _message_pb2.InboundMessage
-    def __init__(self, message: _Optional[_Union[_message_pb2.InboundMessage, _Mapping]] = ...) -> None: ...
+    attempt: int
+    final_attempt: bool
+    def __init__(self, message: _Optional[_Union[_message_pb2.InboundMessage, _Mapping]] = ..., attempt: _Optional[int] = ..., final_attempt: _Optional[bool] = ...) -> None: ...
 
 class HandleMessageResponse(_message.Message):
-    __slots__ = ("conversation_id", "replies", "language", "state", "duplicate")
+    __slots__ = ("conversation_id", "replies", "language", "state", "duplicate", "retry_later", "retry_after_ms")
     CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
     REPLIES_FIELD_NUMBER: _ClassVar[int]
     LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     DUPLICATE_FIELD_NUMBER: _ClassVar[int]
+    RETRY_LATER_FIELD_NUMBER: _ClassVar[int]
+    RETRY_AFTER_MS_FIELD_NUMBER: _ClassVar[int]
     conversation_id: str
     replies: _containers.RepeatedCompositeFieldContainer[_message_pb2.Reply]
     language: str
     state: ConversationState
     duplicate: bool
-    def __init__(self, conversation_id: _Optional[str] = ..., replies: _Optional[_Iterable[_Union[_message_pb2.Reply, _Mapping]]] = ..., language: _Optional[str] = ..., state: _Optional[_Union[ConversationState, str]] = ..., duplicate: _Optional[bool] = ...) -> None: ...
+    retry_later: bool
+    retry_after_ms: int
+    def __init__(self, conversation_id: _Optional[str] = ..., replies: _Optional[_Iterable[_Union[_message_pb2.Reply, _Mapping]]] = ..., language: _Optional[str] = ..., state: _Optional[_Union[ConversationState, str]] = ..., duplicate: _Optional[bool] = ..., retry_later: _Optional[bool] = ..., retry_after_ms: _Optional[int] = ...) -> None: ...
 
 class RecordDeliveryRequest(_message.Message):
     __slots__ = ("conversation_id", "reply_id", "provider_message_id", "status", "error")
