@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 import httpx
+from hotel.nlp.v1.vocabulary import EntityType
 
 from .data import INTENTS, LANGUAGES
 from .dates import extract_dates
@@ -22,10 +23,7 @@ from .langid import LanguageIdentifier
 from .numbers import to_int
 from .textnorm import fold
 
-ENTITY_TYPES = {
-    "check_in", "check_out", "nights", "adults", "children", "room_type", "booking_ref",
-    "amenity", "email", "phone", "person_name",
-}  # fmt: skip
+ENTITY_TYPES = {entity.value for entity in EntityType}  # from the contracts' vocabulary
 
 
 class RasaUnavailable(RuntimeError):

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import redis.asyncio as aioredis
 from google.protobuf import json_format
 from hotel.pms.v1 import pms_service_pb2 as pms
+from hotel.pms.v1.error_reason import PmsErrorReason
 from posada_common.errors import (
     FailedPrecondition,
     InvalidArgument,
@@ -81,8 +82,8 @@ class CoreOptions:
 def _unavailable(exc: QloAppsError) -> ServiceError:
     if isinstance(exc, QloAuthError):
         log.error("qloapps_auth_failed", status=exc.status, detail=exc.detail)
-        return Unavailable("the PMS refused our credentials", reason="PMS_AUTH")
-    return Unavailable(f"the PMS is unavailable: {exc}", reason="PMS_UNAVAILABLE")
+        return Unavailable("the PMS refused our credentials", reason=PmsErrorReason.PMS_AUTH)
+    return Unavailable(f"the PMS is unavailable: {exc}", reason=PmsErrorReason.PMS_UNAVAILABLE)
 
 
 async def pms_call(call: Awaitable[T], not_found: str | None = None) -> T:
@@ -90,12 +91,15 @@ async def pms_call(call: Awaitable[T], not_found: str | None = None) -> T:
     try:
         return await call
     except QloNotFound as exc:
-        raise NotFound(not_found or "not found in the PMS") from exc
+        raise NotFound(
+            not_found or "not found in the PMS", reason=PmsErrorReason.BOOKING_NOT_FOUND
+        ) from exc
     except (QloUnavailable, QloAuthError) as exc:
         raise _unavailable(exc) from exc
     except QloBadRequest as exc:
         raise FailedPrecondition(
-            f"the PMS refused the request: {'; '.join(exc.messages)}", reason="PMS_REJECTED"
+            f"the PMS refused the request: {'; '.join(exc.messages)}",
+            reason=PmsErrorReason.PMS_REJECTED,
         ) from exc
 
 
@@ -304,7 +308,11 @@ class PmsCore:
         for h in await self._hotels(lang_id):
             if h.get("hotel_id") == hotel_id:
                 return json_format.ParseDict(h, pms.Hotel())
-        raise NotFound(f"hotel {hotel_id} not found", metadata={"hotel_id": hotel_id})
+        raise NotFound(
+            f"hotel {hotel_id} not found",
+            reason=PmsErrorReason.HOTEL_NOT_FOUND,
+            metadata={"hotel_id": hotel_id},
+        )
 
     async def get_hotel(self, req: pms.GetHotelRequest) -> pms.GetHotelResponse:
         v = Violations()
@@ -501,6 +509,7 @@ class PmsCore:
         if room_type_id and room_type_id not in rts:
             raise NotFound(
                 f"room type {room_type_id} not found in hotel {hotel.hotel_id}",
+                reason=PmsErrorReason.ROOM_TYPE_NOT_FOUND,
                 metadata={"room_type_id": room_type_id},
             )
 
@@ -933,13 +942,14 @@ class PmsCore:
         if rt is None:
             raise NotFound(
                 f"room type {room_type_id} not found in hotel {hotel_id}",
+                reason=PmsErrorReason.ROOM_TYPE_NOT_FOUND,
                 metadata={"room_type_id": room_type_id},
             )
         if not self._fits(rt, req.adults, req.children):
             raise FailedPrecondition(
                 f"{rt['name']} takes at most {rt['max_adults']} adults, {rt['max_children']} children, "
                 f"{rt['max_guests']} guests",
-                reason="OVER_CAPACITY",
+                reason=PmsErrorReason.OVER_CAPACITY,
             )
         try:
             async with self.locks.hold(hotel_id, room_type_id, check_in, check_out):
@@ -959,9 +969,13 @@ class PmsCore:
                     fresh=True,
                 )
                 if not offers:
+                    # The cached answers that showed this room are stale: drop them, so the
+                    # guest's next search shows what is really left.
+                    await self.cache.invalidate_availability(hotel_id)
                     BOOKINGS.labels("create", "sold_out").inc()
                     raise FailedPrecondition(
-                        f"{rt['name']} is no longer available for these dates", reason="SOLD_OUT"
+                        f"{rt['name']} is no longer available for these dates",
+                        reason=PmsErrorReason.SOLD_OUT,
                     )
                 offer = offers[0]
                 if req.HasField("expected_total_tax_included"):
@@ -971,10 +985,11 @@ class PmsCore:
                         exp.currency_code.upper() != got.currency_code
                         or exp.amount_minor != got.amount_minor
                     ):
+                        await self.cache.invalidate_availability(hotel_id)  # stale quotes
                         BOOKINGS.labels("create", "price_changed").inc()
                         raise FailedPrecondition(
                             "the price changed since the quote",
-                            reason="PRICE_CHANGED",
+                            reason=PmsErrorReason.PRICE_CHANGED,
                             metadata={
                                 "currency": got.currency_code,
                                 "amount_minor": str(got.amount_minor),
@@ -986,11 +1001,13 @@ class PmsCore:
         except LockBusy as exc:
             BOOKINGS.labels("create", "lock_busy").inc()
             raise Unavailable(
-                "these nights are being booked right now; retry shortly", reason="BOOKING_BUSY"
+                "these nights are being booked right now; retry shortly",
+                reason=PmsErrorReason.BOOKING_BUSY,
             ) from exc
         except LockUnavailable as exc:
             raise Unavailable(
-                "cannot take the booking lock (Redis unavailable)", reason="LOCK_UNAVAILABLE"
+                "cannot take the booking lock (Redis unavailable)",
+                reason=PmsErrorReason.LOCK_UNAVAILABLE,
             ) from exc
         await self._remember_key(key, booking_id)
         await self.cache.invalidate_availability(hotel_id)
@@ -1066,7 +1083,7 @@ class PmsCore:
                 BOOKINGS.labels("create", "unknown_outcome").inc()
                 raise Unavailable(
                     "the PMS did not confirm the booking; retry with the same idempotency key",
-                    reason="OUTCOME_UNKNOWN",
+                    reason=PmsErrorReason.OUTCOME_UNKNOWN,
                 ) from exc
             raise _unavailable(exc) from exc
         booking = (body or {}).get("booking") if isinstance(body, dict) else None
@@ -1074,7 +1091,9 @@ class PmsCore:
             found = await self._lookup_after_unknown_outcome(key)
             if found:
                 return found
-            raise Unavailable("the PMS answered without a booking id", reason="OUTCOME_UNKNOWN")
+            raise Unavailable(
+                "the PMS answered without a booking id", reason=PmsErrorReason.OUTCOME_UNKNOWN
+            )
         return str(booking["id"])
 
     @staticmethod
@@ -1083,7 +1102,7 @@ class PmsCore:
         if "not available" in text:
             BOOKINGS.labels("create", "sold_out").inc()
             return FailedPrecondition(
-                "the room is no longer available for these dates", reason="SOLD_OUT"
+                "the room is no longer available for these dates", reason=PmsErrorReason.SOLD_OUT
             )
         fields = {
             "first name": "guest.first_name",
@@ -1097,7 +1116,8 @@ class PmsCore:
                     f"the PMS refused {fld}", field_violations={fld: "; ".join(exc.messages)}
                 )
         return FailedPrecondition(
-            f"the PMS refused the booking: {'; '.join(exc.messages)}", reason="PMS_REJECTED"
+            f"the PMS refused the booking: {'; '.join(exc.messages)}",
+            reason=PmsErrorReason.PMS_REJECTED,
         )
 
     async def cancel_booking(self, req: pms.CancelBookingRequest) -> pms.CancelBookingResponse:
@@ -1118,7 +1138,7 @@ class PmsCore:
         if booking.status in (pms.BOOKING_STATUS_CHECKED_IN, pms.BOOKING_STATUS_CHECKED_OUT):
             raise FailedPrecondition(
                 "the guest has already checked in; the front desk must handle it",
-                reason="CHECKED_IN",
+                reason=PmsErrorReason.CHECKED_IN,
             )
         try:
             await self.client.post_xml(
@@ -1128,7 +1148,8 @@ class PmsCore:
             )
         except QloBadRequest as exc:
             raise FailedPrecondition(
-                f"the PMS refused the cancellation: {'; '.join(exc.messages)}"
+                f"the PMS refused the cancellation: {'; '.join(exc.messages)}",
+                reason=PmsErrorReason.PMS_REJECTED,
             ) from exc
         except (QloUnavailable, QloAuthError) as exc:
             if not (isinstance(exc, QloUnavailable) and exc.maybe_applied):
@@ -1176,9 +1197,11 @@ class PmsCore:
         )
         current = await pms_call(self._booking_msg(booking_id, raw=doc))
         if current.status in (pms.BOOKING_STATUS_CANCELLED, pms.BOOKING_STATUS_REFUNDED):
-            raise FailedPrecondition("the booking is cancelled", reason="CANCELLED")
+            raise FailedPrecondition("the booking is cancelled", reason=PmsErrorReason.CANCELLED)
         if current.status in (pms.BOOKING_STATUS_CHECKED_IN, pms.BOOKING_STATUS_CHECKED_OUT):
-            raise FailedPrecondition("the guest has already checked in", reason="CHECKED_IN")
+            raise FailedPrecondition(
+                "the guest has already checked in", reason=PmsErrorReason.CHECKED_IN
+            )
         old_in = date(current.check_in.year, current.check_in.month, current.check_in.day)
         old_out = date(current.check_out.year, current.check_out.month, current.check_out.day)
         check_in, check_out = new_in or old_in, new_out or old_out
@@ -1200,11 +1223,14 @@ class PmsCore:
         rts = await self._room_types(current.hotel_id)
         rt = rts.get(room_type_id)
         if rt is None:
-            raise NotFound(f"room type {room_type_id} not found in hotel {current.hotel_id}")
+            raise NotFound(
+                f"room type {room_type_id} not found in hotel {current.hotel_id}",
+                reason=PmsErrorReason.ROOM_TYPE_NOT_FOUND,
+            )
         if not self._fits(rt, adults, children):
             raise FailedPrecondition(
                 f"{rt['name']} does not fit {adults} adults and {children} children",
-                reason="OVER_CAPACITY",
+                reason=PmsErrorReason.OVER_CAPACITY,
             )
         same_stay = room_type_id == current.room_type_id and (check_in, check_out) == (
             old_in,
@@ -1227,7 +1253,8 @@ class PmsCore:
                     )
                     if not offers:
                         raise FailedPrecondition(
-                            f"{rt['name']} is not available for these dates", reason="SOLD_OUT"
+                            f"{rt['name']} is not available for these dates",
+                            reason=PmsErrorReason.SOLD_OUT,
                         )
                 # Overlapping our own stay the booking itself holds a room, so only QloApps (which
                 # re-checks on PUT) can tell; its refusal maps to FAILED_PRECONDITION below.
@@ -1238,7 +1265,11 @@ class PmsCore:
                     await self.client.put_json(f"bookings/{booking_id}", document)
                 except QloBadRequest as exc:
                     text = " ".join(exc.messages).lower()
-                    reason = "SOLD_OUT" if "not available" in text else "PMS_REJECTED"
+                    reason = (
+                        PmsErrorReason.SOLD_OUT
+                        if "not available" in text
+                        else PmsErrorReason.PMS_REJECTED
+                    )
                     raise FailedPrecondition(
                         f"the PMS refused the change: {'; '.join(exc.messages)}", reason=reason
                     ) from exc
@@ -1254,11 +1285,13 @@ class PmsCore:
                         raise _unavailable(exc) from exc
         except LockBusy as exc:
             raise Unavailable(
-                "these nights are being booked right now; retry shortly", reason="BOOKING_BUSY"
+                "these nights are being booked right now; retry shortly",
+                reason=PmsErrorReason.BOOKING_BUSY,
             ) from exc
         except LockUnavailable as exc:
             raise Unavailable(
-                "cannot take the booking lock (Redis unavailable)", reason="LOCK_UNAVAILABLE"
+                "cannot take the booking lock (Redis unavailable)",
+                reason=PmsErrorReason.LOCK_UNAVAILABLE,
             ) from exc
         await self.cache.invalidate_availability(current.hotel_id)
         BOOKINGS.labels("modify", "modified").inc()
