@@ -3,7 +3,7 @@
 Failures are split in two: `DependencyDown` (UNAVAILABLE, DEADLINE_EXCEEDED and other
 infrastructure codes: the policy degrades honestly and hands off) and `DependencyError`
 (a business answer such as NOT_FOUND or FAILED_PRECONDITION that the policy handles). No
-retries here: Envoy retries idempotent calls (one retry layer only, DESIGN.md).
+retries here: Envoy retries idempotent calls (one retry layer only, docs/reliability.md).
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ async def warmup(rt: ServiceRuntime) -> None:
     try:
         async with asyncio.timeout(10):
             resources = await parts.client.get("", i18n=False)
-            # Version check (doc §10.7): the bookings API arrived in 1.6.1 with `room_bookings`.
+            # Version check (docs/external-apis/qloapps.md#versions): the bookings API arrived in 1.6.1 with `room_bookings`.
             granted = set(resources) if isinstance(resources, list) else set()
             missing = sorted(REQUIRED_RESOURCES - granted)
             if missing:

@@ -256,7 +256,7 @@ COUNTRY_TIME_ZONES = {
 
 # --- bookings -----------------------------------------------------------------------------------
 
-# Installer defaults (doc §8.3); a live shop may renumber them.
+# Installer defaults (docs/external-apis/qloapps.md#orders-and-states); a live shop may renumber them.
 ORDER_STATE_CANCELED = 4
 ORDER_STATE_REFUNDED = 5
 ORDER_STATE_PAYMENT_ERROR = 6

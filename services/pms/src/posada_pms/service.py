@@ -123,7 +123,7 @@ class PmsCore:
     # ===================================================================== languages
 
     async def _shop_languages(self) -> dict[str, int]:
-        """ISO 639-1 code → shop language id, active languages only (`languages`, doc §8.5)."""
+        """ISO 639-1 code → shop language id, active languages only (`languages`, docs/external-apis/qloapps.md#catalogue)."""
 
         async def load() -> dict[str, int]:
             rows = await self.client.get_list(
@@ -434,7 +434,7 @@ class PmsCore:
             "date_from": check_in.isoformat(),
             "date_to": check_out.isoformat(),
         }
-        # One occupancy entry: totals are then for one room (occupancy never filters, doc §6.1).
+        # One occupancy entry: totals are then for one room (occupancy never filters, docs/external-apis/qloapps.md#availability-search).
         occupancy = {
             "associations": {"room_occupancies": {"room_occupancy": {"adults": 1, "children": 0}}}
         }
@@ -1054,7 +1054,7 @@ class PmsCore:
                             "checkout_date": check_out.isoformat(),
                             "number_of_rooms": 1,
                             # `adult` is what create reads, `adults` what the schema says (doc
-                            # §7.3); the tax group avoids the PHP-notice 500 of doc §7.4.
+                            # docs/external-apis/qloapps.md#booking-create); the tax group avoids the PHP-notice 500 of docs/external-apis/qloapps.md#booking-create.
                             "rooms": [
                                 {
                                     "adult": req.adults,

@@ -1,4 +1,4 @@
-"""`hotel_ari` — availability, rates and inventory search (doc §6)."""
+"""`hotel_ari` — availability, rates and inventory search (docs/external-apis/qloapps.md#availability-search)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def parse_request(body: bytes) -> dict[str, Any]:
     try:
         root = ET.fromstring(text)
     except ET.ParseError:
-        # JSON bodies land here (doc §6.1: JSON is rejected).
+        # JSON bodies land here (docs/external-apis/qloapps.md#availability-search: JSON is rejected).
         raise _err("Invalid ARI search parameters found.") from None
     node = root if root.tag == "hotel_ari" else root.find("hotel_ari")
     if node is None:
@@ -73,7 +73,7 @@ def parse_request(body: bytes) -> dict[str, Any]:
             if not re.fullmatch(r"\d+", c):
                 raise _err(f"Invalid value for number of children for Room-{i} in room occupancy.")
             occupancies.append((int(a), int(c)))
-    # Occupancy does NOT filter availability in QloApps (doc §6.1): the number of entries only
+    # Occupancy does NOT filter availability in QloApps (docs/external-apis/qloapps.md#availability-search): the number of entries only
     # multiplies total_price.
     out["multiplier"] = max(1, len(occupancies))
     return out
@@ -226,7 +226,7 @@ def search(
         if flags["get_partial_available_rooms"] and not per_night:
             out["total_partial_available_rooms"] = totals["partial"]
         if flags["get_booked_rooms"]:
-            # Quirk (doc §6.3): per-night mode computes this from the available count.
+            # Quirk (docs/external-apis/qloapps.md#availability-search): per-night mode computes this from the available count.
             out["total_booked_rooms"] = totals["available"] if per_night else totals["booked"]
         if flags["get_unavailable_rooms"]:
             out["total_unavailable_rooms"] = (

@@ -1,5 +1,5 @@
-"""`bookings` — the booking management API of QloApps 1.6.1 (doc §7), `order_histories` effects
-(doc §8.3) and the order/room-booking rows behind them."""
+"""`bookings` — the booking management API of QloApps 1.6.1 (docs/external-apis/qloapps.md#booking-create), `order_histories` effects
+(docs/external-apis/qloapps.md#orders-and-states) and the order/room-booking rows behind them."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ PHONE_RE = re.compile(r"^[+0-9. ()/-]{4,32}$")
 
 
 def bad(msg: str, code: int = 404) -> WsError:
-    # Every bookings validation failure is HTTP 400 with error code 404 (doc §4, §7.3).
+    # Every bookings validation failure is HTTP 400 with error code 404 (docs/external-apis/qloapps.md#errors, docs/external-apis/qloapps.md#booking-create).
     return WsError(400, (code, msg))
 
 
@@ -75,7 +75,8 @@ def parse_body(body: bytes) -> dict[str, Any]:
     booking = dict(data["booking"])
     assoc = booking.pop("associations", None)
     if isinstance(assoc, dict):
-        booking.update(assoc)  # associations are merged into booking (doc §7.3)
+        # associations are merged into booking (docs/external-apis/qloapps.md#booking-create)
+        booking.update(assoc)
     return booking
 
 
@@ -138,7 +139,8 @@ class RoomPlan:
     child_ages: list[int]
     price_excl: float  # whole stay, order currency
     tax: float  # whole stay
-    notice: bool = False  # rooms[] entry without id_tax_rules_group / total_tax (doc §7.4)
+    # rooms[] entry without id_tax_rules_group / total_tax (docs/external-apis/qloapps.md#booking-create)
+    notice: bool = False
 
 
 @dataclass
@@ -165,7 +167,8 @@ def _currency(conn: sqlite3.Connection, iso: Any) -> sqlite3.Row | None:
         (iso.strip(),),
     ).fetchone()
     if row is not None and not int(row["active"]):
-        row = store.default_currency(conn)  # inactive currency → shop default (doc §7.3)
+        # inactive currency → shop default (docs/external-apis/qloapps.md#booking-create)
+        row = store.default_currency(conn)
     return row
 
 
@@ -329,7 +332,7 @@ def _plan_rooms(
             )
             if rid is None:
                 rid = unpinned.pop(0)
-            # Quirk (doc §7.3): the create code reads `adult` (singular); `adults` alone is ignored.
+            # Quirk (docs/external-apis/qloapps.md#booking-create): the create code reads `adult` (singular); `adults` alone is ignored.
             adults = _int(spec.get("adult"))
             children = _int(spec.get("child"))
             if adults is None:
@@ -378,7 +381,7 @@ def _plan_rooms(
 
 
 def _state_for(booking_status: int, payment_status: int, total_paid: float, total: float) -> int:
-    """Order state on create (doc §7.5)."""
+    """Order state on create (docs/external-apis/qloapps.md#booking-create)."""
     if booking_status == 3:
         return 4
     if booking_status == 4:
@@ -391,7 +394,7 @@ def _state_for(booking_status: int, payment_status: int, total_paid: float, tota
 
 
 def prepare_create(conn: sqlite3.Connection, b: dict[str, Any]) -> CreatePlan:
-    """All validations and the availability check — nothing is written (doc §7.4)."""
+    """All validations and the availability check — nothing is written (docs/external-apis/qloapps.md#booking-create)."""
     if b.get("id") not in (None, ""):
         raise bad("id is forbidden when adding a new resource")
     currency = _currency(conn, b.get("currency"))
@@ -842,7 +845,7 @@ def get(conn: sqlite3.Connection, rid: str | None, query: Any, ctx: Ctx) -> web.
         }
         return render_booking(tmpl, ctx)
     if rid is None:
-        # 1.6.1: all orders, no filters, no paging (doc §7.2).
+        # 1.6.1: all orders, no filters, no paging (docs/external-apis/qloapps.md#booking-create).
         ids = [int(r["id"]) for r in conn.execute("SELECT id FROM ws_orders ORDER BY id")]
         if ctx.json:
             return json_response({"bookings": [{"id": i} for i in ids]} if ids else [])
@@ -1000,7 +1003,7 @@ def put(conn: sqlite3.Connection, body: bytes, ctx: Ctx) -> web.Response:
                     to_add.append(extra_line)
             else:
                 to_add.append(line)
-        # Unmatched existing rooms are removed from the order (full replacement, doc §7.6).
+        # Unmatched existing rooms are removed from the order (full replacement, docs/external-apis/qloapps.md#booking-update).
         for key, rows in ex_groups.items():
             if key not in kept:
                 for r in rows:
@@ -1036,7 +1039,7 @@ def put(conn: sqlite3.Connection, body: bytes, ctx: Ctx) -> web.Response:
                 (oid, remark, store.now_str()),
             )
         pd = _dict(b.get("price_details"))
-        # Quirk (doc §7.6): the payment step reads `payment_details` (plural).
+        # Quirk (docs/external-apis/qloapps.md#booking-update): the payment step reads `payment_details` (plural).
         pdet = _dict(b.get("payment_details"))
         tp = _float(pd.get("total_paid")) if pd.get("total_paid") not in (None, "") else None
         paid = float(order["total_paid_real"] or 0)

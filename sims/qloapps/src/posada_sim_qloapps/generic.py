@@ -472,7 +472,7 @@ def get(
         )
         if ctx.json:
             obj = obj_json(conn, res, row, fields, assocs, ctx.langs)
-            # Quirk (doc §3.3): with any `display` on a detail call, the wrapper is the plural key
+            # Quirk (docs/external-apis/qloapps.md#generic-resources): with any `display` on a detail call, the wrapper is the plural key
             # with a one-element array.
             return json_response(
                 {res.plural: [obj]} if display_raw is not None else {res.singular: obj}
@@ -587,7 +587,7 @@ def write(
 ) -> web.Response:
     stripped = body.lstrip()
     if stripped.startswith(b"{") or stripped.startswith(b"["):
-        # JSON bodies are parsed by SimpleXML and fail (doc §2.3).
+        # JSON bodies are parsed by SimpleXML and fail (docs/external-apis/qloapps.md#formats).
         raise WsError(500, (127, "XML error : String could not be parsed as XML"))
     root = parse_xml_body(body)
     el = _entity(root, res)
@@ -629,7 +629,7 @@ def write(
         if f.required and missing:
             raise WsError(400, (41, f'parameter "{f.name}" required'))
         if f.name not in values:
-            # PUT replaces everything: absent fields are emptied (doc §3.4).
+            # PUT replaces everything: absent fields are emptied (docs/external-apis/qloapps.md#generic-resources).
             values[f.name] = {} if f.i18n else f.default
     ts = store.now_str()
     if res.field("date_upd"):
