@@ -36,6 +36,8 @@ def build(settings: PmsSettings, redis: aioredis.Redis) -> PmsParts:
         name="qloapps",
         fail_max=settings.pms_breaker_fail_max,
         reset_timeout=settings.pms_breaker_reset_seconds,
+        reset_timeout_max=settings.pms_breaker_reset_max_seconds,
+        trial_lease=settings.pms_write_timeout_seconds + 5.0,
         success_threshold=settings.pms_breaker_success_threshold,
         is_failure=is_outage,
     )
