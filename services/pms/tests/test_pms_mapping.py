@@ -129,7 +129,8 @@ def test_stay_rules() -> None:
 
 
 def test_modify_document_sends_back_everything_it_does_not_change() -> None:
-    from posada_pms.service import PmsCore
+    from posada_pms.booking_documents import modified_document
+    from posada_pms.model import RoomType
 
     doc = {
         "id": 15, "id_property": 1, "currency": "EUR", "source": "posada:quote-123", "id_language": 1,
@@ -147,10 +148,10 @@ def test_modify_document_sends_back_everything_it_does_not_change() -> None:
             ],
         },
     }  # fmt: skip
-    rt = {"room_type_id": "12", "id_tax_rules_group": 1}
-    out = PmsCore._modified_document(
-        doc, rt, date(2030, 3, 11), date(2030, 3, 14), 2, 1, same_stay=False
-    )["booking"]
+    rt = RoomType("12", "Double", 2, "", "100", 1, 2, 1, 3)
+    out = modified_document(doc, rt, date(2030, 3, 11), date(2030, 3, 14), 2, 1, same_stay=False)[
+        "booking"
+    ]
     assert (out["id"], out["id_property"], out["currency"], out["source"]) == (
         15,
         1,
@@ -172,9 +173,7 @@ def test_modify_document_sends_back_everything_it_does_not_change() -> None:
     assert second["id_room_type"] == 13 and second["checkin_date"] == "2030-03-10"
     assert second["rooms"][0]["id_room"] == 9 and second["rooms"][0]["total_tax"] == 23
     # Same stay (only guests change): the room and its price are pinned.
-    same = PmsCore._modified_document(
-        doc, rt, date(2030, 3, 10), date(2030, 3, 12), 1, 0, same_stay=True
-    )
+    same = modified_document(doc, rt, date(2030, 3, 10), date(2030, 3, 12), 1, 0, same_stay=True)
     room = same["booking"]["associations"]["room_types"][0]["rooms"][0]
     assert room["id_room"] == 6 and room["unit_price_without_tax"] == 240 and room["adult"] == 1
 

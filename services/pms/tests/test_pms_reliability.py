@@ -24,24 +24,26 @@ MADRID = "1"
 TWIN, JUNIOR_SUITE = "13", "14"
 
 
-def guest() -> pms.GuestDetails:
+def guest(tag: str = "") -> pms.GuestDetails:
     return pms.GuestDetails(
         first_name="Lucia",
         last_name="Perez",
-        email=f"lucia.{uuid.uuid4().hex[:8]}@example.com",
+        email=f"lucia.{tag or uuid.uuid4().hex[:8]}@example.com",
         phone="+34611222333",
     )
 
 
 def create_req(room_type: str, ci, co, key: str | None = None) -> pms.CreateBookingRequest:  # type: ignore[no-untyped-def]
+    """A booking request; the same key always comes with the same guest (a retry)."""
+    key = key or f"rel-{uuid.uuid4().hex}"
     return pms.CreateBookingRequest(
-        idempotency_key=key or f"rel-{uuid.uuid4().hex}",
+        idempotency_key=key,
         hotel_id=MADRID,
         room_type_id=room_type,
         check_in=d(ci),
         check_out=d(co),
         adults=2,
-        guest=guest(),
+        guest=guest(key[-8:]),
     )
 
 

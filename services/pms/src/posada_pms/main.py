@@ -50,8 +50,8 @@ async def warmup(rt: ServiceRuntime) -> None:
                     missing=missing,
                     hint="needs QloApps >= 1.6.1 and key permissions",
                 )
-            hotels = await parts.core.list_hotels()
-        log.info("pms_warm", hotels=len(hotels.hotels), qloapps_resources_ok=not missing)
+            hotels = await parts.core.catalogue.hotels()
+        log.info("pms_warm", hotels=len(hotels), qloapps_resources_ok=not missing)
     except Exception as exc:  # best effort: reported, never fatal
         log.warning("pms_warmup_skipped", error=str(exc))
 

@@ -8,9 +8,10 @@ import redis.asyncio as aioredis
 
 from posada_pms.breaker import SharedCircuitBreaker
 from posada_pms.cache import PmsCache
+from posada_pms.core import PmsCore
 from posada_pms.locks import StayLocks
+from posada_pms.model import CoreOptions
 from posada_pms.qloapps import QloAppsClient, QloUnavailable
-from posada_pms.service import CoreOptions, PmsCore
 from posada_pms.settings import PmsSettings
 
 
