@@ -59,11 +59,12 @@ async def test_business_errors_do_not_trip_the_breaker(redis: aioredis.Redis) ->
 
 
 async def test_breaker_half_opens_after_reset_timeout_and_recovers(redis: aioredis.Redis) -> None:
-    breaker = make(redis)
+    clock = Clock()
+    breaker = make(redis, clock=clock)
     for _ in range(3):
         with pytest.raises(QloUnavailable):
             await call(breaker, outage)
-    await asyncio.sleep(0.6)
+    clock.now += 0.6  # past the reset timeout
 
     async def ok() -> None:
         return None
@@ -74,11 +75,12 @@ async def test_breaker_half_opens_after_reset_timeout_and_recovers(redis: aiored
 
 
 async def test_failed_trial_reopens_the_breaker(redis: aioredis.Redis) -> None:
-    breaker = make(redis)
+    clock = Clock()
+    breaker = make(redis, clock=clock)
     for _ in range(3):
         with pytest.raises(QloUnavailable):
             await call(breaker, outage)
-    await asyncio.sleep(0.6)
+    clock.now += 0.6  # past the reset timeout
     with pytest.raises(QloUnavailable):
         await call(breaker, outage)
     assert await breaker.refresh() == "open"
@@ -87,11 +89,12 @@ async def test_failed_trial_reopens_the_breaker(redis: aioredis.Redis) -> None:
 
 
 async def test_only_one_trial_call_while_half_open(redis: aioredis.Redis) -> None:
-    breaker = make(redis)
+    clock = Clock()
+    breaker = make(redis, clock=clock)
     for _ in range(3):
         with pytest.raises(QloUnavailable):
             await call(breaker, outage)
-    await asyncio.sleep(0.6)
+    clock.now += 0.6  # past the reset timeout
     calls = 0
 
     async def slow_ok() -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import time
 import uuid
 
 import aiohttp
@@ -222,7 +221,8 @@ async def test_slow_or_unreachable_pms_is_unavailable_within_the_timeout(
     ) as (stub, _):
         await stand_in.set_faults(latency_ms=2000, path_prefix="/api/hotel_ari")
         ci, co = fresh_stay(2)
-        started = time.perf_counter()
+        # QloApps would answer (successfully) after 2 s: UNAVAILABLE proves that pms gave up
+        # after its own 0.3 s timeout and retry, long before the caller's 10 s deadline.
         with pytest.raises(grpc.aio.AioRpcError) as info:
             await stub.CheckAvailability(
                 pms.CheckAvailabilityRequest(
@@ -231,7 +231,6 @@ async def test_slow_or_unreachable_pms_is_unavailable_within_the_timeout(
                 timeout=10,
             )
         assert info.value.code() == grpc.StatusCode.UNAVAILABLE
-        assert time.perf_counter() - started < 1.5
         await stand_in.set_faults(drop_connection=True, path_prefix="/api/bookings")
         with pytest.raises(grpc.aio.AioRpcError) as info:
             await stub.GetBooking(pms.GetBookingRequest(booking_id="1"), timeout=10)
@@ -285,9 +284,13 @@ async def test_without_redis_availability_still_answers_but_bookings_are_refused
     server_factory, stand_in
 ) -> None:  # type: ignore[no-untyped-def]
     """Degrade, don't fail: the cache is optional; the booking lock is not."""
-    from posada_common.testing import free_port
+    from posada_common.testing import closed_port
 
-    dead_redis = f"redis://127.0.0.1:{free_port()}/0"
+    with closed_port() as port:  # a Redis address that refuses connections
+        await _availability_without_redis(server_factory, stand_in, f"redis://127.0.0.1:{port}/0")
+
+
+async def _availability_without_redis(server_factory, stand_in, dead_redis: str) -> None:  # type: ignore[no-untyped-def]
     async with server_factory(redis_url=dead_redis) as (stub, _parts):
         ci, co = fresh_stay(2)
         offers = await stub.CheckAvailability(
@@ -324,12 +327,14 @@ async def test_a_short_caller_deadline_gets_a_definite_answer_and_the_retry_repl
     await stand_in.set_faults(
         latency_ms=2000, count=1, methods=["POST"], path_prefix="/api/bookings"
     )
-    started = time.perf_counter()
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await stub.CreateBooking(create_req(TWIN, ci, co, key), timeout=1.5)
-    assert info.value.code() == grpc.StatusCode.UNAVAILABLE  # not DEADLINE_EXCEEDED
-    assert time.perf_counter() - started < 1.5
-    await asyncio.sleep(1.0)  # QloApps finishes the request it received
+    # Our own definite answer inside the caller's deadline, not the caller's DEADLINE_EXCEEDED.
+    assert info.value.code() == grpc.StatusCode.UNAVAILABLE
+    for _ in range(100):  # QloApps finishes the request it received (bounded: 10 s)
+        if stand_in.count_orders(f"posada:{key}") == 1:
+            break
+        await asyncio.sleep(0.1)
     retry = await stub.CreateBooking(create_req(TWIN, ci, co, key), timeout=30)
     assert stand_in.count_orders(f"posada:{key}") == 1
     assert retry.booking.idempotency_key == key

@@ -84,8 +84,8 @@ class Availability:
                     room_type=room_type,
                     rooms_left=entry["rooms_left"],
                     nightly=tuple(
-                        NightlyPrice(date.fromisoformat(n["date"]), n["ex"], n["in"])
-                        for n in entry["nightly"]
+                        NightlyPrice(date.fromisoformat(night["date"]), night["ex"], night["in"])
+                        for night in entry["nightly"]
                     ),
                     total_tax_excluded=Money(entry["total_ex"], currency.upper()),
                     total_tax_included=Money(entry["total_in"], currency.upper()),

@@ -12,7 +12,7 @@ from typing import Any
 from hotel.pms.v1.error_reason import PmsErrorReason
 from posada_common.errors import FailedPrecondition, InvalidArgument, ServiceError
 
-from posada_pms import mapping as m
+from posada_pms import mapping as qlo
 from posada_pms.booking_reads import SOURCE_PREFIX, first_stay
 from posada_pms.metrics import BOOKINGS
 from posada_pms.model import BookingRequest, RoomType
@@ -81,17 +81,17 @@ def modified_document(
     so everything we do not mean to change is sent back exactly as read."""
     assoc = {**(doc.get("associations") or {})}
     stays, first = first_stay(doc)
-    old_rooms = m.unwrap(first.get("rooms"), "room")
-    count = max(1, m.as_int(first.get("number_of_rooms"), 1))
+    old_rooms = qlo.unwrap(first.get("rooms"), "room")
+    count = max(1, qlo.as_int(first.get("number_of_rooms"), 1))
     rooms = []
     for i in range(count):
         old = old_rooms[i] if i < len(old_rooms) else {}
-        room_adults = adults if i == 0 else m.as_int(old.get("adults", old.get("adult")), 1)
-        room_children = children if i == 0 else m.as_int(old.get("child"))
+        room_adults = adults if i == 0 else qlo.as_int(old.get("adults", old.get("adult")), 1)
+        room_children = children if i == 0 else qlo.as_int(old.get("child"))
         room = _room(room_adults, room_children, room_type)
         if same_stay and old.get("id_room"):
             # Only the guests change: pin the room and the price it was booked at.
-            room["id_room"] = m.as_int(old["id_room"])
+            room["id_room"] = qlo.as_int(old["id_room"])
             if old.get("unit_price_without_tax") not in (None, ""):
                 room["unit_price_without_tax"] = old["unit_price_without_tax"]
         rooms.append(room)
@@ -104,10 +104,10 @@ def modified_document(
     }
     others = [
         {
-            "id_room_type": m.as_int(stay.get("id_room_type")),
-            "checkin_date": m.as_str(stay.get("checkin_date"))[:10],
-            "checkout_date": m.as_str(stay.get("checkout_date"))[:10],
-            "number_of_rooms": m.as_int(stay.get("number_of_rooms"), 1),
+            "id_room_type": qlo.as_int(stay.get("id_room_type")),
+            "checkin_date": qlo.as_str(stay.get("checkin_date"))[:10],
+            "checkout_date": qlo.as_str(stay.get("checkout_date"))[:10],
+            "number_of_rooms": qlo.as_int(stay.get("number_of_rooms"), 1),
             "rooms": [
                 {
                     key: value
@@ -123,11 +123,11 @@ def modified_document(
     ]
     customer = dict(assoc.get("customer_detail") or doc.get("customer_detail") or {})
     booking: dict[str, Any] = {
-        "id": m.as_int(doc.get("id")),
-        "id_property": m.as_int(doc.get("id_property")),
-        "currency": m.as_str(doc.get("currency")),
-        "source": m.as_str(doc.get("source")),
-        "id_language": m.as_int(doc.get("id_language"), 1),
+        "id": qlo.as_int(doc.get("id")),
+        "id_property": qlo.as_int(doc.get("id_property")),
+        "currency": qlo.as_str(doc.get("currency")),
+        "source": qlo.as_str(doc.get("source")),
+        "id_language": qlo.as_int(doc.get("id_language"), 1),
         "associations": {"customer_detail": customer, "room_types": [new_first, *others]},
     }
     rules = assoc.get("cart_rules") or []

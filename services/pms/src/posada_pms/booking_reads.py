@@ -13,7 +13,7 @@ from typing import Any
 from posada_common.errors import ServiceError
 from posada_common.logging import get_logger
 
-from posada_pms import mapping as m
+from posada_pms import mapping as qlo
 from posada_pms.catalogue import Catalogue
 from posada_pms.errors import pms_call
 from posada_pms.model import Booking, BookingSearch, CoreOptions, Guest, Money
@@ -27,45 +27,45 @@ SOURCE_PREFIX = "posada:"  # the order's `source` carries the idempotency key (i
 def first_stay(doc: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """All stays (room type + dates) of a booking document, and the first one."""
     assoc = {**doc, **(doc.get("associations") or {})}
-    stays = m.unwrap(assoc.get("room_types"), "room_type")
+    stays = qlo.unwrap(assoc.get("room_types"), "room_type")
     return stays, (stays[0] if stays else {})
 
 
 def to_booking(doc: dict[str, Any], order: dict[str, Any], room_statuses: list[int]) -> Booking:
     assoc = {**doc, **(doc.get("associations") or {})}
-    currency = m.as_str(doc.get("currency")).upper()
+    currency = qlo.as_str(doc.get("currency")).upper()
     _, first = first_stay(doc)
-    rooms = m.unwrap(first.get("rooms"), "room")
+    rooms = qlo.unwrap(first.get("rooms"), "room")
     customer = assoc.get("customer_detail") or {}
     prices = assoc.get("price_details") or {}
-    total_ex = m.as_float(prices.get("total_price_without_tax"))
-    tax = m.as_float(prices.get("total_tax"))
-    source = m.as_str(doc.get("source"))
+    total_ex = qlo.as_float(prices.get("total_price_without_tax"))
+    tax = qlo.as_float(prices.get("total_tax"))
+    source = qlo.as_str(doc.get("source"))
     return Booking(
         booking_id=str(doc.get("id")),
-        reference=m.as_str(order.get("reference")),
+        reference=qlo.as_str(order.get("reference")),
         hotel_id=str(doc.get("id_property")),
         room_type_id=str(first.get("id_room_type", "")),
-        room_type_name=m.as_str(first.get("name")),
-        adults=sum(m.as_int(room.get("adults", room.get("adult"))) for room in rooms),
-        children=sum(m.as_int(room.get("child", room.get("children"))) for room in rooms),
+        room_type_name=qlo.as_str(first.get("name")),
+        adults=sum(qlo.as_int(room.get("adults", room.get("adult"))) for room in rooms),
+        children=sum(qlo.as_int(room.get("child", room.get("children"))) for room in rooms),
         guest=Guest(
-            first_name=m.as_str(customer.get("firstname")),
-            last_name=m.as_str(customer.get("lastname")),
-            email=m.as_str(customer.get("email")),
-            phone=m.as_str(customer.get("phone")),
+            first_name=qlo.as_str(customer.get("firstname")),
+            last_name=qlo.as_str(customer.get("lastname")),
+            email=qlo.as_str(customer.get("email")),
+            phone=qlo.as_str(customer.get("phone")),
         ),
-        status=m.booking_status(m.as_int(order.get("current_state")), room_statuses),
+        status=qlo.booking_status(qlo.as_int(order.get("current_state")), room_statuses),
         idempotency_key=source.removeprefix(SOURCE_PREFIX)
         if source.startswith(SOURCE_PREFIX)
         else "",
-        check_in=m.parse_qlo_date(first.get("checkin_date")),
-        check_out=m.parse_qlo_date(first.get("checkout_date")),
+        check_in=qlo.parse_qlo_date(first.get("checkin_date")),
+        check_out=qlo.parse_qlo_date(first.get("checkout_date")),
         total_tax_excluded=Money(to_minor(total_ex, currency), currency) if currency else None,
         total_tax_included=Money(to_minor(total_ex, currency) + to_minor(tax, currency), currency)
         if currency
         else None,
-        created_at=m.parse_timestamp(doc.get("booking_date") or order.get("date_add")),
+        created_at=qlo.parse_timestamp(doc.get("booking_date") or order.get("date_add")),
     )
 
 
@@ -86,7 +86,7 @@ class BookingReader:
                 "bookings",
                 {"filter[id_order]": f"[{booking_id}]", "display": "[id,id_status]"},
             )
-            return [m.as_int(row.get("id_status")) for row in rows]
+            return [qlo.as_int(row.get("id_status")) for row in rows]
 
         async def document() -> dict[str, Any]:
             if raw is not None:
@@ -144,7 +144,7 @@ class BookingReader:
             if search.reference and (search.email or search.phone):
                 # Reference plus contact: the contact must match (a guest proving it is theirs).
                 proven = (search.email and booking.guest.email.lower() == search.email) or (
-                    search.phone and m.phones_match(booking.guest.phone, search.phone)
+                    search.phone and qlo.phones_match(booking.guest.phone, search.phone)
                 )
                 if not proven:
                     continue
@@ -188,7 +188,7 @@ class BookingReader:
                 "customers", "customers", {"filter[email]": f"[{email}]", "display": "[id,email]"}
             )
             customers.update(
-                str(row.get("id")) for row in rows if m.as_str(row.get("email")).lower() == email
+                str(row.get("id")) for row in rows if qlo.as_str(row.get("email")).lower() == email
             )
         if phone:
             try:
@@ -205,7 +205,7 @@ class BookingReader:
             customers.update(
                 str(row.get("id"))
                 for row in rows
-                if m.phones_match(m.as_str(row.get("phone")), phone)
+                if qlo.phones_match(qlo.as_str(row.get("phone")), phone)
             )
         return customers
 

@@ -23,7 +23,7 @@ from hotel.pms.v1.error_reason import PmsErrorReason
 from posada_common.errors import FailedPrecondition, Unavailable
 from posada_common.logging import get_logger
 
-from posada_pms import mapping as m
+from posada_pms import mapping as qlo
 from posada_pms.availability import Availability
 from posada_pms.booking_documents import (
     booking_refusal,
@@ -237,7 +237,7 @@ class Bookings:
             await self.client.post_xml(
                 "order_histories",
                 "order_history",
-                {"id_order": booking_id, "id_order_state": m.ORDER_STATE_CANCELED},
+                {"id_order": booking_id, "id_order_state": qlo.ORDER_STATE_CANCELED},
             )
         except QloBadRequest as exc:
             raise FailedPrecondition(

@@ -15,7 +15,7 @@ from typing import Any
 
 from posada_common.logging import get_logger
 
-from posada_pms import mapping as m
+from posada_pms import mapping as qlo
 from posada_pms.cache import PmsCache
 from posada_pms.errors import hotel_not_found, pms_call
 from posada_pms.metrics import LANGUAGE_FALLBACKS
@@ -61,10 +61,10 @@ class Catalogue:
             )
             out: dict[str, int] = {}
             for row in rows:
-                iso = m.as_str(row.get("iso_code")).strip().lower()
-                lang_id = m.as_int(row.get("id"))
+                iso = qlo.as_str(row.get("iso_code")).strip().lower()
+                lang_id = qlo.as_int(row.get("id"))
                 # `active` is "1"/"0" on 1.6.x; a missing column counts as active.
-                if iso and lang_id > 0 and m.as_int(row.get("active"), 1) == 1:
+                if iso and lang_id > 0 and qlo.as_int(row.get("active"), 1) == 1:
                     out.setdefault(iso, lang_id)
             return out
 
@@ -110,7 +110,7 @@ class Catalogue:
                 if not optional:
                     raise
                 return {}
-            return {str(row.get("id")): m.as_str(row.get("name")) for row in rows}
+            return {str(row.get("id")): qlo.as_str(row.get("name")) for row in rows}
 
         return await self.cache.static(f"{resource}:{lang}", load)
 
@@ -126,8 +126,8 @@ class Catalogue:
                 return {}
             out = {}
             for row in rows:
-                name = m.as_str(row.get("name"))
-                text = m.strip_html(m.as_str(row.get("description")))
+                name = qlo.as_str(row.get("name"))
+                text = qlo.strip_html(qlo.as_str(row.get("description")))
                 out[str(row.get("id"))] = f"{name}: {text}" if name and text else (name or text)
             return out
 
@@ -140,7 +140,7 @@ class Catalogue:
             obj = await self.client.get_one(f"{resource}/{ident}", singular)
         except QloNotFound:
             return ""
-        return m.as_str(obj.get(field))
+        return qlo.as_str(obj.get(field))
 
     async def _currency_of(self, hotel_id: str) -> str:
         # hotel_ari prices in the shop's default currency and says which: ask for one night.
@@ -169,41 +169,43 @@ class Catalogue:
             self._currency_of(hotel_id),
         )
         zones = self.options.hotel_time_zones or {}
-        check_in, check_out = m.as_str(raw.get("check_in")), m.as_str(raw.get("check_out"))
+        check_in, check_out = qlo.as_str(raw.get("check_in")), qlo.as_str(raw.get("check_out"))
         return Hotel(
             hotel_id=hotel_id,
-            name=m.as_str(raw.get("hotel_name")),
+            name=qlo.as_str(raw.get("hotel_name")),
             address=Address(
-                line1=m.as_str(raw.get("address")),
-                city=m.as_str(raw.get("city")),
+                line1=qlo.as_str(raw.get("address")),
+                city=qlo.as_str(raw.get("city")),
                 state=state,
-                postcode=m.as_str(raw.get("zipcode")),
+                postcode=qlo.as_str(raw.get("zipcode")),
                 country_code=country.upper(),
             ),
-            latitude=m.as_float(raw.get("latitude")),
-            longitude=m.as_float(raw.get("longitude")),
-            phone=m.as_str(raw.get("phone")),
-            email=m.as_str(raw.get("email")),
+            latitude=qlo.as_float(raw.get("latitude")),
+            longitude=qlo.as_float(raw.get("longitude")),
+            phone=qlo.as_str(raw.get("phone")),
+            email=qlo.as_str(raw.get("email")),
             check_in_time=check_in,
             check_out_time=check_out,
             time_zone=zones.get(hotel_id)
-            or m.COUNTRY_TIME_ZONES.get(country.upper(), self.options.default_time_zone),
+            or qlo.COUNTRY_TIME_ZONES.get(country.upper(), self.options.default_time_zone),
             currency_code=currency,
             policies=tuple(
-                m.policies(
-                    m.as_str(raw.get("policies")),
+                qlo.policies(
+                    qlo.as_str(raw.get("policies")),
                     check_in,
                     check_out,
-                    [refunds.get(i, "") for i in m.assoc_ids(raw, "hotel_refund_rules")],
+                    [refunds.get(i, "") for i in qlo.assoc_ids(raw, "hotel_refund_rules")],
                 )
             ),
             amenities=tuple(
-                m.amenity_values([features.get(i, "") for i in m.assoc_ids(raw, "hotel_features")])
+                qlo.amenity_values(
+                    [features.get(i, "") for i in qlo.assoc_ids(raw, "hotel_features")]
+                )
             ),
-            description=m.strip_html(
-                m.as_str(raw.get("short_description")) or m.as_str(raw.get("description"))
+            description=qlo.strip_html(
+                qlo.as_str(raw.get("short_description")) or qlo.as_str(raw.get("description"))
             ),
-            rating=m.as_int(raw.get("rating")),
+            rating=qlo.as_int(raw.get("rating")),
         )
 
     async def hotels(self, lang_id: int | None = None) -> dict[str, Hotel]:
@@ -286,22 +288,22 @@ class Catalogue:
             product = by_id.get(pid)
             if product is None:
                 continue  # inactive room type
-            name = m.as_str(product.get("name"))
+            name = qlo.as_str(product.get("name"))
             default = base.get(pid)
             fields[pid] = {
                 "room_type_id": pid,
                 "name": name,
                 "category": default.category
                 if default and default.category
-                else m.room_category(
-                    name, m.as_int(link.get("max_adults")), m.as_int(link.get("max_guests"))
+                else qlo.room_category(
+                    name, qlo.as_int(link.get("max_adults")), qlo.as_int(link.get("max_guests"))
                 ),
-                "description": m.strip_html(m.as_str(product.get("description_short"))),
-                "price": m.as_str(product.get("price")),
-                "id_tax_rules_group": m.as_int(product.get("id_tax_rules_group")),
-                "max_adults": m.as_int(link.get("max_adults")),
-                "max_children": m.as_int(link.get("max_children")),
-                "max_guests": m.as_int(link.get("max_guests")),
+                "description": qlo.strip_html(qlo.as_str(product.get("description_short"))),
+                "price": qlo.as_str(product.get("price")),
+                "id_tax_rules_group": qlo.as_int(product.get("id_tax_rules_group")),
+                "max_adults": qlo.as_int(link.get("max_adults")),
+                "max_children": qlo.as_int(link.get("max_children")),
+                "max_guests": qlo.as_int(link.get("max_guests")),
             }
         # The display list above leaves associations out; amenities come from full objects.
         details = await asyncio.gather(
@@ -313,8 +315,8 @@ class Catalogue:
             amenities: tuple[str, ...] = ()
             if isinstance(detail, dict):
                 names = [
-                    feature_names.get(i, "") for i in m.assoc_ids(detail, "room_type_features")
+                    feature_names.get(i, "") for i in qlo.assoc_ids(detail, "room_type_features")
                 ]
-                amenities = tuple(m.amenity_values(names))
+                amenities = tuple(qlo.amenity_values(names))
             out[pid] = RoomType(**fields[pid], amenities=amenities)
         return out

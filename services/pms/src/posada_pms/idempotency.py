@@ -24,7 +24,7 @@ from posada_common.errors import AlreadyExists
 from posada_common.logging import get_logger
 from redis.exceptions import RedisError
 
-from posada_pms import mapping as m
+from posada_pms import mapping as qlo
 from posada_pms.booking_reads import SOURCE_PREFIX
 from posada_pms.model import Booking, BookingRequest, CoreOptions
 from posada_pms.qloapps import CALL_DEADLINE, DEADLINE_MARGIN, QloAppsClient, QloAppsError
@@ -109,7 +109,7 @@ class IdempotencyKeys:
             "orders", "orders", {"filter[source]": f"[{source}]", "display": "[id,source]"}
         )
         matches = sorted(
-            m.as_int(row.get("id")) for row in rows if m.as_str(row.get("source")) == source
+            qlo.as_int(row.get("id")) for row in rows if qlo.as_str(row.get("source")) == source
         )
         if len(matches) > 1:
             log.error("idempotency_key_has_several_orders", orders=matches)

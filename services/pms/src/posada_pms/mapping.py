@@ -269,9 +269,9 @@ def booking_status(current_state: int, room_statuses: list[int]) -> int:
         return pms.BOOKING_STATUS_REFUNDED
     if current_state == ORDER_STATE_PAYMENT_ERROR:
         return pms.BOOKING_STATUS_PENDING
-    if room_statuses and all(s == 3 for s in room_statuses):
+    if room_statuses and all(status == 3 for status in room_statuses):
         return pms.BOOKING_STATUS_CHECKED_OUT
-    if any(s in (2, 3) for s in room_statuses):
+    if any(status in (2, 3) for status in room_statuses):
         return pms.BOOKING_STATUS_CHECKED_IN
     # "Awaiting payment" included: with pay-at-hotel the rooms are held, the stay is booked.
     return pms.BOOKING_STATUS_CONFIRMED

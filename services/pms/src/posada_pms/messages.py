@@ -7,7 +7,7 @@ from datetime import date
 from hotel.pms.v1 import pms_service_pb2 as pms
 from hotel.type.v1 import date_pb2, money_pb2
 
-from posada_pms import mapping as m
+from posada_pms import mapping as qlo
 from posada_pms.model import Booking, Hotel, Money, Offer, RoomType
 from posada_pms.money import to_minor
 
@@ -53,7 +53,7 @@ def room_type_message(room_type: RoomType, hotel_id: str, currency: str) -> pms.
         hotel_id=hotel_id,
         name=room_type.name,
         category=room_type.category  # type: ignore[arg-type]
-        or m.room_category(room_type.name, room_type.max_adults, room_type.max_guests),
+        or qlo.room_category(room_type.name, room_type.max_adults, room_type.max_guests),
         max_adults=room_type.max_adults,
         max_children=room_type.max_children,
         max_occupancy=room_type.max_guests,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from hotel.pms.v1 import pms_service_pb2 as pms
 from hotel.type.v1 import date_pb2
 
-from posada_pms import mapping as m
+from posada_pms import mapping as qlo
 from posada_pms.model import (
     BookingChange,
     BookingRequest,
@@ -111,7 +111,7 @@ def booking_request(request: pms.CreateBookingRequest, limits: Limits) -> Bookin
         violations.add("guest.last_name", "is required (letters only, at most 60)")
     if not EMAIL_RE.match(guest.email.strip()):
         violations.add("guest.email", "is not an e-mail address")
-    if not 7 <= len(m.digits(guest.phone)) <= 15:
+    if not 7 <= len(qlo.digits(guest.phone)) <= 15:
         violations.add("guest.phone", "must have 7 to 15 digits")
     expected = None
     if request.HasField("expected_total_tax_included"):
@@ -141,7 +141,7 @@ def booking_search(request: pms.FindBookingsRequest) -> BookingSearch:
     violations = Violations()
     reference = request.reference.strip()
     email = request.email.strip().lower()
-    phone = m.digits(request.phone)
+    phone = qlo.digits(request.phone)
     hotel_id = violations.id("hotel_id", request.hotel_id, required=False)
     code = violations.language("language", request.language)
     if not (reference or email or phone):

@@ -57,7 +57,7 @@ class PmsServicer(pms_grpc.PmsServiceServicer):
         lang = await self.core.catalogue.language_id(requests.language(request.language))
         hotels = await self.core.catalogue.hotels(lang)
         ordered = sorted(hotels.values(), key=lambda hotel: int(hotel.hotel_id))
-        return pms.ListHotelsResponse(hotels=[messages.hotel_message(h) for h in ordered])
+        return pms.ListHotelsResponse(hotels=[messages.hotel_message(hotel) for hotel in ordered])
 
     @map_errors
     async def GetHotel(self, request: pms.GetHotelRequest, context: Any) -> pms.GetHotelResponse:
@@ -119,7 +119,9 @@ class PmsServicer(pms_grpc.PmsServiceServicer):
         self, request: pms.FindBookingsRequest, context: Any
     ) -> pms.FindBookingsResponse:
         found = await self.core.reader.find(requests.booking_search(request))
-        return pms.FindBookingsResponse(bookings=[messages.booking_message(b) for b in found])
+        return pms.FindBookingsResponse(
+            bookings=[messages.booking_message(booking) for booking in found]
+        )
 
     @map_errors
     async def CancelBooking(

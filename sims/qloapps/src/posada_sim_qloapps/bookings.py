@@ -312,7 +312,7 @@ def _plan_rooms(
             for r in pricing.free_rooms(conn, pid, d_from, d_to, exclude_order=exclude_order)
             if taken is None or (int(r["id"]), d_from.isoformat(), d_to.isoformat()) not in taken
         ]
-        q = pricing.quote(conn, pid, d_from, d_to)
+        quote = pricing.quote(conn, pid, d_from, d_to)
         pinned = [
             _int(r.get("id_room"))
             for r in rooms_req
@@ -347,7 +347,9 @@ def _plan_rooms(
             ]
             unit = _float(spec.get("unit_price_without_tax"))
             # unit_price_without_tax is the whole-stay price (applied as nightly = unit / nights).
-            price = unit if unit is not None else _convert(q.total_excl, q.currency, currency)
+            price = (
+                unit if unit is not None else _convert(quote.total_excl, quote.currency, currency)
+            )
             if spec.get("total_tax") not in (None, ""):
                 tax = float(_float(spec.get("total_tax")) or 0.0)  # rewrites the room's tax
             elif spec.get("id_tax_rules_group") not in (None, ""):
@@ -355,7 +357,7 @@ def _plan_rooms(
                     price * store.tax_rate(conn, _int(spec.get("id_tax_rules_group")) or 0) / 100.0
                 )
             else:
-                tax = price * q.tax_rate / 100.0
+                tax = price * quote.tax_rate / 100.0
             notice = (
                 bool(rooms_req)
                 and spec.get("total_tax") in (None, "")
@@ -393,43 +395,51 @@ def _state_for(booking_status: int, payment_status: int, total_paid: float, tota
     return {1: 2, 2: 8}.get(payment_status, 1)
 
 
-def prepare_create(conn: sqlite3.Connection, b: dict[str, Any]) -> CreatePlan:
+def prepare_create(conn: sqlite3.Connection, booking_doc: dict[str, Any]) -> CreatePlan:
     """All validations and the availability check — nothing is written (docs/external-apis/qloapps.md#booking-create)."""
-    if b.get("id") not in (None, ""):
+    if booking_doc.get("id") not in (None, ""):
         raise bad("id is forbidden when adding a new resource")
-    currency = _currency(conn, b.get("currency"))
+    currency = _currency(conn, booking_doc.get("currency"))
     if currency is None:
         raise bad("Please provide valid currency.")
-    if not isinstance(b.get("customer_detail"), dict):
+    if not isinstance(booking_doc.get("customer_detail"), dict):
         raise bad("Customer details not found.")
-    id_hotel = _int(b.get("id_property"))
+    id_hotel = _int(booking_doc.get("id_property"))
     if (
         id_hotel is None
         or conn.execute("SELECT 1 FROM ws_hotels WHERE id = ?", (id_hotel,)).fetchone() is None
     ):
         raise bad("Please provide a valid id_property.")
-    customer = _validate_customer(conn, b.get("customer_detail"), _require_phone(conn))
-    pd = _dict(b.get("price_details"))
+    customer = _validate_customer(conn, booking_doc.get("customer_detail"), _require_phone(conn))
+    pd = _dict(booking_doc.get("price_details"))
     total_paid = 0.0
     if pd.get("total_paid") not in (None, ""):
         tp = _float(pd.get("total_paid"))
         if tp is None or tp < 0:
             raise bad("Invalid value for total paid.")
         total_paid = tp
-    bs = _int(b.get("booking_status")) if b.get("booking_status") not in (None, "") else 1
+    bs = (
+        _int(booking_doc.get("booking_status"))
+        if booking_doc.get("booking_status") not in (None, "")
+        else 1
+    )
     if bs not in (1, 2, 3, 4):
         raise bad("Invalid booking status.")
-    ps = _int(b.get("payment_status")) if b.get("payment_status") not in (None, "") else 3
+    ps = (
+        _int(booking_doc.get("payment_status"))
+        if booking_doc.get("payment_status") not in (None, "")
+        else 3
+    )
     if ps not in (1, 2, 3):
         raise bad("Invalid payment status.")
-    pdet = _dict(b.get("payment_detail"))
+    pdet = _dict(booking_doc.get("payment_detail"))
     ptype = str(pdet.get("payment_type") or "online").strip().lower()
     if ptype not in PAYMENT_TYPES:
         raise bad("Invalid payment type.")
-    if as_list(b.get("cart_rules"), "cart_rule"):
+    if as_list(booking_doc.get("cart_rules"), "cart_rule"):
         # Stand-in: no cart rules exist, so every code is unknown (one-off rules not emulated).
         raise bad("Invalid code for cart rule.")
-    lang = _int(b.get("id_language")) or 1
+    lang = _int(booking_doc.get("id_language")) or 1
     if (
         conn.execute("SELECT 1 FROM ws_languages WHERE id = ? AND active = 1", (lang,)).fetchone()
         is None
@@ -440,16 +450,16 @@ def prepare_create(conn: sqlite3.Connection, b: dict[str, Any]) -> CreatePlan:
         currency=currency,
         id_lang=lang,
         customer=customer,
-        source=str(b.get("source") or ""),
-        booking_date=str(b["booking_date"]) if b.get("booking_date") else None,
-        remark=str(b.get("remark") or ""),
+        source=str(booking_doc.get("source") or ""),
+        booking_date=str(booking_doc["booking_date"]) if booking_doc.get("booking_date") else None,
+        remark=str(booking_doc.get("remark") or ""),
         booking_status=bs,
         payment_status=ps,
         total_paid=total_paid,
         payment_detail={**pdet, "payment_type": ptype},
     )
     plan.rooms = _plan_rooms(
-        conn, id_hotel, currency, as_list(b.get("room_types"), "room_type"), taken=set()
+        conn, id_hotel, currency, as_list(booking_doc.get("room_types"), "room_type"), taken=set()
     )
     return plan
 
@@ -702,13 +712,15 @@ def _record_payment(
 
 
 def booking_obj(conn: sqlite3.Connection, order_id: int) -> dict[str, Any] | None:
-    o = conn.execute("SELECT * FROM ws_orders WHERE id = ?", (order_id,)).fetchone()
-    if o is None:
+    order = conn.execute("SELECT * FROM ws_orders WHERE id = ?", (order_id,)).fetchone()
+    if order is None:
         return None
     cur = conn.execute(
-        "SELECT iso_code FROM ws_currencies WHERE id = ?", (o["id_currency"],)
+        "SELECT iso_code FROM ws_currencies WHERE id = ?", (order["id_currency"],)
     ).fetchone()
-    cust = conn.execute("SELECT * FROM ws_customers WHERE id = ?", (o["id_customer"],)).fetchone()
+    cust = conn.execute(
+        "SELECT * FROM ws_customers WHERE id = ?", (order["id_customer"],)
+    ).fetchone()
     rows = conn.execute(
         "SELECT * FROM ws_room_bookings WHERE id_order = ? ORDER BY id", (order_id,)
     ).fetchall()
@@ -754,12 +766,12 @@ def booking_obj(conn: sqlite3.Connection, order_id: int) -> dict[str, Any] | Non
         )
     ]
     return {
-        "id": int(o["id"]),
+        "id": int(order["id"]),
         "id_property": id_hotel,
         "currency": (cur["iso_code"] if cur else "").upper(),
-        "source": o["source"] or "",
-        "booking_date": o["date_add"],
-        "id_language": int(o["id_lang"]),
+        "source": order["source"] or "",
+        "booking_date": order["date_add"],
+        "id_language": int(order["id_lang"]),
         "associations": {
             "customer_detail": {
                 "id_customer": int(cust["id"]) if cust else 0,
@@ -769,10 +781,12 @@ def booking_obj(conn: sqlite3.Connection, order_id: int) -> dict[str, Any] | Non
                 "phone": (cust["phone"] or "") if cust else "",
             },
             "price_details": {
-                "total_paid": float(o["total_paid_real"] or 0),
-                "total_price_without_tax": float(o["total_paid_tax_excl"] or 0),
+                "total_paid": float(order["total_paid_real"] or 0),
+                "total_price_without_tax": float(order["total_paid_tax_excl"] or 0),
                 "total_tax": round(
-                    float(o["total_paid_tax_incl"] or 0) - float(o["total_paid_tax_excl"] or 0), 2
+                    float(order["total_paid_tax_incl"] or 0)
+                    - float(order["total_paid_tax_excl"] or 0),
+                    2,
                 ),
             },
             "cart_rules": [],
@@ -869,20 +883,20 @@ NOTICE = (
 
 
 def put(conn: sqlite3.Connection, body: bytes, ctx: Ctx) -> web.Response:
-    b = parse_body(body)
-    oid = _int(b.get("id"))  # the id that counts is booking.id in the body (URL ignored)
-    if b.get("id") in (None, "") or oid is None:
+    booking_doc = parse_body(body)
+    oid = _int(booking_doc.get("id"))  # the id that counts is booking.id in the body (URL ignored)
+    if booking_doc.get("id") in (None, "") or oid is None:
         raise bad("id is required with PUT requests.")
     order = conn.execute("SELECT * FROM ws_orders WHERE id = ?", (oid,)).fetchone()
     if order is None:
         raise bad("Booking not found.")
-    id_hotel = _int(b.get("id_property"))
+    id_hotel = _int(booking_doc.get("id_property"))
     if (
         id_hotel is None
         or conn.execute("SELECT 1 FROM ws_hotels WHERE id = ?", (id_hotel,)).fetchone() is None
     ):
         raise bad("Please provide a valid id_property.")
-    cd = _dict(b.get("customer_detail"))
+    cd = _dict(booking_doc.get("customer_detail"))
     if cd.get("id_customer") not in (None, "", 0, "0"):
         cid = _int(cd.get("id_customer"))
         if (
@@ -901,20 +915,28 @@ def put(conn: sqlite3.Connection, body: bytes, ctx: Ctx) -> web.Response:
     )
     if cust is None:
         raise bad("Customer not found.")
-    bs = _int(b.get("booking_status")) if b.get("booking_status") not in (None, "") else None
-    if b.get("booking_status") not in (None, "") and bs not in (1, 2, 3, 4):
+    bs = (
+        _int(booking_doc.get("booking_status"))
+        if booking_doc.get("booking_status") not in (None, "")
+        else None
+    )
+    if booking_doc.get("booking_status") not in (None, "") and bs not in (1, 2, 3, 4):
         raise bad("Invalid booking status.")
-    ps = _int(b.get("payment_status")) if b.get("payment_status") not in (None, "") else 3
+    ps = (
+        _int(booking_doc.get("payment_status"))
+        if booking_doc.get("payment_status") not in (None, "")
+        else 3
+    )
     if ps not in (1, 2, 3):
         raise bad("Invalid payment status.")
     currency = conn.execute(
         "SELECT * FROM ws_currencies WHERE id = ?", (order["id_currency"],)
     ).fetchone()
-    if b.get("currency") not in (None, ""):
-        currency = _currency(conn, b.get("currency"))
+    if booking_doc.get("currency") not in (None, ""):
+        currency = _currency(conn, booking_doc.get("currency"))
         if currency is None:
             raise bad("Please provide valid currency.")
-    req_lines = as_list(b.get("room_types"), "room_type")
+    req_lines = as_list(booking_doc.get("room_types"), "room_type")
     if not req_lines:
         raise bad("Rooms not found in the request.")
     for line in req_lines:
@@ -1026,7 +1048,7 @@ def put(conn: sqlite3.Connection, body: bytes, ctx: Ctx) -> web.Response:
             oid,
             dict(id_customer=int(cust["id"]), id_currency=int(currency["id"])),
         )
-        remark = str(b.get("remark") or "")
+        remark = str(booking_doc.get("remark") or "")
         if (
             remark
             and conn.execute(
@@ -1038,12 +1060,16 @@ def put(conn: sqlite3.Connection, body: bytes, ctx: Ctx) -> web.Response:
                 "INSERT INTO order_messages (id_order, message, date_add) VALUES (?, ?, ?)",
                 (oid, remark, store.now_str()),
             )
-        pd = _dict(b.get("price_details"))
+        pd = _dict(booking_doc.get("price_details"))
         # Quirk (docs/external-apis/qloapps.md#booking-update): the payment step reads `payment_details` (plural).
-        pdet = _dict(b.get("payment_details"))
+        pdet = _dict(booking_doc.get("payment_details"))
         tp = _float(pd.get("total_paid")) if pd.get("total_paid") not in (None, "") else None
         paid = float(order["total_paid_real"] or 0)
-        if tp is not None and abs(tp - paid) > 0.001 and isinstance(b.get("payment_detail"), dict):
+        if (
+            tp is not None
+            and abs(tp - paid) > 0.001
+            and isinstance(booking_doc.get("payment_detail"), dict)
+        ):
             _record_payment(conn, oid, tp - paid, pdet)
             store.update(conn, "ws_orders", oid, dict(total_paid_real=tp))
             paid = tp
