@@ -14,9 +14,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -135,8 +137,11 @@ def _stop_and_check(mesh: RunningMesh) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def running_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningMesh]:
-    run_dir = tmp_path_factory.mktemp("mesh-run")
+def running_mesh() -> Iterator[RunningMesh]:
+    # Not under pytest's basetemp: every pytest run on the machine (other checkouts included)
+    # resets /tmp/pytest-of-<user> to mode 0700, which cuts the unprivileged postgres user off
+    # from its data folder in the middle of a session.
+    run_dir = Path(tempfile.mkdtemp(prefix="posada-e2e-"))
     collector_server, collector, otlp_port = start_collector()
     log_path = run_dir / "hotelctl.log"
     t0 = time.monotonic()
@@ -166,4 +171,6 @@ def running_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningMe
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
         collector_server.stop(0)
+        if not problems:
+            shutil.rmtree(run_dir, ignore_errors=True)  # kept for inspection when it went wrong
     assert not problems, "shutdown of the mesh:\n" + "\n".join(problems) + "\n" + mesh.log()[-3000:]

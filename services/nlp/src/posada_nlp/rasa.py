@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 import httpx
-from hotel.nlp.v1.vocabulary import EntityType
+from hotel.nlp.v1.vocabulary import EntityType, IntentName
 
 from .data import INTENTS, LANGUAGES
 from .dates import extract_dates
@@ -136,7 +136,7 @@ class RasaEngine:
         if not ranking and intent.get("name"):
             ranking = [(str(intent["name"]), float(intent.get("confidence") or 0.0))]
         if not ranking:
-            ranking = [("out_of_scope", 0.0)]
+            ranking = [(IntentName.OUT_OF_SCOPE.value, 0.0)]
         ranking.sort(key=lambda kv: kv[1], reverse=True)
         ents: list[Entity] = []
         # Dates in context: "15" in "del 15 al 17 de agosto" is August 15, which only the
