@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-from conv_chat import Guest, stay
+from conv_chat import Guest, reference_in, stay
 from hotel.pms.v1 import pms_service_pb2 as pms_pb2
 from hotel.pms.v1 import pms_service_pb2_grpc as pms_grpc
 from hotel.pms.v1.error_reason import PmsErrorReason
@@ -183,3 +183,57 @@ async def test_pms_reasons_travel_in_error_info(mesh):  # type: ignore[no-untype
             await stub.GetHotel(pms_pb2.GetHotelRequest(hotel_id="999"), timeout=10)
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
     assert error_reason(err.value) == PmsErrorReason.HOTEL_NOT_FOUND
+
+
+async def _change_proposed(service, pms, *, phone: str, dates: str) -> tuple[Guest, str]:  # type: ignore[no-untyped-def]
+    """A guest booked a double, then asked to move it and was quoted the change."""
+    booker = await _at_summary(Guest(service.stub, phone=phone), dates)
+    await booker.say("sí")
+    reference = reference_in(booker.text())
+    mary = Guest(service.stub, phone=phone, name="Mary")
+    await mary.say("I want to change my booking")
+    await mary.say(reference)
+    await mary.say("from march 20 to 23 instead")
+    assert "New total" in mary.text(), mary.text()
+    return mary, reference
+
+
+async def test_room_made_smaller_before_a_change_is_confirmed_keeps_the_booking(  # type: ignore[no-untyped-def]
+    service, pms, mesh
+):
+    mary, reference = await _change_proposed(
+        service, pms, phone="447700900205", dates="del 6 al 8 de abril"
+    )
+    before = await pms.booking(reference)
+    async with _sim_change(
+        mesh,
+        "UPDATE ws_hotel_room_types SET max_adults = max_adults - 1, "
+        "max_guests = max_guests - 1 WHERE id_product = ?",
+        "UPDATE ws_hotel_room_types SET max_adults = max_adults + 1, "
+        "max_guests = max_guests + 1 WHERE id_product = ?",
+        int(before.room_type_id),
+    ):
+        await mary.say("yes")
+    assert (await mary.templates_used())[-1] == "messages.modify_too_many_guests"
+    assert reference in mary.text()
+    after = await pms.booking(reference)
+    assert (after.check_in, after.check_out) == (before.check_in, before.check_out)
+
+
+async def test_guest_checked_in_before_a_change_is_confirmed_is_told_it_cannot_change(  # type: ignore[no-untyped-def]
+    service, pms, mesh
+):
+    mary, reference = await _change_proposed(
+        service, pms, phone="447700900206", dates="del 13 al 15 de abril"
+    )
+    before = await pms.booking(reference)
+    # The front desk checks the guest in (QloApps' room status 2) while the guest decides.
+    mesh.sim.state.conn.execute(
+        "UPDATE ws_room_bookings SET id_status = 2 WHERE id_order = ?", (int(before.booking_id),)
+    )
+    mesh.sim.state.conn.commit()
+    await mary.say("yes")
+    assert (await mary.templates_used())[-1] == "messages.cannot_change"
+    after = await pms.booking(reference)
+    assert after.status == pms_pb2.BOOKING_STATUS_CHECKED_IN
+    assert (after.check_in, after.check_out) == (before.check_in, before.check_out)
