@@ -33,10 +33,12 @@ def redis_url(infra_dir: Path) -> Iterator[str]:
         return
     from hotelctl.embedded import redis_url as make_url
     from hotelctl.embedded import start_redis
-    from posada_common.testing import free_port
+    from posada_common.testing import start_on_free_port
 
-    port = free_port()
-    proc = start_redis(infra_dir / "redis", port, infra_dir / "redis.log")
+    # A port picked by bind(0) can be taken before the server binds it: pick again then.
+    port, proc = start_on_free_port(
+        lambda port: (port, start_redis(infra_dir / "redis", port, infra_dir / "redis.log"))
+    )
     try:
         yield make_url(port)
     finally:
@@ -51,10 +53,12 @@ def postgres_url(infra_dir: Path) -> Iterator[str]:
         return
     from hotelctl.embedded import postgres_url as make_url
     from hotelctl.embedded import start_postgres
-    from posada_common.testing import free_port
+    from posada_common.testing import start_on_free_port
 
-    port = free_port()
-    proc = start_postgres(infra_dir / "pg", port, infra_dir / "postgres.log")
+    # A port picked by bind(0) can be taken before the server binds it: pick again then.
+    port, proc = start_on_free_port(
+        lambda port: (port, start_postgres(infra_dir / "pg", port, infra_dir / "postgres.log"))
+    )
     try:
         yield make_url(port)
     finally:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from hotelctl.mesh import load_mesh
 
 K8S_DIR = Path(__file__).resolve().parent
 REPO_ROOT = K8S_DIR.parents[1]
@@ -158,20 +159,22 @@ class Svc:
 
 
 def load_services(mesh_file: Path = MESH_FILE) -> tuple[dict[str, Any], list[Svc]]:
-    raw = yaml.safe_load(mesh_file.read_text())
-    out = []
-    for name, spec in raw["services"].items():
-        out.append(
-            Svc(
-                name=name,
-                grpc_service=spec["grpc_services"][0],
-                grpc_port=int(spec["grpc_port"]),
-                metrics_port=int(spec["metrics_port"]),
-                http_port=int(spec["http_port"]) if spec.get("http_port") else None,
-                profile=PROFILES[name],
-            )
+    """The mesh file through the one loader every tool uses (hotelctl.mesh), so k8s, Envoy and
+    `hotelctl up` can never read it differently; the raw mapping is kept for the sections only
+    this generator needs."""
+    mesh = load_mesh(mesh_file)
+    out = [
+        Svc(
+            name=name,
+            grpc_service=spec.grpc_services[0],
+            grpc_port=spec.grpc_port,
+            metrics_port=spec.metrics_port,
+            http_port=int(spec.http_port) if spec.http_port else None,
+            profile=PROFILES[name],
         )
-    return raw, out
+        for name, spec in mesh.services.items()
+    ]
+    return mesh.raw, out
 
 
 def labels(name: str, component: str = "grpc-service") -> dict[str, str]:

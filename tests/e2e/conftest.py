@@ -2,15 +2,23 @@
 
 It runs on shifted ports (POSADA_PORT_OFFSET) and its own data folder so it never collides
 with a developer's running mesh. Services export traces to an in-test OTLP collector.
+
+The fixture's finalizer stops the mesh the way Ctrl-C or an orchestrator does (SIGTERM to
+`hotelctl up`) and checks the promise of `make run`: every process stops within the grace
+period, `hotelctl` exits 0, no orphan is left. A broken shutdown is reported as an error of the
+session's last test, whatever order the tests ran in.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +26,6 @@ from pathlib import Path
 
 import pytest
 from hotelctl.mesh import Mesh, load_mesh
-from posada_common.testing import free_port
 
 from tests.e2e.otlp_collector import Collector, start_collector
 
@@ -26,6 +33,32 @@ from tests.e2e.otlp_collector import Collector, start_collector
 # bind(0) elsewhere, or the local end of any outgoing connection, can never hold one of ours.
 OFFSET = int(os.environ.get("E2E_PORT_OFFSET", "11000"))
 START_TIMEOUT = 240
+# Services drain 1 s and stop within 5 s each (SHUTDOWN_GRACE_SECONDS below), in order; Envoy
+# and the stores are faster. A bound for the wait, not a speed target (speed is in bench/).
+STOP_GRACE_SECONDS = 30
+EXPECTED_PROCESSES = {
+    "gateway",
+    "conversation",
+    "nlp",
+    "audio",
+    "pms",
+    "envoy",
+    "redis",
+    "postgres",
+}
+
+
+def _alive(pid: int) -> bool:
+    """Running and not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 @dataclass
@@ -69,11 +102,47 @@ def _env(run_dir: Path, otlp_port: int) -> dict[str, str]:
     return env
 
 
+def _stop_and_check(mesh: RunningMesh) -> list[str]:
+    """SIGTERM `hotelctl up`, wait (bounded), and list every broken promise of the shutdown."""
+    proc = mesh.proc
+    try:
+        pids = {name: int(info["pid"]) for name, info in mesh.state()["processes"].items()}
+    except (FileNotFoundError, KeyError, ValueError):
+        pids = {}
+    problems = []
+    if proc.poll() is not None:
+        problems.append(f"hotelctl up had already exited with {proc.returncode}")
+    else:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(STOP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            problems.append(f"hotelctl up still running {STOP_GRACE_SECONDS}s after SIGTERM")
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+        if proc.returncode != 0:
+            problems.append(f"hotelctl up exited with {proc.returncode}")
+        elif "stopped." not in mesh.log():
+            problems.append("hotelctl up did not report 'stopped.'")
+    missing = EXPECTED_PROCESSES - set(pids)
+    if pids and missing:
+        problems.append(f"processes never started: {sorted(missing)}")
+    orphans = {name: pid for name, pid in pids.items() if _alive(pid)}
+    for pid in orphans.values():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    if orphans:
+        problems.append(f"orphans after shutdown: {orphans}")
+    return problems
+
+
 @pytest.fixture(scope="session")
-def running_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningMesh]:
-    run_dir = tmp_path_factory.mktemp("mesh-run")
-    otlp_port = free_port()
-    collector_server, collector = start_collector(otlp_port)
+def running_mesh() -> Iterator[RunningMesh]:
+    # Not under pytest's basetemp: every pytest run on the machine (other checkouts included)
+    # resets /tmp/pytest-of-<user> to mode 0700, which cuts the unprivileged postgres user off
+    # from its data folder in the middle of a session.
+    run_dir = Path(tempfile.mkdtemp(prefix="posada-e2e-"))
+    collector_server, collector, otlp_port = start_collector()
     log_path = run_dir / "hotelctl.log"
     t0 = time.monotonic()
     with log_path.open("wb") as log:
@@ -85,20 +154,23 @@ def running_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningMe
             start_new_session=True,
         )
     mesh = RunningMesh(load_mesh(offset=OFFSET), proc, run_dir, collector, log_path, 0.0)
+    started = False
     try:
         while not (run_dir / "state.json").exists():
             if proc.poll() is not None:
                 pytest.fail(f"hotelctl up exited with {proc.returncode}:\n{mesh.log()[-4000:]}")
             if time.monotonic() - t0 > START_TIMEOUT:
                 pytest.fail(f"mesh not up after {START_TIMEOUT}s:\n{mesh.log()[-4000:]}")
-            time.sleep(0.25)
+            time.sleep(0.25)  # polling for state.json, bounded by START_TIMEOUT
         mesh.started_in = time.monotonic() - t0
+        started = True
         yield mesh
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(60)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        problems = _stop_and_check(mesh) if started else []
+        if not started and proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
         collector_server.stop(0)
+        if not problems:
+            shutil.rmtree(run_dir, ignore_errors=True)  # kept for inspection when it went wrong
+    assert not problems, "shutdown of the mesh:\n" + "\n".join(problems) + "\n" + mesh.log()[-3000:]

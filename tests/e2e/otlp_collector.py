@@ -37,10 +37,11 @@ class Collector(trace_service_pb2_grpc.TraceServiceServicer):
             return {svc for svc, _ in self.traces.get(trace_id, set())}
 
 
-def start_collector(port: int) -> tuple[grpc.Server, Collector]:
+def start_collector(port: int = 0) -> tuple[grpc.Server, Collector, int]:
+    """The collector on `port`, by default one the OS picks while binding (no port race)."""
     collector = Collector()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     trace_service_pb2_grpc.add_TraceServiceServicer_to_server(collector, server)
-    server.add_insecure_port(f"127.0.0.1:{port}")
+    bound = server.add_insecure_port(f"127.0.0.1:{port}")
     server.start()
-    return server, collector
+    return server, collector, bound

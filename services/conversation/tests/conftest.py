@@ -1,11 +1,19 @@
 """Conversation test harness: real Postgres and Redis (root fixtures), real gRPC everywhere.
 
-`mesh` serves the dependencies on one loopback port, like Envoy's mesh listener does: nlp and
-pms are the REAL servicers when `posada_nlp`/`posada_pms` (+ the QloApps stand-in) provide
-them, else the TEMPORARY stand-ins of conv_standins.py; audio and the gateway's
-ChannelService are always stand-ins here (the real audio models are too slow for this suite).
-`conversation()` starts a real ConversationService server on a free port; pass a dependency
-as "down" to point it at a port where nothing listens (the real UNAVAILABLE).
+`mesh` serves the dependencies on one loopback port, like Envoy's mesh listener does. Which nlp
+and pms it serves is a stated choice, never a silent fallback, so a test checks the same thing
+on every machine:
+
+* `CONV_TEST_NLP=real` (default): the real nlp servicer with the newest trained model; no model
+  is an error that says how to get one (`make models`). `CONV_TEST_NLP=standin`: the scripted
+  stand-in of conv_standins.py.
+* `CONV_TEST_PMS=real` (default): the real pms servicer over the QloApps stand-in.
+  `CONV_TEST_PMS=standin`: the temporary stand-in of conv_standins.py.
+
+(`CONV_TEST_STANDIN_NLP=1` / `CONV_TEST_STANDIN_PMS=1` still mean "standin".) Audio and the
+gateway's ChannelService are always stand-ins here (the real audio models are too slow for this
+suite). `conversation()` starts a real ConversationService server on a free port; pass a
+dependency as "down" to point it at a port where nothing listens (the real UNAVAILABLE).
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ from hotel.conversation.v1 import conversation_service_pb2_grpc as conv_grpc
 from hotel.nlp.v1 import nlp_service_pb2_grpc as nlp_grpc
 from hotel.pms.v1 import pms_service_pb2_grpc as pms_grpc
 from posada_common.server import running
-from posada_common.testing import free_port
+from posada_common.testing import closed_port
 from posada_conversation.main import SERVICE_NAME, Components, build
 from posada_conversation.settings import ConversationSettings
 
@@ -45,16 +53,15 @@ class Mesh:
     sim: Any = None  # the QloApps stand-in (fault injection), with the real pms
 
 
-def _real_pms_available() -> bool:
-    if os.environ.get("CONV_TEST_STANDIN_PMS") == "1":
-        return False
-    try:
-        import posada_pms.servicer
-        import posada_pms.wiring  # noqa: F401
-        import posada_sim_qloapps.testing  # noqa: F401
-    except ImportError:
-        return False
-    return True
+def _choice(dependency: str) -> str:
+    """ "real" or "standin" for nlp/pms, from the environment (see the module docstring)."""
+    upper = dependency.upper()
+    if os.environ.get(f"CONV_TEST_STANDIN_{upper}") == "1":
+        return "standin"
+    choice = os.environ.get(f"CONV_TEST_{upper}", "real").strip().lower()
+    if choice not in ("real", "standin"):
+        raise pytest.UsageError(f"CONV_TEST_{upper} must be 'real' or 'standin', not {choice!r}")
+    return choice
 
 
 @contextlib.asynccontextmanager
@@ -79,27 +86,26 @@ async def _real_pms(redis_url: str, tmp: Path) -> AsyncIterator[Any]:
             await redis.aclose()
 
 
-def _real_nlp() -> Any | None:
-    """The REAL nlp servicer with the newest trained model (test harness only), if present."""
-    if os.environ.get("CONV_TEST_STANDIN_NLP") == "1":
-        return None
-    try:
-        from posada_nlp.backend import load_backend
-        from posada_nlp.servicer import NlpServicer
-        from posada_nlp.settings import NlpSettings
-    except ImportError:
-        return None
+def _real_nlp() -> Any:
+    """The REAL nlp servicer with the newest trained model (test harness only)."""
+    from posada_nlp.backend import load_backend
+    from posada_nlp.engine import find_latest_model
+    from posada_nlp.servicer import NlpServicer
+    from posada_nlp.settings import NlpSettings
+
     settings = NlpSettings()
-    try:
-        engine = load_backend(
-            settings.nlp_model_dir,
-            train_if_missing=False,
-            engine="spacy",
-            rasa_url="",
-            rasa_timeout=2.0,
+    if find_latest_model(settings.nlp_model_dir) is None:
+        raise pytest.UsageError(
+            f"no trained NLU model under {settings.nlp_model_dir}: run `make models` "
+            "(or set CONV_TEST_NLP=standin to test against the scripted stand-in)"
         )
-    except Exception:  # no trained model in this checkout: fall back to the scripted stand-in
-        return None
+    engine = load_backend(
+        settings.nlp_model_dir,
+        train_if_missing=False,
+        engine="spacy",
+        rasa_url="",
+        rasa_timeout=2.0,
+    )  # a model that exists but does not load is an error, not a reason to swap
     return NlpServicer(engine=engine)
 
 
@@ -114,11 +120,9 @@ async def mesh(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Asyn
             ]
         )
         audio, channel = StandinAudio(), StandinChannel()
-        nlp = _real_nlp()
-        real_nlp = nlp is not None
-        if nlp is None:
-            nlp = ScriptedNlp()
-        real_pms = _real_pms_available()
+        real_nlp = _choice("nlp") == "real"
+        nlp = _real_nlp() if real_nlp else ScriptedNlp()
+        real_pms = _choice("pms") == "real"
         if real_pms:
             pms, sim = await stack.enter_async_context(
                 _real_pms(redis_url, tmp_path_factory.mktemp("qlo"))
@@ -184,7 +188,12 @@ def conversation(mesh: Mesh, conv_db: str, redis_url: str):  # type: ignore[no-u
             "postgres_pool_max": 4,
         }
         settings = ConversationSettings(**{**values, **overrides})
-        dead = {name: grpc.aio.insecure_channel(f"127.0.0.1:{free_port()}") for name in down}
+        # Held bound, never listened on: refused connections, and no one can take the port.
+        held_ports = contextlib.ExitStack()
+        dead = {
+            name: grpc.aio.insecure_channel(f"127.0.0.1:{held_ports.enter_context(closed_port())}")
+            for name in down
+        }
         dead.update(channels or {})
         holder: dict[str, Components] = {}
 
@@ -205,6 +214,7 @@ def conversation(mesh: Mesh, conv_db: str, redis_url: str):  # type: ignore[no-u
                 await channel.close()
                 for ch in dead.values():
                     await ch.close()
+                held_ports.close()
 
     return start
 
@@ -223,14 +233,7 @@ def pms(mesh: Mesh):  # type: ignore[no-untyped-def]
 
 
 def pytest_report_header(config):  # type: ignore[no-untyped-def]
-    nlp = (
-        "scripted stand-in"
-        if os.environ.get("CONV_TEST_STANDIN_NLP") == "1"
-        else "real posada_nlp if a model exists"
-    )
-    pms = (
-        "stand-in"
-        if os.environ.get("CONV_TEST_STANDIN_PMS") == "1"
-        else "real posada_pms + QloApps stand-in if importable"
-    )
-    return [f"conversation deps: nlp={nlp}; pms={pms}; audio, gateway=stand-ins"]
+    return [
+        f"conversation deps: nlp={_choice('nlp')}; pms={_choice('pms')}"
+        " (CONV_TEST_NLP / CONV_TEST_PMS); audio, gateway=stand-ins"
+    ]

@@ -57,6 +57,10 @@ SCRIPT: dict[str, tuple[str, str, float, object]] = {
     "del 6 al 8 de abril": ("es", "check_availability", 0.9, _stay(4, 6, 8)),
     "del 13 al 15 de abril": ("es", "check_availability", 0.9, _stay(4, 13, 15)),
     "del 20 al 22 de abril": ("es", "check_availability", 0.9, _stay(4, 20, 22)),
+    "del 5 al 7 de mayo": ("es", "check_availability", 0.9, _stay(5, 5, 7)),
+    "del 12 al 14 de mayo": ("es", "check_availability", 0.9, _stay(5, 12, 14)),
+    "del 19 al 21 de mayo": ("es", "check_availability", 0.9, _stay(5, 19, 21)),
+    "del 26 al 28 de mayo": ("es", "check_availability", 0.9, _stay(5, 26, 28)),
     "2": ("es", "check_availability", 0.6, _e(("adults", "2"))),
     "¿y del 20 al 23 de marzo?": ("es", "check_availability", 0.9, _stay(3, 20, 23)),
     "¿hay habitaciones libres del 12 al 14 de marzo para 2 personas?": (

@@ -76,11 +76,12 @@ async def test_staff_reply_with_the_gateway_down_is_unavailable_and_safe_to_retr
 async def test_redis_down_is_unavailable_so_the_gateway_retries(conversation):  # type: ignore[no-untyped-def]
     import grpc
     import pytest
-    from posada_common.testing import free_port
+    from posada_common.testing import closed_port
 
-    async with conversation(redis_url=f"redis://127.0.0.1:{free_port()}/0") as svc:
-        with pytest.raises(grpc.aio.AioRpcError) as err:
-            await Guest(svc.stub).say("hola")
+    with closed_port() as port:  # refuses connections; nobody can start a Redis there meanwhile
+        async with conversation(redis_url=f"redis://127.0.0.1:{port}/0") as svc:
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await Guest(svc.stub).say("hola")
         assert err.value.code() == grpc.StatusCode.UNAVAILABLE
 
 

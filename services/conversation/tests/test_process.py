@@ -43,7 +43,12 @@ async def test_service_process_serves_through_the_mesh_and_stops_on_sigterm(
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             health = health_pb2_grpc.HealthStub(channel)
-            for _ in range(150):
+            # Wait on the service's own health, bounded generously (a loaded 2-core machine can
+            # take long to import and migrate); a process that died fails at once, with its log.
+            for _ in range(600):
+                if proc.returncode is not None:
+                    err = (await proc.stderr.read()).decode(errors="replace")  # type: ignore[union-attr]
+                    pytest.fail(f"conversation exited with {proc.returncode}:\n{err[-3000:]}")
                 try:
                     status = await health.Check(
                         health_pb2.HealthCheckRequest(

@@ -1,4 +1,4 @@
-"""Webhook payloads shaped like the reference (§5, §6, §13), for parser and webhook tests."""
+"""Webhook payloads shaped like docs/external-apis/whatsapp.md#payloads, docs/external-apis/whatsapp.md#status-webhooks, docs/external-apis/whatsapp.md#usernames, for parser and webhook tests."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every payload type from the reference parses into the right InboundMessage."""
+"""Every payload type of docs/external-apis/whatsapp.md#payloads parses into the right InboundMessage."""
 
 from __future__ import annotations
 

@@ -29,49 +29,20 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import yaml
+from hotel.nlp.v1.vocabulary import EntityType, IntentName
 
 DATA_DIR = Path(__file__).resolve().parent
 REFERENCE_DATE = dt.date(2026, 3, 4)
 LANGUAGES = ("es", "en", "pt")
-INTENTS = (
-    "greeting",
-    "goodbye",
-    "thanks",
-    "affirm",
-    "deny",
-    "check_availability",
-    "ask_price",
-    "make_reservation",
-    "cancel_reservation",
-    "modify_reservation",
-    "reservation_status",
-    "ask_amenities",
-    "ask_location",
-    "ask_policies",
-    "late_checkout",
-    "service_request",
-    "request_human",
-    "out_of_scope",
-)
+# Intent and entity names: the contracts' vocabulary (hotel/nlp/v1/vocabulary.proto).
+INTENTS = tuple(name.value for name in IntentName)
 SPLITS = ("train", "test", "challenge")
 MINIMUMS = {
     "train": {"es": 45, "en": 18, "pt": 18},
     "test": {"es": 12, "en": 6, "pt": 6},
     "challenge": {"es": 8, "en": 4, "pt": 4},
 }
-ENTITY_TYPES = {
-    "check_in",
-    "check_out",
-    "nights",
-    "adults",
-    "children",
-    "room_type",
-    "booking_ref",
-    "amenity",
-    "email",
-    "phone",
-    "person_name",
-}
+ENTITY_TYPES = {entity.value for entity in EntityType}
 ROOM_TYPES = {"single", "double", "twin", "suite", "family"}
 AMENITIES = {
     "wifi",

@@ -4,6 +4,7 @@ replicas see each other's state through Redis."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 import redis.asyncio as aioredis
@@ -58,11 +59,12 @@ async def test_business_errors_do_not_trip_the_breaker(redis: aioredis.Redis) ->
 
 
 async def test_breaker_half_opens_after_reset_timeout_and_recovers(redis: aioredis.Redis) -> None:
-    breaker = make(redis)
+    clock = Clock()
+    breaker = make(redis, clock=clock)
     for _ in range(3):
         with pytest.raises(QloUnavailable):
             await call(breaker, outage)
-    await asyncio.sleep(0.6)
+    clock.now += 0.6  # past the reset timeout
 
     async def ok() -> None:
         return None
@@ -73,11 +75,12 @@ async def test_breaker_half_opens_after_reset_timeout_and_recovers(redis: aiored
 
 
 async def test_failed_trial_reopens_the_breaker(redis: aioredis.Redis) -> None:
-    breaker = make(redis)
+    clock = Clock()
+    breaker = make(redis, clock=clock)
     for _ in range(3):
         with pytest.raises(QloUnavailable):
             await call(breaker, outage)
-    await asyncio.sleep(0.6)
+    clock.now += 0.6  # past the reset timeout
     with pytest.raises(QloUnavailable):
         await call(breaker, outage)
     assert await breaker.refresh() == "open"
@@ -86,11 +89,12 @@ async def test_failed_trial_reopens_the_breaker(redis: aioredis.Redis) -> None:
 
 
 async def test_only_one_trial_call_while_half_open(redis: aioredis.Redis) -> None:
-    breaker = make(redis)
+    clock = Clock()
+    breaker = make(redis, clock=clock)
     for _ in range(3):
         with pytest.raises(QloUnavailable):
             await call(breaker, outage)
-    await asyncio.sleep(0.6)
+    clock.now += 0.6  # past the reset timeout
     calls = 0
 
     async def slow_ok() -> None:
@@ -114,3 +118,81 @@ async def test_replicas_share_the_breaker_state_through_redis(redis: aioredis.Re
     with pytest.raises(QloCircuitOpen):
         await call(replica_b, outage)
     assert await replica_b.refresh() == "open"
+
+
+class Clock:
+    """A clock the test moves by hand (starts at real time: pybreaker stamps `opened_at`)."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def trip(breaker: SharedCircuitBreaker) -> None:
+    for _ in range(3):
+        with pytest.raises(QloUnavailable):
+            await call(breaker, outage)
+    assert await breaker.refresh() == "open"
+
+
+async def ok() -> None:
+    return None
+
+
+async def test_breaker_probes_within_its_short_reset_after_the_pms_recovers(
+    redis: aioredis.Redis,
+) -> None:
+    clock = Clock()
+    breaker = make(redis, reset_timeout=2.0, reset_timeout_max=30.0, clock=clock)
+    await trip(breaker)
+    clock.now += 1.9
+    with pytest.raises(QloCircuitOpen):
+        await call(breaker, ok)  # still inside the short wait: fail fast
+    clock.now += 0.2  # 2.1 s after opening: the PMS is back and the first caller is the trial
+    await call(breaker, ok)
+    assert await breaker.refresh() == "closed"
+
+
+async def test_each_failed_trial_doubles_the_wait_up_to_the_max_and_success_resets_it(
+    redis: aioredis.Redis,
+) -> None:
+    clock = Clock()
+    breaker = make(redis, reset_timeout=2.0, reset_timeout_max=5.0, clock=clock)
+    await trip(breaker)
+    waits = [breaker.reset_timeout]
+    for _ in range(3):
+        clock.now = time.time() + breaker.reset_timeout + 0.01
+        with pytest.raises(QloUnavailable):
+            await call(breaker, outage)  # the trial fails: open again, longer wait
+        await breaker.refresh()
+        waits.append(breaker.reset_timeout)
+    assert waits == [2.0, 4.0, 5.0, 5.0]
+    other_replica = make(redis, reset_timeout=2.0, reset_timeout_max=5.0, clock=clock)
+    await other_replica.refresh()
+    assert other_replica.reset_timeout == 5.0  # the back-off is shared through Redis
+    clock.now = time.time() + 5.01
+    await call(breaker, ok)
+    assert await breaker.refresh() == "closed"
+    assert breaker.reset_timeout == 2.0
+
+
+async def test_a_cancelled_trial_does_not_keep_everyone_out(redis: aioredis.Redis) -> None:
+    clock = Clock()
+    breaker = make(redis, reset_timeout=1.0, trial_lease=60.0, clock=clock)
+    await trip(breaker)
+    clock.now += 1.1
+    started = asyncio.Event()
+
+    async def hang() -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    trial = asyncio.create_task(call(breaker, hang))
+    await started.wait()
+    trial.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await trial
+    await call(breaker, ok)  # a new trial right away, not after the 60 s lease
+    assert await breaker.refresh() == "closed"

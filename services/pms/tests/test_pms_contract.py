@@ -4,14 +4,15 @@ and real Redis."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 import grpc
 import pytest
 from hotel.pms.v1 import pms_service_pb2 as pms
+from hotel.pms.v1.error_reason import PmsErrorReason
 from hotel.type.v1 import money_pb2
 from pms_helpers import d, fresh_stay
-from posada_common.errors import field_violations
+from posada_common.errors import error_reason, field_violations
 
 MADRID, BUENOS_AIRES = "1", "2"
 SINGLE, DOUBLE, TWIN, JUNIOR_SUITE, FAMILY = "11", "12", "13", "14", "15"
@@ -392,16 +393,61 @@ async def test_extending_a_stay_of_the_last_room_overlaps_only_itself(stub) -> N
     assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION
 
 
-async def test_a_key_reused_for_another_hotel_is_invalid_argument(stub) -> None:  # type: ignore[no-untyped-def]
+def _other_hotel(request: pms.CreateBookingRequest) -> None:
+    request.hotel_id, request.room_type_id = BUENOS_AIRES, "17"
+
+
+def _other_dates(request: pms.CreateBookingRequest) -> None:
+    out = request.check_out
+    request.check_out.CopyFrom(d(date(out.year, out.month, out.day) + timedelta(days=1)))
+
+
+def _other_guests(request: pms.CreateBookingRequest) -> None:
+    request.adults = 1
+
+
+def _other_email(request: pms.CreateBookingRequest) -> None:
+    request.guest.email = "someone.else@example.com"
+
+
+@pytest.mark.parametrize("change", [_other_hotel, _other_dates, _other_guests, _other_email])
+async def test_a_key_reused_for_another_booking_is_refused_and_books_nothing(  # type: ignore[no-untyped-def]
+    stub, stand_in, change
+) -> None:
     ci, co = fresh_stay(2)
     key = f"reuse-{uuid.uuid4().hex}"
-    await stub.CreateBooking(create_req(DOUBLE, ci, co, key=key), timeout=15)
-    other = create_req(DOUBLE, ci, co, key=key)
-    other.hotel_id, other.room_type_id = BUENOS_AIRES, "17"
+    original = create_req(DOUBLE, ci, co, key=key)
+    first = (await stub.CreateBooking(original, timeout=15)).booking
+    other = pms.CreateBookingRequest()
+    other.CopyFrom(original)
+    change(other)
+    assert other != original
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await stub.CreateBooking(other, timeout=15)
-    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert set(field_violations(info.value)) == {"idempotency_key"}
+    assert info.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert error_reason(info.value) == PmsErrorReason.IDEMPOTENCY_KEY_REUSED
+    assert "different booking request" in (info.value.details() or "")
+    assert stand_in.count_orders(f"posada:{key}") == 1
+    # The same request again is still a replay of the first booking.
+    again = await stub.CreateBooking(original, timeout=15)
+    assert again.replayed and again.booking.booking_id == first.booking_id
+
+
+async def test_a_key_reused_with_another_payload_is_refused_even_without_the_redis_record(  # type: ignore[no-untyped-def]
+    stub, stand_in, redis
+) -> None:
+    ci, co = fresh_stay(2)
+    key = f"reuse-{uuid.uuid4().hex}"
+    original = create_req(DOUBLE, ci, co, key=key)
+    await stub.CreateBooking(original, timeout=15)
+    await redis.delete(f"pms:idem:{key}", f"pms:idem:{key}:request")  # QloApps' source only
+    other = pms.CreateBookingRequest()
+    other.CopyFrom(original)
+    _other_email(other)
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await stub.CreateBooking(other, timeout=15)
+    assert error_reason(info.value) == PmsErrorReason.IDEMPOTENCY_KEY_REUSED
+    assert stand_in.count_orders(f"posada:{key}") == 1
 
 
 async def test_room_types_of_an_unknown_hotel_is_not_found(stub) -> None:  # type: ignore[no-untyped-def]

@@ -8,7 +8,7 @@ import pytest
 from hotel.pms.v1 import pms_service_pb2 as pms
 from hotel.type.v1 import date_pb2
 from posada_common.errors import InvalidArgument
-from posada_pms import mapping as m
+from posada_pms import mapping as qlo
 from posada_pms.money import to_minor
 from posada_pms.qloapps import xml_document
 from posada_pms.validation import Violations
@@ -24,11 +24,11 @@ def test_prices_become_exact_minor_units() -> None:
 
 
 def test_room_names_map_to_categories_in_any_language() -> None:
-    assert m.room_category("Junior Suite", 3, 4) == pms.ROOM_CATEGORY_SUITE
-    assert m.room_category("Habitación doble", 2, 3) == pms.ROOM_CATEGORY_DOUBLE
-    assert m.room_category("Twin Room", 2, 2) == pms.ROOM_CATEGORY_TWIN
-    assert m.room_category("Family Room", 4, 5) == pms.ROOM_CATEGORY_FAMILY
-    assert m.room_category("Delux Rooms", 1, 1) == pms.ROOM_CATEGORY_SINGLE  # by capacity
+    assert qlo.room_category("Junior Suite", 3, 4) == pms.ROOM_CATEGORY_SUITE
+    assert qlo.room_category("Habitación doble", 2, 3) == pms.ROOM_CATEGORY_DOUBLE
+    assert qlo.room_category("Twin Room", 2, 2) == pms.ROOM_CATEGORY_TWIN
+    assert qlo.room_category("Family Room", 4, 5) == pms.ROOM_CATEGORY_FAMILY
+    assert qlo.room_category("Delux Rooms", 1, 1) == pms.ROOM_CATEGORY_SINGLE  # by capacity
 
 
 def test_feature_names_map_to_the_amenity_catalogue() -> None:
@@ -39,7 +39,7 @@ def test_feature_names_map_to_the_amenity_catalogue() -> None:
         "Airport shuttle",
         "Rooftop bar",
     ]
-    assert m.amenity_values(names) == ["wifi", "pool", "breakfast", "airport_shuttle"]
+    assert qlo.amenity_values(names) == ["wifi", "pool", "breakfast", "airport_shuttle"]
 
 
 def test_policy_html_is_split_by_topic_and_times_are_added() -> None:
@@ -47,7 +47,7 @@ def test_policy_html_is_split_by_topic_and_times_are_added() -> None:
         "<ul><li>Pets are not allowed.</li><li>Free cancellation up to 48 h before arrival.</li>"
         "<li>Children under 4 stay free.</li><li>Smoking is forbidden.</li></ul>"
     )
-    out = m.policies(html, "14:00", "11:00", [])
+    out = qlo.policies(html, "14:00", "11:00", [])
     topics = [p.topic for p in out]
     assert topics[:2] == [pms.POLICY_TOPIC_CHECK_IN, pms.POLICY_TOPIC_CHECK_OUT]
     assert {
@@ -60,23 +60,23 @@ def test_policy_html_is_split_by_topic_and_times_are_added() -> None:
 
 
 def test_order_states_map_to_booking_statuses() -> None:
-    assert m.booking_status(1, [1]) == pms.BOOKING_STATUS_CONFIRMED
-    assert m.booking_status(4, [1]) == pms.BOOKING_STATUS_CANCELLED
-    assert m.booking_status(5, []) == pms.BOOKING_STATUS_REFUNDED
-    assert m.booking_status(2, [2]) == pms.BOOKING_STATUS_CHECKED_IN
-    assert m.booking_status(2, [3, 3]) == pms.BOOKING_STATUS_CHECKED_OUT
+    assert qlo.booking_status(1, [1]) == pms.BOOKING_STATUS_CONFIRMED
+    assert qlo.booking_status(4, [1]) == pms.BOOKING_STATUS_CANCELLED
+    assert qlo.booking_status(5, []) == pms.BOOKING_STATUS_REFUNDED
+    assert qlo.booking_status(2, [2]) == pms.BOOKING_STATUS_CHECKED_IN
+    assert qlo.booking_status(2, [3, 3]) == pms.BOOKING_STATUS_CHECKED_OUT
 
 
 def test_phones_match_with_or_without_country_code() -> None:
-    assert m.phones_match("+34 600 111 222", "600111222")
-    assert m.phones_match("+54 9 11 5555-1234", "5491155551234")
-    assert not m.phones_match("+34600111222", "+34600111223")
-    assert not m.phones_match("1222", "600111222")
+    assert qlo.phones_match("+34 600 111 222", "600111222")
+    assert qlo.phones_match("+54 9 11 5555-1234", "5491155551234")
+    assert not qlo.phones_match("+34600111222", "+34600111223")
+    assert not qlo.phones_match("1222", "600111222")
 
 
 def test_i18n_values_are_read_as_plain_strings_or_language_lists() -> None:
-    assert m.as_str("Hotel") == "Hotel"
-    assert m.as_str([{"id": "1", "value": "Hotel"}, {"id": "2", "value": "Hotel ES"}]) == "Hotel"
+    assert qlo.as_str("Hotel") == "Hotel"
+    assert qlo.as_str([{"id": "1", "value": "Hotel"}, {"id": "2", "value": "Hotel ES"}]) == "Hotel"
 
 
 def test_xml_bodies_are_escaped_and_nested() -> None:
@@ -129,7 +129,8 @@ def test_stay_rules() -> None:
 
 
 def test_modify_document_sends_back_everything_it_does_not_change() -> None:
-    from posada_pms.service import PmsCore
+    from posada_pms.booking_documents import modified_document
+    from posada_pms.model import RoomType
 
     doc = {
         "id": 15, "id_property": 1, "currency": "EUR", "source": "posada:quote-123", "id_language": 1,
@@ -147,10 +148,10 @@ def test_modify_document_sends_back_everything_it_does_not_change() -> None:
             ],
         },
     }  # fmt: skip
-    rt = {"room_type_id": "12", "id_tax_rules_group": 1}
-    out = PmsCore._modified_document(
-        doc, rt, date(2030, 3, 11), date(2030, 3, 14), 2, 1, same_stay=False
-    )["booking"]
+    rt = RoomType("12", "Double", 2, "", "100", 1, 2, 1, 3)
+    out = modified_document(doc, rt, date(2030, 3, 11), date(2030, 3, 14), 2, 1, same_stay=False)[
+        "booking"
+    ]
     assert (out["id"], out["id_property"], out["currency"], out["source"]) == (
         15,
         1,
@@ -172,24 +173,22 @@ def test_modify_document_sends_back_everything_it_does_not_change() -> None:
     assert second["id_room_type"] == 13 and second["checkin_date"] == "2030-03-10"
     assert second["rooms"][0]["id_room"] == 9 and second["rooms"][0]["total_tax"] == 23
     # Same stay (only guests change): the room and its price are pinned.
-    same = PmsCore._modified_document(
-        doc, rt, date(2030, 3, 10), date(2030, 3, 12), 1, 0, same_stay=True
-    )
+    same = modified_document(doc, rt, date(2030, 3, 10), date(2030, 3, 12), 1, 0, same_stay=True)
     room = same["booking"]["associations"]["room_types"][0]["rooms"][0]
     assert room["id_room"] == 6 and room["unit_price_without_tax"] == 240 and room["adult"] == 1
 
 
 def test_policy_lines_are_classified_in_english_spanish_and_portuguese() -> None:
     # "bajo petición" (on request) is not about pets.
-    assert m.classify_policy("Salida: hasta las 12:00, tardía bajo petición.") == (
+    assert qlo.classify_policy("Salida: hasta las 12:00, tardía bajo petición.") == (
         pms.POLICY_TOPIC_CHECK_OUT
     )
-    assert m.classify_policy("Pets: small pets allowed.") == pms.POLICY_TOPIC_PETS
-    assert m.classify_policy("Animais de estimação: não são permitidos.") == pms.POLICY_TOPIC_PETS
-    assert m.classify_policy("Pagamento: dinheiro ou cartão.") == pms.POLICY_TOPIC_PAYMENT
-    assert m.classify_policy("Crianças: berço grátis.") == pms.POLICY_TOPIC_CHILDREN
-    assert m.classify_policy("Proibido fumar em todo o hotel.") == pms.POLICY_TOPIC_SMOKING
-    assert m.classify_policy("Cancelamento gratuito até 72 horas.") == (
+    assert qlo.classify_policy("Pets: small pets allowed.") == pms.POLICY_TOPIC_PETS
+    assert qlo.classify_policy("Animais de estimação: não são permitidos.") == pms.POLICY_TOPIC_PETS
+    assert qlo.classify_policy("Pagamento: dinheiro ou cartão.") == pms.POLICY_TOPIC_PAYMENT
+    assert qlo.classify_policy("Crianças: berço grátis.") == pms.POLICY_TOPIC_CHILDREN
+    assert qlo.classify_policy("Proibido fumar em todo o hotel.") == pms.POLICY_TOPIC_SMOKING
+    assert qlo.classify_policy("Cancelamento gratuito até 72 horas.") == (
         pms.POLICY_TOPIC_CANCELLATION
     )
-    assert m.classify_policy("Taxa turística: não se aplica.") == pms.POLICY_TOPIC_OTHER
+    assert qlo.classify_policy("Taxa turística: não se aplica.") == pms.POLICY_TOPIC_OTHER

@@ -1,4 +1,4 @@
-"""Authentication (doc §2.2), output formats (§2.3) and error envelopes (§4)."""
+"""Authentication (docs/external-apis/qloapps.md#authentication), output formats (docs/external-apis/qloapps.md#formats) and error envelopes (docs/external-apis/qloapps.md#errors)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`bookings` (doc §7), `orders` (§8.2) and `order_histories` (§8.3) flows."""
+"""`bookings` (docs/external-apis/qloapps.md#booking-create), `orders` (docs/external-apis/qloapps.md#orders-and-states) and `order_histories` (docs/external-apis/qloapps.md#orders-and-states) flows."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ async def test_create_answers_200_with_the_booking_and_an_order_exists(http):
     assert rt["checkin_date"] == f"{D1} 00:00:00"
     room = rt["rooms"][0]
     assert room["adults"] == 2 and room["child"] == 0  # base occupancy when none given
-    # Reference and state live on the order (§8.2); pay-at-hotel, nothing paid → Awaiting payment.
+    # Reference and state live on the order (docs/external-apis/qloapps.md#orders-and-states); pay-at-hotel, nothing paid → Awaiting payment.
     async with http.get(f"api/orders/{b['id']}", params=J) as r:
         order = (await r.json())["order"]
     assert len(order["reference"]) == 9 and order["reference"].isalpha()
@@ -47,7 +47,7 @@ async def test_create_answers_200_with_the_booking_and_an_order_exists(http):
         float(order["total_paid_tax_excl"]) * 1.1, 2
     )
     assert order["associations"]["bookings"] == [{"id": str(room["id_hotel_booking"])}]
-    # The idempotency token in `source` can be found again (§7.4).
+    # The idempotency token in `source` can be found again (docs/external-apis/qloapps.md#booking-create).
     async with http.get(
         "api/orders", params={**J, "filter[source]": "[agent:0f3c]", "display": "[id,source]"}
     ) as r:

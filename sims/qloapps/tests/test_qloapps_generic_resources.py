@@ -1,4 +1,4 @@
-"""The generic engine (doc §3): list/detail shapes, display, filters, sort, limit, language, writes."""
+"""The generic engine (docs/external-apis/qloapps.md#generic-resources): list/detail shapes, display, filters, sort, limit, language, writes."""
 
 from __future__ import annotations
 
@@ -259,7 +259,7 @@ async def test_xml_list_and_detail_shapes(http):
 
 
 async def test_adapter_recipes_of_doc_section_10(http):
-    """The calls the reference doc recommends to the adapter all answer as documented."""
+    """The calls pms makes (docs/external-apis/qloapps.md) all answer as documented."""
     _, body = await get_json(
         http,
         "api/room_types",

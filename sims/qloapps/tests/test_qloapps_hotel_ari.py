@@ -1,4 +1,4 @@
-"""`hotel_ari` (doc §6): XML-only search, occupancy not filtering, prices by weekday/season, errors."""
+"""`hotel_ari` (docs/external-apis/qloapps.md#availability-search): XML-only search, occupancy not filtering, prices by weekday/season, errors."""
 
 from __future__ import annotations
 

@@ -119,4 +119,27 @@ def field_violations(error: grpc.aio.AioRpcError | grpc.RpcError) -> dict[str, s
     return out
 
 
+def error_reason(error: grpc.aio.AioRpcError | grpc.RpcError) -> str:
+    """`google.rpc.ErrorInfo.reason` of a failed call ("" when the status carries none).
+
+    Callers branch on this, not on the status code alone: one code (FAILED_PRECONDITION) covers
+    several business answers (sold out, price changed, over capacity...), which the reason
+    tells apart. The values come from the contracts' enums (e.g. `PmsErrorReason`).
+    """
+    from grpc_status import rpc_status
+
+    try:
+        status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    except ValueError:  # a status whose details do not match the code and message
+        return ""
+    if status is None:
+        return ""
+    for detail in status.details:
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            return info.reason
+    return ""
+
+
 assert grpc.StatusCode.INVALID_ARGUMENT.value[0] == code_pb2.INVALID_ARGUMENT

@@ -3,7 +3,7 @@
 Failures are split in two: `DependencyDown` (UNAVAILABLE, DEADLINE_EXCEEDED and other
 infrastructure codes: the policy degrades honestly and hands off) and `DependencyError`
 (a business answer such as NOT_FOUND or FAILED_PRECONDITION that the policy handles). No
-retries here: Envoy retries idempotent calls (one retry layer only, DESIGN.md).
+retries here: Envoy retries idempotent calls (one retry layer only, docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from hotel.nlp.v1 import nlp_service_pb2_grpc as nlp_grpc
 from hotel.pms.v1 import pms_service_pb2 as pms_pb2
 from hotel.pms.v1 import pms_service_pb2_grpc as pms_grpc
 from hotel.type.v1 import date_pb2
+from posada_common.errors import error_reason
 
 _BUSINESS = {
     grpc.StatusCode.NOT_FOUND,
@@ -39,11 +40,12 @@ class DependencyDown(Exception):
 
 
 class DependencyError(Exception):
-    def __init__(self, dependency: str, code: grpc.StatusCode, detail: str):
-        super().__init__(f"{dependency}: {code.name}: {detail}")
+    def __init__(self, dependency: str, code: grpc.StatusCode, detail: str, reason: str = ""):
+        super().__init__(f"{dependency}: {code.name}: {reason or '-'}: {detail}")
         self.dependency = dependency
         self.code = code
         self.detail = detail
+        self.reason = reason  # google.rpc.ErrorInfo.reason, e.g. a PmsErrorReason value
 
 
 async def _call(dependency: str, coro):  # type: ignore[no-untyped-def]
@@ -52,7 +54,7 @@ async def _call(dependency: str, coro):  # type: ignore[no-untyped-def]
     except grpc.aio.AioRpcError as exc:
         code = exc.code()
         if code in _BUSINESS:
-            raise DependencyError(dependency, code, exc.details() or "") from exc
+            raise DependencyError(dependency, code, exc.details() or "", error_reason(exc)) from exc
         raise DependencyDown(dependency, code, exc.details() or "") from exc
 
 

@@ -1,7 +1,7 @@
 """A small WhatsApp Cloud API (Graph) client: send, mark read/typing, upload and download media.
 
 It does exactly one HTTP exchange per call and turns failures into `GraphError` carrying Meta's
-error `code`, classified as the reference (§9.3) says. Retries, rate limits and the 24-hour
+error `code`, classified as docs/external-apis/whatsapp.md#errors says. Retries, rate limits and the 24-hour
 window are the sender's business (`sender.py`), so this layer stays predictable.
 """
 
@@ -18,7 +18,7 @@ import aiohttp
 
 USER_AGENT = "posada-gateway/0.1"
 
-# Retry classes (reference §9.3).
+# Retry classes (docs/external-apis/whatsapp.md#errors).
 TRANSIENT = {1, 2, 4, 80007, 131000, 131016, 131057, 130429, 131056}
 RATE_LIMIT = {130429, 131056, 4, 80007}
 NEEDS_TEMPLATE = {131047}
@@ -198,7 +198,8 @@ class GraphClient:
         params = {"phone_number_id": phone_number_id} if phone_number_id else None
         out = await self._json("GET", f"{self.base}/{media_id}", params=params)
         try:
-            size = int(out.get("file_size") or 0)  # string or number (§8.2)
+            # string or number (docs/external-apis/whatsapp.md#media)
+            size = int(out.get("file_size") or 0)
         except (TypeError, ValueError):
             size = 0
         return MediaInfo(

@@ -1,6 +1,6 @@
 """Channel-neutral `Reply` → WhatsApp Cloud API message bodies.
 
-WhatsApp's limits (reference §7.2, §7.5, §7.6) are enforced here, before anything is sent:
+WhatsApp's limits (docs/external-apis/whatsapp.md#sending) are enforced here, before anything is sent:
 
 * reply buttons: 1–3, titles ≤ 20 characters and unique, ids ≤ 256 and unique, body ≤ 1024;
 * lists: opener label ≤ 20, ≤ 10 rows over all sections, row title ≤ 24, description ≤ 72,
@@ -38,7 +38,7 @@ LIST_BODY_MAX = 4096
 HEADER_MAX = 60
 FOOTER_MAX = 60
 
-# Audio types WhatsApp accepts for upload (§8.4); anything else is sent as its transcript.
+# Audio types WhatsApp accepts for upload (docs/external-apis/whatsapp.md#media); anything else is sent as its transcript.
 AUDIO_MIME_OK = {"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"}
 
 _LABELS = {

@@ -1,4 +1,4 @@
-"""Sending to WhatsApp with the rules the reference asks for.
+"""Sending to WhatsApp with the rules of docs/external-apis/whatsapp.md.
 
 * Rate limits: a shared token bucket per business number (all sends, read receipts included) and
   one per (number, guest) pair for messages (`ratelimit.py`).
@@ -167,7 +167,8 @@ class Sender:
             media_id = await self._upload(pnid, part.audio, part.audio_mime)
             audio: dict[str, Any] = {"id": media_id}
             if part.audio_mime.lower().startswith("audio/ogg"):
-                audio["voice"] = True  # OGG/Opus: shown as a voice note (§7.3)
+                # OGG/Opus: shown as a voice note (docs/external-apis/whatsapp.md#sending)
+                audio["voice"] = True
             return {"type": "audio", "audio": audio}
         return {"type": part.kind, part.kind: part.payload}
 

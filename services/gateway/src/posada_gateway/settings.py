@@ -27,7 +27,7 @@ class GatewaySettings(CommonSettings):
     whatsapp_api_base: str = "https://graph.facebook.com"
     whatsapp_api_version: str = Field(default="v23.0", pattern=r"^v\d+\.\d+$")
     whatsapp_http_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
-    # Approved utility template sent when the 24-hour window is closed (§11); empty = none.
+    # Approved utility template sent when the 24-hour window is closed (docs/external-apis/whatsapp.md#customer-service-window); empty = none.
     whatsapp_reengagement_template: str = "reengagement"
     whatsapp_reengagement_template_language: str = "en_US"
     whatsapp_window_margin_seconds: int = Field(default=15 * 60, ge=0, le=6 * 3600)

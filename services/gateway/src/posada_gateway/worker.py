@@ -57,7 +57,7 @@ PERMANENT_GRPC = {
     grpc.StatusCode.OUT_OF_RANGE,
 }
 
-# Kinds the agent answers: show "typing…" for them (only if a reply will follow, §7.10).
+# Kinds the agent answers: show "typing…" for them (only if a reply will follow, docs/external-apis/whatsapp.md#sending).
 _TYPING_KINDS = {
     m.MESSAGE_KIND_TEXT,
     m.MESSAGE_KIND_AUDIO,
@@ -454,7 +454,7 @@ class InboxWorker:
         await self._send_replies(msg, recipient, resp)
 
     async def _stable_guest(self, msg: m.InboundMessage) -> None:
-        """Keep one conversation when a guest starts hiding their number (usernames, §13):
+        """Keep one conversation when a guest starts hiding their number (usernames, docs/external-apis/whatsapp.md#usernames):
         remember wa_id ↔ BSUID while both are sent, and map a BSUID-only message back to the
         wa_id it belonged to. Replies then go to the BSUID (no phone number is known)."""
         g = msg.guest

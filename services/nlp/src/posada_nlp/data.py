@@ -15,13 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from hotel.nlp.v1.vocabulary import IntentName
 
-INTENTS = (
-    "greeting", "goodbye", "thanks", "affirm", "deny", "check_availability", "ask_price",
-    "make_reservation", "cancel_reservation", "modify_reservation", "reservation_status",
-    "ask_amenities", "ask_location", "ask_policies", "late_checkout", "service_request",
-    "request_human", "out_of_scope",
-)  # fmt: skip
+# The intent catalogue comes from the contracts (hotel/nlp/v1/vocabulary.proto), the one place
+# every service reads intent names from; docs/nlp-catalogue.md says what each one means.
+INTENTS: tuple[str, ...] = tuple(name.value for name in IntentName)
 LANGUAGES = ("es", "en", "pt")
 
 _ANNOT = re.compile(r"\[(?P<text>[^\]]+)\](?:\((?P<short>[^)]+)\)|(?P<json>\{[^}]*\}))")

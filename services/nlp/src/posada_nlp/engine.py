@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hotel.nlp.v1.vocabulary import IntentName
+
 from . import classifier
 from .data import INTENTS, LANGUAGES
 from .entities import Entity, extract_entities
@@ -18,11 +20,16 @@ from .langid import LanguageIdentifier
 from .textnorm import fold, normalise_for_intent
 
 MAX_TEXT_CHARS = 4096
-OUT_OF_SCOPE = "out_of_scope"
-REF_INTENTS = {"reservation_status", "cancel_reservation", "modify_reservation"}
-SLOT_INTENTS = {
-    "check_availability", "ask_price", "make_reservation", "modify_reservation",
-    "cancel_reservation", "reservation_status", "late_checkout",
+OUT_OF_SCOPE: str = IntentName.OUT_OF_SCOPE.value
+# Intents whose message may be a bare booking reference.
+REF_INTENTS: set[str] = {
+    IntentName.RESERVATION_STATUS, IntentName.CANCEL_RESERVATION, IntentName.MODIFY_RESERVATION,
+}  # fmt: skip
+# Intents that ask the guest for slots (dates, guests, contact): a bare answer belongs to them.
+SLOT_INTENTS: set[str] = {
+    IntentName.CHECK_AVAILABILITY, IntentName.ASK_PRICE, IntentName.MAKE_RESERVATION,
+    IntentName.MODIFY_RESERVATION, IntentName.CANCEL_RESERVATION, IntentName.RESERVATION_STATUS,
+    IntentName.LATE_CHECKOUT,
 }  # fmt: skip
 
 # Words that carry no intent of their own in a bare answer ("del 5 al 8", "para dos",

@@ -1,7 +1,7 @@
 """Rule-based entity extraction and normalisation (es/en/pt).
 
 All rules run on ``fold(text)`` (same length as the text), so spans index the original text.
-Values follow DESIGN.md: ISO dates, integers for counts, lower-case catalogue values.
+Values follow docs/nlp-catalogue.md: ISO dates, integers for counts, lower-case catalogue values.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 import httpx
+from hotel.nlp.v1.vocabulary import EntityType, IntentName
 
 from .data import INTENTS, LANGUAGES
 from .dates import extract_dates
@@ -22,10 +23,7 @@ from .langid import LanguageIdentifier
 from .numbers import to_int
 from .textnorm import fold
 
-ENTITY_TYPES = {
-    "check_in", "check_out", "nights", "adults", "children", "room_type", "booking_ref",
-    "amenity", "email", "phone", "person_name",
-}  # fmt: skip
+ENTITY_TYPES = {entity.value for entity in EntityType}  # from the contracts' vocabulary
 
 
 class RasaUnavailable(RuntimeError):
@@ -138,7 +136,7 @@ class RasaEngine:
         if not ranking and intent.get("name"):
             ranking = [(str(intent["name"]), float(intent.get("confidence") or 0.0))]
         if not ranking:
-            ranking = [("out_of_scope", 0.0)]
+            ranking = [(IntentName.OUT_OF_SCOPE.value, 0.0)]
         ranking.sort(key=lambda kv: kv[1], reverse=True)
         ents: list[Entity] = []
         # Dates in context: "15" in "del 15 al 17 de agosto" is August 15, which only the

@@ -20,8 +20,14 @@ threshold is approximate by a few failures under heavy concurrency, never wrong 
 If Redis itself is down or slow (each sync gives up after 250 ms) the breaker keeps working
 on the local snapshot.
 
-Half-open admits a single trial call across all replicas (a Redis `SET NX PX` token); other
-callers keep failing fast until the trial decides.
+Half-open admits a single trial call across all replicas (a Redis `SET NX PX` token, released
+as soon as the trial ends, whatever its outcome); other callers keep failing fast until the
+trial decides.
+
+The wait before a trial starts short (`reset_timeout`, a few seconds) and doubles after each
+failed trial up to `reset_timeout_max`, shared through the same hash (`failed_trials`): a QloApps
+that comes back is used again within seconds, one that stays down is probed rarely. Without
+that, one fixed long timeout kept the breaker open for half a minute after QloApps had recovered.
 """
 
 from __future__ import annotations
@@ -59,6 +65,7 @@ class SharedBreakerStorage(pybreaker.CircuitBreakerStorage):
         self._counter = 0
         self._success = 0
         self._opened_at: float | None = None
+        self._failed_trials = 0
         self._ops: list[tuple[str, str, Any]] = []
 
     # --- pybreaker's synchronous interface, on the local snapshot --------------------------
@@ -98,6 +105,20 @@ class SharedBreakerStorage(pybreaker.CircuitBreakerStorage):
         return self._success
 
     @property
+    def failed_trials(self) -> int:
+        """Trials that failed in a row since the breaker last closed (all replicas)."""
+        return self._failed_trials
+
+    def record_trial(self, *, succeeded: bool) -> None:
+        if succeeded:
+            if self._failed_trials:
+                self._failed_trials = 0
+                self._ops.append(("hset", "failed_trials", 0))
+        else:
+            self._failed_trials += 1
+            self._ops.append(("hincrby", "failed_trials", 1))
+
+    @property
     def opened_at(self) -> datetime | None:
         if self._opened_at is None:
             return None
@@ -125,6 +146,7 @@ class SharedBreakerStorage(pybreaker.CircuitBreakerStorage):
         self._success = int(data.get("success_counter", 0) or 0)
         opened = data.get("opened_at")
         self._opened_at = float(opened) if opened else None
+        self._failed_trials = int(data.get("failed_trials", 0) or 0)
 
     async def push(self) -> None:
         ops, self._ops = self._ops, []
@@ -171,15 +193,23 @@ class SharedCircuitBreaker:
         name: str = "qloapps",
         key_prefix: str = "pms:breaker",
         fail_max: int = 5,
-        reset_timeout: float = 30.0,
+        reset_timeout: float = 2.0,
+        reset_timeout_max: float = 30.0,
+        trial_lease: float = 15.0,
         success_threshold: int = 1,
         is_failure: Callable[[BaseException], bool] = lambda exc: True,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.name = name
         self._redis = redis
         self.storage = SharedBreakerStorage(redis, f"{key_prefix}:{name}", name)
         self._trial_key = f"{key_prefix}:{name}:trial"
-        self._trial_ms = int(max(reset_timeout, 1.0) * 1000)
+        # How long a trial may hold the token if its caller dies mid-call (normally the trial
+        # releases it when it ends): longer than one QloApps call, shorter than a guest's wait.
+        self._trial_ms = int(max(trial_lease, 0.1) * 1000)
+        self.reset_timeout_base = reset_timeout
+        self.reset_timeout_max = max(reset_timeout_max, reset_timeout)
+        self._clock = clock
         self.breaker = pybreaker.CircuitBreaker(
             fail_max=fail_max,
             reset_timeout=reset_timeout,
@@ -199,6 +229,12 @@ class SharedCircuitBreaker:
     @property
     def current_state(self) -> str:
         return self.storage.state
+
+    @property
+    def reset_timeout(self) -> float:
+        """Seconds from opening to the next trial: doubles with each failed trial, capped."""
+        factor = 2 ** min(self.storage.failed_trials, 16)
+        return float(min(self.reset_timeout_base * factor, self.reset_timeout_max))
 
     async def refresh(self) -> str:
         await self.storage.pull()
@@ -221,11 +257,12 @@ class SharedCircuitBreaker:
         trial = False
         if state == pybreaker.STATE_OPEN:
             opened = self.storage._opened_at
-            elapsed = opened is None or time.time() >= opened + self.breaker.reset_timeout
+            elapsed = opened is None or self._clock() >= opened + self.reset_timeout
             if not elapsed or not await self._claim_trial():
                 BREAKER_REJECTED.labels(self.name).inc()
                 raise QloCircuitOpen()
             trial = True
+            self.breaker.half_open()  # we decided the wait is over (our clock, our timeout)
         elif state == pybreaker.STATE_HALF_OPEN:
             if not await self._claim_trial():
                 BREAKER_REJECTED.labels(self.name).inc()
@@ -238,7 +275,12 @@ class SharedCircuitBreaker:
             BREAKER_REJECTED.labels(self.name).inc()
             raise QloCircuitOpen(str(exc)) from exc
         finally:
-            if trial and self.breaker.state.name != pybreaker.STATE_HALF_OPEN:
+            if trial:
+                after = self.breaker.state.name
+                if after != pybreaker.STATE_HALF_OPEN:  # the trial decided (not cancelled)
+                    self.storage.record_trial(succeeded=after == pybreaker.STATE_CLOSED)
+                # Released whatever happened: a cancelled trial must not keep everyone out
+                # until the lease runs out; the next caller makes a new trial.
                 with contextlib.suppress(RedisError, OSError):
                     await self._redis.delete(self._trial_key)
             await self.storage.push()

@@ -41,7 +41,7 @@ async def warmup(rt: ServiceRuntime) -> None:
     try:
         async with asyncio.timeout(10):
             resources = await parts.client.get("", i18n=False)
-            # Version check (doc §10.7): the bookings API arrived in 1.6.1 with `room_bookings`.
+            # Version check (docs/external-apis/qloapps.md#versions): the bookings API arrived in 1.6.1 with `room_bookings`.
             granted = set(resources) if isinstance(resources, list) else set()
             missing = sorted(REQUIRED_RESOURCES - granted)
             if missing:
@@ -50,8 +50,8 @@ async def warmup(rt: ServiceRuntime) -> None:
                     missing=missing,
                     hint="needs QloApps >= 1.6.1 and key permissions",
                 )
-            hotels = await parts.core.list_hotels()
-        log.info("pms_warm", hotels=len(hotels.hotels), qloapps_resources_ok=not missing)
+            hotels = await parts.core.catalogue.hotels()
+        log.info("pms_warm", hotels=len(hotels), qloapps_resources_ok=not missing)
     except Exception as exc:  # best effort: reported, never fatal
         log.warning("pms_warmup_skipped", error=str(exc))
 

@@ -1,4 +1,4 @@
-"""QloApps JSON → hotel.pms.v1 messages: categories, amenities, policies, statuses, dates.
+"""QloApps JSON → the pms domain's values: categories, amenities, policies, statuses, dates.
 
 Everything here is pure (no I/O), tolerant of QloApps' typing (numbers or strings, `""` for
 NULL ids) and tested without a server.
@@ -11,11 +11,11 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any
 
-from google.protobuf import timestamp_pb2
-from hotel.pms.v1 import pms_service_pb2 as pms
-from hotel.type.v1 import date_pb2
+from hotel.pms.v1 import pms_service_pb2 as pms  # enum numbers only (categories, topics...)
 from posada_common.phones import digits as digits
 from posada_common.phones import same_phone
+
+from posada_pms.model import Policy
 
 # --- scalars -------------------------------------------------------------------------------
 
@@ -55,16 +55,21 @@ def assoc_ids(obj: dict[str, Any], name: str) -> list[str]:
     ]
 
 
+def unwrap(items: Any, inner: str) -> list[Any]:
+    """A list that may come XML-style wrapped (`{"room": [...]}`) or as one bare object."""
+    if isinstance(items, dict):
+        items = items.get(inner) or [items]
+    if not items:
+        return []
+    return items if isinstance(items, list) else [items]
+
+
 def strip_html(text: str) -> str:
     text = re.sub(r"<\s*(br|/p|/li|/div|/h\d)\s*/?>", "\n", text, flags=re.I)
     text = re.sub(r"<[^>]+>", " ", text)
     text = html.unescape(text)
     lines = [re.sub(r"[ \t]+", " ", line).strip(" \t-•*") for line in text.splitlines()]
     return "\n".join(line for line in lines if line)
-
-
-def to_date_msg(value: date) -> date_pb2.Date:
-    return date_pb2.Date(year=value.year, month=value.month, day=value.day)
 
 
 def parse_qlo_date(value: Any) -> date | None:
@@ -75,17 +80,14 @@ def parse_qlo_date(value: Any) -> date | None:
         return None
 
 
-def parse_timestamp(value: Any) -> timestamp_pb2.Timestamp | None:
+def parse_timestamp(value: Any) -> datetime | None:
     # QloApps stores shop-local wall time without a zone; we read it as UTC, which is exact
     # for UTC shops and off by the shop's offset otherwise (documented in the proto comment).
     text = str(value or "")
     try:
-        moment = datetime.strptime(text[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+        return datetime.strptime(text[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
     except ValueError:
         return None
-    ts = timestamp_pb2.Timestamp()
-    ts.FromDatetime(moment)
-    return ts
 
 
 # --- room categories -------------------------------------------------------------------------
@@ -221,24 +223,22 @@ def classify_policy(text: str) -> int:
 
 def policies(
     policy_html: str, check_in: str, check_out: str, refund_texts: list[str]
-) -> list[pms.Policy]:
-    out: list[pms.Policy] = []
+) -> list[Policy]:
+    out: list[Policy] = []
     for line in strip_html(policy_html).splitlines():
-        out.append(pms.Policy(topic=classify_policy(line), text=line))
+        out.append(Policy(topic=classify_policy(line), text=line))
     topics = {p.topic for p in out}
     if pms.POLICY_TOPIC_CHECK_IN not in topics and check_in:
-        out.insert(
-            0, pms.Policy(topic=pms.POLICY_TOPIC_CHECK_IN, text=f"Check-in from {check_in}.")
-        )
+        out.insert(0, Policy(topic=pms.POLICY_TOPIC_CHECK_IN, text=f"Check-in from {check_in}."))
     if pms.POLICY_TOPIC_CHECK_OUT not in topics and check_out:
         out.insert(
             1 if out else 0,
-            pms.Policy(topic=pms.POLICY_TOPIC_CHECK_OUT, text=f"Check-out until {check_out}."),
+            Policy(topic=pms.POLICY_TOPIC_CHECK_OUT, text=f"Check-out until {check_out}."),
         )
     if pms.POLICY_TOPIC_CANCELLATION not in topics:
         for text in refund_texts:
             if text:
-                out.append(pms.Policy(topic=pms.POLICY_TOPIC_CANCELLATION, text=text))
+                out.append(Policy(topic=pms.POLICY_TOPIC_CANCELLATION, text=text))
     return out
 
 
@@ -256,7 +256,7 @@ COUNTRY_TIME_ZONES = {
 
 # --- bookings -----------------------------------------------------------------------------------
 
-# Installer defaults (doc §8.3); a live shop may renumber them.
+# Installer defaults (docs/external-apis/qloapps.md#orders-and-states); a live shop may renumber them.
 ORDER_STATE_CANCELED = 4
 ORDER_STATE_REFUNDED = 5
 ORDER_STATE_PAYMENT_ERROR = 6
@@ -269,9 +269,9 @@ def booking_status(current_state: int, room_statuses: list[int]) -> int:
         return pms.BOOKING_STATUS_REFUNDED
     if current_state == ORDER_STATE_PAYMENT_ERROR:
         return pms.BOOKING_STATUS_PENDING
-    if room_statuses and all(s == 3 for s in room_statuses):
+    if room_statuses and all(status == 3 for status in room_statuses):
         return pms.BOOKING_STATUS_CHECKED_OUT
-    if any(s in (2, 3) for s in room_statuses):
+    if any(status in (2, 3) for status in room_statuses):
         return pms.BOOKING_STATUS_CHECKED_IN
     # "Awaiting payment" included: with pay-at-hotel the rooms are held, the stay is booked.
     return pms.BOOKING_STATUS_CONFIRMED

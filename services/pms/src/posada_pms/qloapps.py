@@ -157,7 +157,7 @@ class QloAppsClient:
         max_connections: int = 50,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        # HTTP Basic with the key as user and an empty password (doc §2.2).
+        # HTTP Basic with the key as user and an empty password (docs/external-apis/qloapps.md#authentication).
         token = base64.b64encode(f"{api_key}:".encode()).decode()
         self._auth_header = f"Basic {token}"
         self.timeout = timeout

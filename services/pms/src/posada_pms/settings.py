@@ -37,7 +37,10 @@ class PmsSettings(CommonSettings):
     pms_retry_backoff_max_seconds: float = Field(default=1.0, ge=0, le=30)
 
     pms_breaker_fail_max: int = Field(default=5, ge=1, le=1000)
-    pms_breaker_reset_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # First wait before a trial call once the breaker opened; doubles after each failed trial up
+    # to the max (docs/reliability.md#circuit-breaker).
+    pms_breaker_reset_seconds: float = Field(default=2.0, gt=0, le=3600)
+    pms_breaker_reset_max_seconds: float = Field(default=30.0, gt=0, le=3600)
     pms_breaker_success_threshold: int = Field(default=1, ge=1, le=100)
 
     pms_availability_ttl_seconds: float = Field(default=30.0, ge=0, le=3600)

@@ -8,9 +8,10 @@ import redis.asyncio as aioredis
 
 from posada_pms.breaker import SharedCircuitBreaker
 from posada_pms.cache import PmsCache
+from posada_pms.core import PmsCore
 from posada_pms.locks import StayLocks
+from posada_pms.model import CoreOptions
 from posada_pms.qloapps import QloAppsClient, QloUnavailable
-from posada_pms.service import CoreOptions, PmsCore
 from posada_pms.settings import PmsSettings
 
 
@@ -36,6 +37,8 @@ def build(settings: PmsSettings, redis: aioredis.Redis) -> PmsParts:
         name="qloapps",
         fail_max=settings.pms_breaker_fail_max,
         reset_timeout=settings.pms_breaker_reset_seconds,
+        reset_timeout_max=settings.pms_breaker_reset_max_seconds,
+        trial_lease=settings.pms_write_timeout_seconds + 5.0,
         success_threshold=settings.pms_breaker_success_threshold,
         is_failure=is_outage,
     )

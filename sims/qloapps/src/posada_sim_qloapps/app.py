@@ -80,7 +80,8 @@ class Hooks:
             if pw:
                 values["passwd"] = generic.hash_password(pw)
             elif method == "PUT" and existing is not None:
-                values["passwd"] = existing["passwd"]  # required on POST only (doc §8.1)
+                # required on POST only (docs/external-apis/qloapps.md#generic-resources)
+                values["passwd"] = existing["passwd"]
             row = conn.execute(
                 "SELECT value FROM ws_configurations WHERE name = 'PS_ONE_PHONE_AT_LEAST'"
             ).fetchone()
@@ -372,7 +373,7 @@ async def _api(request: web.Request, st: State, as_json: bool) -> web.StreamResp
                 await asyncio.sleep(st.race_window_ms / 1000.0)
             order_id, notice = bookings.commit_create(conn, plan)
             if notice:
-                # The order exists, but a PHP notice is appended as a 500 error (doc §7.4).
+                # The order exists, but a PHP notice is appended as a 500 error (docs/external-apis/qloapps.md#booking-create).
                 return error_response(WsError(500, bookings.NOTICE), as_json)
             obj = bookings.booking_obj(conn, order_id)
             assert obj is not None

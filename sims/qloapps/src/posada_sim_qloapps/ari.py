@@ -1,4 +1,4 @@
-"""`hotel_ari` — availability, rates and inventory search (doc §6)."""
+"""`hotel_ari` — availability, rates and inventory search (docs/external-apis/qloapps.md#availability-search)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def parse_request(body: bytes) -> dict[str, Any]:
     try:
         root = ET.fromstring(text)
     except ET.ParseError:
-        # JSON bodies land here (doc §6.1: JSON is rejected).
+        # JSON bodies land here (docs/external-apis/qloapps.md#availability-search: JSON is rejected).
         raise _err("Invalid ARI search parameters found.") from None
     node = root if root.tag == "hotel_ari" else root.find("hotel_ari")
     if node is None:
@@ -73,19 +73,19 @@ def parse_request(body: bytes) -> dict[str, Any]:
             if not re.fullmatch(r"\d+", c):
                 raise _err(f"Invalid value for number of children for Room-{i} in room occupancy.")
             occupancies.append((int(a), int(c)))
-    # Occupancy does NOT filter availability in QloApps (doc §6.1): the number of entries only
+    # Occupancy does NOT filter availability in QloApps (docs/external-apis/qloapps.md#availability-search): the number of entries only
     # multiplies total_price.
     out["multiplier"] = max(1, len(occupancies))
     return out
 
 
-def _room_info(r: sqlite3.Row, hrt: sqlite3.Row) -> dict[str, str]:
+def _room_info(room: sqlite3.Row, hrt: sqlite3.Row) -> dict[str, str]:
     return {
-        "id_room": str(r["id"]),
-        "id_product": str(r["id_product"]),
-        "id_hotel": str(r["id_hotel"]),
-        "room_num": str(r["room_num"]),
-        "room_comment": str(r["comment"] or ""),
+        "id_room": str(room["id"]),
+        "id_product": str(room["id_product"]),
+        "id_hotel": str(room["id_hotel"]),
+        "room_num": str(room["room_num"]),
+        "room_comment": str(room["comment"] or ""),
         "max_adult": str(hrt["max_adults"]),
         "max_children": str(hrt["max_children"]),
         "max_occupancy": str(hrt["max_guests"]),
@@ -94,16 +94,22 @@ def _room_info(r: sqlite3.Row, hrt: sqlite3.Row) -> dict[str, str]:
 
 def search(
     conn: sqlite3.Connection,
-    p: dict[str, Any],
+    params: dict[str, Any],
     d_from: date,
     d_to: date,
     los_nights: int,
     per_night: bool = False,
 ) -> dict[str, Any]:
-    hotel = conn.execute("SELECT * FROM ws_hotels WHERE id = ?", (int(p["id_hotel"]),)).fetchone()
-    cur = store.hotel_currency(conn, int(p["id_hotel"])) if hotel else store.default_currency(conn)
+    hotel = conn.execute(
+        "SELECT * FROM ws_hotels WHERE id = ?", (int(params["id_hotel"]),)
+    ).fetchone()
+    cur = (
+        store.hotel_currency(conn, int(params["id_hotel"]))
+        if hotel
+        else store.default_currency(conn)
+    )
     out: dict[str, Any] = {
-        "id_hotel": p["id_hotel"],
+        "id_hotel": params["id_hotel"],
         "date_from": d_from.isoformat(),
         "date_to": d_to.isoformat(),
         "currency": cur["iso_code"],
@@ -114,11 +120,11 @@ def search(
         "SELECT rt.*, h.id AS hrt_id FROM ws_room_types rt JOIN ws_hotel_room_types h ON h.id_product = rt.id "
         "WHERE h.id_hotel = ? AND rt.active = 1"
     )
-    args: list[Any] = [int(p["id_hotel"])]
-    if p["id_room_type"]:
+    args: list[Any] = [int(params["id_hotel"])]
+    if params["id_room_type"]:
         sql += " AND rt.id = ?"
-        args.append(p["id_room_type"])
-    flags = p["flags"]
+        args.append(params["id_room_type"])
+    flags = params["flags"]
     totals = {"total_rooms": 0, "available": 0, "partial": 0, "booked": 0, "unavailable": 0}
     room_types = []
     for rt in conn.execute(sql + " ORDER BY rt.id", args).fetchall():
@@ -136,69 +142,71 @@ def search(
         partial: dict[str, Any] = {}
         booked: dict[str, Any] = {}
         unavail: dict[str, Any] = {}
-        for r in rooms:
-            rid = str(r["id"])
-            if int(r["id_status"]) != 1 or not los_ok:
-                status = 4 if int(r["id_status"]) == 1 else int(r["id_status"])
+        for room in rooms:
+            rid = str(room["id"])
+            if int(room["id_status"]) != 1 or not los_ok:
+                status = 4 if int(room["id_status"]) == 1 else int(room["id_status"])
                 unavail[rid] = {
                     "id_product": str(rt["id"]),
                     "id_room": rid,
-                    "id_hotel": str(r["id_hotel"]),
-                    "room_num": str(r["room_num"]),
+                    "id_hotel": str(room["id_hotel"]),
+                    "room_num": str(room["room_num"]),
                     "detail": [
                         {
                             "id_status": str(status),
-                            "room_comment": str(r["comment"] or ""),
+                            "room_comment": str(room["comment"] or ""),
                             "date_from": d_from.isoformat(),
                             "date_to": d_to.isoformat(),
                         }
                     ],
                 }
                 continue
-            busy = pricing.room_bookings_overlapping(conn, int(r["id"]), d_from, d_to)
+            busy = pricing.room_bookings_overlapping(conn, int(room["id"]), d_from, d_to)
             if not busy:
-                avail[rid] = _room_info(r, hrt)
+                avail[rid] = _room_info(room, hrt)
                 continue
             booked[rid] = {
                 "id_product": str(rt["id"]),
                 "id_room": rid,
-                "id_hotel": str(r["id_hotel"]),
-                "room_num": str(r["room_num"]),
+                "id_hotel": str(room["id_hotel"]),
+                "room_num": str(room["room_num"]),
                 "detail": [
                     {
-                        "id_htl_booking": str(b["id"]),
-                        "date_from": b["date_from"],
-                        "date_to": b["date_to"],
-                        "id_customer": str(b["id_customer"]),
-                        "booking_type": str(b["booking_type"]),
-                        "booking_status": str(b["id_status"]),
-                        "comment": str(b["comment"] or ""),
+                        "id_htl_booking": str(booking["id"]),
+                        "date_from": booking["date_from"],
+                        "date_to": booking["date_to"],
+                        "id_customer": str(booking["id_customer"]),
+                        "booking_type": str(booking["booking_type"]),
+                        "booking_status": str(booking["id_status"]),
+                        "comment": str(booking["comment"] or ""),
                     }
-                    for b in busy
+                    for booking in busy
                 ],
             }
-            for n in pricing.nights(d_from, d_to):
+            for night in pricing.nights(d_from, d_to):
                 if not pricing.room_bookings_overlapping(
-                    conn, int(r["id"]), n, n + timedelta(days=1)
+                    conn, int(room["id"]), night, night + timedelta(days=1)
                 ):
-                    key = str(int(datetime(n.year, n.month, n.day, tzinfo=UTC).timestamp()))
+                    key = str(
+                        int(datetime(night.year, night.month, night.day, tzinfo=UTC).timestamp())
+                    )
                     slot = partial.setdefault(
                         key,
                         {
-                            "date_from": n.isoformat(),
-                            "date_to": (n + timedelta(days=1)).isoformat(),
+                            "date_from": night.isoformat(),
+                            "date_to": (night + timedelta(days=1)).isoformat(),
                             "rooms": {},
                         },
                     )
-                    slot["rooms"][rid] = _room_info(r, hrt)
-        q = pricing.quote(conn, int(rt["id"]), d_from, d_to)
-        m = p["multiplier"]
+                    slot["rooms"][rid] = _room_info(room, hrt)
+        quote = pricing.quote(conn, int(rt["id"]), d_from, d_to)
+        multiplier = params["multiplier"]
         entry: dict[str, Any] = {
             "id_room_type": str(rt["id"]),
-            "base_price": q.avg_excl,
-            "base_price_with_tax": q.avg_incl,
-            "total_price": round(q.total_excl * m, 2),
-            "total_price_with_tax": round(q.total_incl * m, 2),
+            "base_price": quote.avg_excl,
+            "base_price_with_tax": quote.avg_incl,
+            "total_price": round(quote.total_excl * multiplier, 2),
+            "total_price_with_tax": round(quote.total_incl * multiplier, 2),
             "name": store.i18n_get(rt["name"], 1),
             "rooms": {},
         }
@@ -226,7 +234,7 @@ def search(
         if flags["get_partial_available_rooms"] and not per_night:
             out["total_partial_available_rooms"] = totals["partial"]
         if flags["get_booked_rooms"]:
-            # Quirk (doc §6.3): per-night mode computes this from the available count.
+            # Quirk (docs/external-apis/qloapps.md#availability-search): per-night mode computes this from the available count.
             out["total_booked_rooms"] = totals["available"] if per_night else totals["booked"]
         if flags["get_unavailable_rooms"]:
             out["total_unavailable_rooms"] = (
@@ -313,16 +321,18 @@ def to_xml(obj: dict[str, Any], ctx: Ctx, node: str = "hotel_ari") -> str:
 
 
 def handle(conn: sqlite3.Connection, body: bytes, ctx: Ctx) -> web.Response:
-    p = parse_request(body)
-    d_from, d_to = p["date_from"], p["date_to"]
-    n = (d_to - d_from).days
-    if not p["breakdown"]:
-        obj = search(conn, p, d_from, d_to, n)
+    params = parse_request(body)
+    d_from, d_to = params["date_from"], params["date_to"]
+    stay_nights = (d_to - d_from).days
+    if not params["breakdown"]:
+        obj = search(conn, params, d_from, d_to, stay_nights)
         return json_response({"hotel_ari": obj}) if ctx.json else xml_response(to_xml(obj, ctx))
-    objs = [
-        search(conn, p, d, d + timedelta(days=1), n, per_night=True)
-        for d in pricing.nights(d_from, d_to)
+    answers = [
+        search(conn, params, night, night + timedelta(days=1), stay_nights, per_night=True)
+        for night in pricing.nights(d_from, d_to)
     ]
     if ctx.json:
-        return json_response({"hotel_aris": objs})
-    return xml_response("<hotel_aris>" + "".join(to_xml(o, ctx) for o in objs) + "</hotel_aris>")
+        return json_response({"hotel_aris": answers})
+    return xml_response(
+        "<hotel_aris>" + "".join(to_xml(answer, ctx) for answer in answers) + "</hotel_aris>"
+    )

@@ -1,5 +1,5 @@
-"""`bookings` — the booking management API of QloApps 1.6.1 (doc §7), `order_histories` effects
-(doc §8.3) and the order/room-booking rows behind them."""
+"""`bookings` — the booking management API of QloApps 1.6.1 (docs/external-apis/qloapps.md#booking-create), `order_histories` effects
+(docs/external-apis/qloapps.md#orders-and-states) and the order/room-booking rows behind them."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ PHONE_RE = re.compile(r"^[+0-9. ()/-]{4,32}$")
 
 
 def bad(msg: str, code: int = 404) -> WsError:
-    # Every bookings validation failure is HTTP 400 with error code 404 (doc §4, §7.3).
+    # Every bookings validation failure is HTTP 400 with error code 404 (docs/external-apis/qloapps.md#errors, docs/external-apis/qloapps.md#booking-create).
     return WsError(400, (code, msg))
 
 
@@ -75,7 +75,8 @@ def parse_body(body: bytes) -> dict[str, Any]:
     booking = dict(data["booking"])
     assoc = booking.pop("associations", None)
     if isinstance(assoc, dict):
-        booking.update(assoc)  # associations are merged into booking (doc §7.3)
+        # associations are merged into booking (docs/external-apis/qloapps.md#booking-create)
+        booking.update(assoc)
     return booking
 
 
@@ -138,7 +139,8 @@ class RoomPlan:
     child_ages: list[int]
     price_excl: float  # whole stay, order currency
     tax: float  # whole stay
-    notice: bool = False  # rooms[] entry without id_tax_rules_group / total_tax (doc §7.4)
+    # rooms[] entry without id_tax_rules_group / total_tax (docs/external-apis/qloapps.md#booking-create)
+    notice: bool = False
 
 
 @dataclass
@@ -165,7 +167,8 @@ def _currency(conn: sqlite3.Connection, iso: Any) -> sqlite3.Row | None:
         (iso.strip(),),
     ).fetchone()
     if row is not None and not int(row["active"]):
-        row = store.default_currency(conn)  # inactive currency → shop default (doc §7.3)
+        # inactive currency → shop default (docs/external-apis/qloapps.md#booking-create)
+        row = store.default_currency(conn)
     return row
 
 
@@ -309,7 +312,7 @@ def _plan_rooms(
             for r in pricing.free_rooms(conn, pid, d_from, d_to, exclude_order=exclude_order)
             if taken is None or (int(r["id"]), d_from.isoformat(), d_to.isoformat()) not in taken
         ]
-        q = pricing.quote(conn, pid, d_from, d_to)
+        quote = pricing.quote(conn, pid, d_from, d_to)
         pinned = [
             _int(r.get("id_room"))
             for r in rooms_req
@@ -329,7 +332,7 @@ def _plan_rooms(
             )
             if rid is None:
                 rid = unpinned.pop(0)
-            # Quirk (doc §7.3): the create code reads `adult` (singular); `adults` alone is ignored.
+            # Quirk (docs/external-apis/qloapps.md#booking-create): the create code reads `adult` (singular); `adults` alone is ignored.
             adults = _int(spec.get("adult"))
             children = _int(spec.get("child"))
             if adults is None:
@@ -344,7 +347,9 @@ def _plan_rooms(
             ]
             unit = _float(spec.get("unit_price_without_tax"))
             # unit_price_without_tax is the whole-stay price (applied as nightly = unit / nights).
-            price = unit if unit is not None else _convert(q.total_excl, q.currency, currency)
+            price = (
+                unit if unit is not None else _convert(quote.total_excl, quote.currency, currency)
+            )
             if spec.get("total_tax") not in (None, ""):
                 tax = float(_float(spec.get("total_tax")) or 0.0)  # rewrites the room's tax
             elif spec.get("id_tax_rules_group") not in (None, ""):
@@ -352,7 +357,7 @@ def _plan_rooms(
                     price * store.tax_rate(conn, _int(spec.get("id_tax_rules_group")) or 0) / 100.0
                 )
             else:
-                tax = price * q.tax_rate / 100.0
+                tax = price * quote.tax_rate / 100.0
             notice = (
                 bool(rooms_req)
                 and spec.get("total_tax") in (None, "")
@@ -378,7 +383,7 @@ def _plan_rooms(
 
 
 def _state_for(booking_status: int, payment_status: int, total_paid: float, total: float) -> int:
-    """Order state on create (doc §7.5)."""
+    """Order state on create (docs/external-apis/qloapps.md#booking-create)."""
     if booking_status == 3:
         return 4
     if booking_status == 4:
@@ -390,43 +395,51 @@ def _state_for(booking_status: int, payment_status: int, total_paid: float, tota
     return {1: 2, 2: 8}.get(payment_status, 1)
 
 
-def prepare_create(conn: sqlite3.Connection, b: dict[str, Any]) -> CreatePlan:
-    """All validations and the availability check — nothing is written (doc §7.4)."""
-    if b.get("id") not in (None, ""):
+def prepare_create(conn: sqlite3.Connection, booking_doc: dict[str, Any]) -> CreatePlan:
+    """All validations and the availability check — nothing is written (docs/external-apis/qloapps.md#booking-create)."""
+    if booking_doc.get("id") not in (None, ""):
         raise bad("id is forbidden when adding a new resource")
-    currency = _currency(conn, b.get("currency"))
+    currency = _currency(conn, booking_doc.get("currency"))
     if currency is None:
         raise bad("Please provide valid currency.")
-    if not isinstance(b.get("customer_detail"), dict):
+    if not isinstance(booking_doc.get("customer_detail"), dict):
         raise bad("Customer details not found.")
-    id_hotel = _int(b.get("id_property"))
+    id_hotel = _int(booking_doc.get("id_property"))
     if (
         id_hotel is None
         or conn.execute("SELECT 1 FROM ws_hotels WHERE id = ?", (id_hotel,)).fetchone() is None
     ):
         raise bad("Please provide a valid id_property.")
-    customer = _validate_customer(conn, b.get("customer_detail"), _require_phone(conn))
-    pd = _dict(b.get("price_details"))
+    customer = _validate_customer(conn, booking_doc.get("customer_detail"), _require_phone(conn))
+    pd = _dict(booking_doc.get("price_details"))
     total_paid = 0.0
     if pd.get("total_paid") not in (None, ""):
         tp = _float(pd.get("total_paid"))
         if tp is None or tp < 0:
             raise bad("Invalid value for total paid.")
         total_paid = tp
-    bs = _int(b.get("booking_status")) if b.get("booking_status") not in (None, "") else 1
+    bs = (
+        _int(booking_doc.get("booking_status"))
+        if booking_doc.get("booking_status") not in (None, "")
+        else 1
+    )
     if bs not in (1, 2, 3, 4):
         raise bad("Invalid booking status.")
-    ps = _int(b.get("payment_status")) if b.get("payment_status") not in (None, "") else 3
+    ps = (
+        _int(booking_doc.get("payment_status"))
+        if booking_doc.get("payment_status") not in (None, "")
+        else 3
+    )
     if ps not in (1, 2, 3):
         raise bad("Invalid payment status.")
-    pdet = _dict(b.get("payment_detail"))
+    pdet = _dict(booking_doc.get("payment_detail"))
     ptype = str(pdet.get("payment_type") or "online").strip().lower()
     if ptype not in PAYMENT_TYPES:
         raise bad("Invalid payment type.")
-    if as_list(b.get("cart_rules"), "cart_rule"):
+    if as_list(booking_doc.get("cart_rules"), "cart_rule"):
         # Stand-in: no cart rules exist, so every code is unknown (one-off rules not emulated).
         raise bad("Invalid code for cart rule.")
-    lang = _int(b.get("id_language")) or 1
+    lang = _int(booking_doc.get("id_language")) or 1
     if (
         conn.execute("SELECT 1 FROM ws_languages WHERE id = ? AND active = 1", (lang,)).fetchone()
         is None
@@ -437,16 +450,16 @@ def prepare_create(conn: sqlite3.Connection, b: dict[str, Any]) -> CreatePlan:
         currency=currency,
         id_lang=lang,
         customer=customer,
-        source=str(b.get("source") or ""),
-        booking_date=str(b["booking_date"]) if b.get("booking_date") else None,
-        remark=str(b.get("remark") or ""),
+        source=str(booking_doc.get("source") or ""),
+        booking_date=str(booking_doc["booking_date"]) if booking_doc.get("booking_date") else None,
+        remark=str(booking_doc.get("remark") or ""),
         booking_status=bs,
         payment_status=ps,
         total_paid=total_paid,
         payment_detail={**pdet, "payment_type": ptype},
     )
     plan.rooms = _plan_rooms(
-        conn, id_hotel, currency, as_list(b.get("room_types"), "room_type"), taken=set()
+        conn, id_hotel, currency, as_list(booking_doc.get("room_types"), "room_type"), taken=set()
     )
     return plan
 
@@ -699,13 +712,15 @@ def _record_payment(
 
 
 def booking_obj(conn: sqlite3.Connection, order_id: int) -> dict[str, Any] | None:
-    o = conn.execute("SELECT * FROM ws_orders WHERE id = ?", (order_id,)).fetchone()
-    if o is None:
+    order = conn.execute("SELECT * FROM ws_orders WHERE id = ?", (order_id,)).fetchone()
+    if order is None:
         return None
     cur = conn.execute(
-        "SELECT iso_code FROM ws_currencies WHERE id = ?", (o["id_currency"],)
+        "SELECT iso_code FROM ws_currencies WHERE id = ?", (order["id_currency"],)
     ).fetchone()
-    cust = conn.execute("SELECT * FROM ws_customers WHERE id = ?", (o["id_customer"],)).fetchone()
+    cust = conn.execute(
+        "SELECT * FROM ws_customers WHERE id = ?", (order["id_customer"],)
+    ).fetchone()
     rows = conn.execute(
         "SELECT * FROM ws_room_bookings WHERE id_order = ? ORDER BY id", (order_id,)
     ).fetchall()
@@ -751,12 +766,12 @@ def booking_obj(conn: sqlite3.Connection, order_id: int) -> dict[str, Any] | Non
         )
     ]
     return {
-        "id": int(o["id"]),
+        "id": int(order["id"]),
         "id_property": id_hotel,
         "currency": (cur["iso_code"] if cur else "").upper(),
-        "source": o["source"] or "",
-        "booking_date": o["date_add"],
-        "id_language": int(o["id_lang"]),
+        "source": order["source"] or "",
+        "booking_date": order["date_add"],
+        "id_language": int(order["id_lang"]),
         "associations": {
             "customer_detail": {
                 "id_customer": int(cust["id"]) if cust else 0,
@@ -766,10 +781,12 @@ def booking_obj(conn: sqlite3.Connection, order_id: int) -> dict[str, Any] | Non
                 "phone": (cust["phone"] or "") if cust else "",
             },
             "price_details": {
-                "total_paid": float(o["total_paid_real"] or 0),
-                "total_price_without_tax": float(o["total_paid_tax_excl"] or 0),
+                "total_paid": float(order["total_paid_real"] or 0),
+                "total_price_without_tax": float(order["total_paid_tax_excl"] or 0),
                 "total_tax": round(
-                    float(o["total_paid_tax_incl"] or 0) - float(o["total_paid_tax_excl"] or 0), 2
+                    float(order["total_paid_tax_incl"] or 0)
+                    - float(order["total_paid_tax_excl"] or 0),
+                    2,
                 ),
             },
             "cart_rules": [],
@@ -842,7 +859,7 @@ def get(conn: sqlite3.Connection, rid: str | None, query: Any, ctx: Ctx) -> web.
         }
         return render_booking(tmpl, ctx)
     if rid is None:
-        # 1.6.1: all orders, no filters, no paging (doc §7.2).
+        # 1.6.1: all orders, no filters, no paging (docs/external-apis/qloapps.md#booking-create).
         ids = [int(r["id"]) for r in conn.execute("SELECT id FROM ws_orders ORDER BY id")]
         if ctx.json:
             return json_response({"bookings": [{"id": i} for i in ids]} if ids else [])
@@ -866,20 +883,20 @@ NOTICE = (
 
 
 def put(conn: sqlite3.Connection, body: bytes, ctx: Ctx) -> web.Response:
-    b = parse_body(body)
-    oid = _int(b.get("id"))  # the id that counts is booking.id in the body (URL ignored)
-    if b.get("id") in (None, "") or oid is None:
+    booking_doc = parse_body(body)
+    oid = _int(booking_doc.get("id"))  # the id that counts is booking.id in the body (URL ignored)
+    if booking_doc.get("id") in (None, "") or oid is None:
         raise bad("id is required with PUT requests.")
     order = conn.execute("SELECT * FROM ws_orders WHERE id = ?", (oid,)).fetchone()
     if order is None:
         raise bad("Booking not found.")
-    id_hotel = _int(b.get("id_property"))
+    id_hotel = _int(booking_doc.get("id_property"))
     if (
         id_hotel is None
         or conn.execute("SELECT 1 FROM ws_hotels WHERE id = ?", (id_hotel,)).fetchone() is None
     ):
         raise bad("Please provide a valid id_property.")
-    cd = _dict(b.get("customer_detail"))
+    cd = _dict(booking_doc.get("customer_detail"))
     if cd.get("id_customer") not in (None, "", 0, "0"):
         cid = _int(cd.get("id_customer"))
         if (
@@ -898,20 +915,28 @@ def put(conn: sqlite3.Connection, body: bytes, ctx: Ctx) -> web.Response:
     )
     if cust is None:
         raise bad("Customer not found.")
-    bs = _int(b.get("booking_status")) if b.get("booking_status") not in (None, "") else None
-    if b.get("booking_status") not in (None, "") and bs not in (1, 2, 3, 4):
+    bs = (
+        _int(booking_doc.get("booking_status"))
+        if booking_doc.get("booking_status") not in (None, "")
+        else None
+    )
+    if booking_doc.get("booking_status") not in (None, "") and bs not in (1, 2, 3, 4):
         raise bad("Invalid booking status.")
-    ps = _int(b.get("payment_status")) if b.get("payment_status") not in (None, "") else 3
+    ps = (
+        _int(booking_doc.get("payment_status"))
+        if booking_doc.get("payment_status") not in (None, "")
+        else 3
+    )
     if ps not in (1, 2, 3):
         raise bad("Invalid payment status.")
     currency = conn.execute(
         "SELECT * FROM ws_currencies WHERE id = ?", (order["id_currency"],)
     ).fetchone()
-    if b.get("currency") not in (None, ""):
-        currency = _currency(conn, b.get("currency"))
+    if booking_doc.get("currency") not in (None, ""):
+        currency = _currency(conn, booking_doc.get("currency"))
         if currency is None:
             raise bad("Please provide valid currency.")
-    req_lines = as_list(b.get("room_types"), "room_type")
+    req_lines = as_list(booking_doc.get("room_types"), "room_type")
     if not req_lines:
         raise bad("Rooms not found in the request.")
     for line in req_lines:
@@ -1000,7 +1025,7 @@ def put(conn: sqlite3.Connection, body: bytes, ctx: Ctx) -> web.Response:
                     to_add.append(extra_line)
             else:
                 to_add.append(line)
-        # Unmatched existing rooms are removed from the order (full replacement, doc §7.6).
+        # Unmatched existing rooms are removed from the order (full replacement, docs/external-apis/qloapps.md#booking-update).
         for key, rows in ex_groups.items():
             if key not in kept:
                 for r in rows:
@@ -1023,7 +1048,7 @@ def put(conn: sqlite3.Connection, body: bytes, ctx: Ctx) -> web.Response:
             oid,
             dict(id_customer=int(cust["id"]), id_currency=int(currency["id"])),
         )
-        remark = str(b.get("remark") or "")
+        remark = str(booking_doc.get("remark") or "")
         if (
             remark
             and conn.execute(
@@ -1035,12 +1060,16 @@ def put(conn: sqlite3.Connection, body: bytes, ctx: Ctx) -> web.Response:
                 "INSERT INTO order_messages (id_order, message, date_add) VALUES (?, ?, ?)",
                 (oid, remark, store.now_str()),
             )
-        pd = _dict(b.get("price_details"))
-        # Quirk (doc §7.6): the payment step reads `payment_details` (plural).
-        pdet = _dict(b.get("payment_details"))
+        pd = _dict(booking_doc.get("price_details"))
+        # Quirk (docs/external-apis/qloapps.md#booking-update): the payment step reads `payment_details` (plural).
+        pdet = _dict(booking_doc.get("payment_details"))
         tp = _float(pd.get("total_paid")) if pd.get("total_paid") not in (None, "") else None
         paid = float(order["total_paid_real"] or 0)
-        if tp is not None and abs(tp - paid) > 0.001 and isinstance(b.get("payment_detail"), dict):
+        if (
+            tp is not None
+            and abs(tp - paid) > 0.001
+            and isinstance(booking_doc.get("payment_detail"), dict)
+        ):
             _record_payment(conn, oid, tp - paid, pdet)
             store.update(conn, "ws_orders", oid, dict(total_paid_real=tp))
             paid = tp

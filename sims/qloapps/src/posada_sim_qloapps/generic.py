@@ -32,16 +32,16 @@ DATE_FIELDS = ("date_add", "date_upd")
 # --- scalar rendering ------------------------------------------------------------------
 
 
-def scalar(f: F, v: Any) -> str:
+def scalar(field: F, v: Any) -> str:
     """QloApps 1.6.x (PHP < 8) renders every column except ``id`` as a string."""
     if v is None:
         return ""
-    if f.kind == "float":
+    if field.kind == "float":
         try:
             return f"{float(v):.6f}"
         except (TypeError, ValueError):
             return str(v)
-    if f.kind in ("int", "bool"):
+    if field.kind in ("int", "bool"):
         try:
             return str(int(v))
         except (TypeError, ValueError):
@@ -114,18 +114,18 @@ def parse_display(res: Resource, raw: str) -> tuple[list[str], dict[str, list[st
     assocs: dict[str, list[str] | None] = {}
     names = {a.name for a in res.associations}
     for item in items:
-        m = re.fullmatch(r"(\w+)\[([\w,]*)\]", item)
-        if m:
-            if m.group(1) not in names:
+        match = re.fullmatch(r"(\w+)\[([\w,]*)\]", item)
+        if match:
+            if match.group(1) not in names:
                 raise WsError(
                     400,
                     (
                         35,
-                        f'Unable to display this field "{m.group(1)}". However, these are available: '
+                        f'Unable to display this field "{match.group(1)}". However, these are available: '
                         + ", ".join(sorted(names)),
                     ),
                 )
-            assocs[m.group(1)] = [x for x in m.group(2).split(",") if x]
+            assocs[match.group(1)] = [x for x in match.group(2).split(",") if x]
             continue
         if not re.fullmatch(r"\w+", item):
             raise WsError(400, (36, "The 'display' syntax is wrong."))
@@ -200,30 +200,30 @@ def _cmp(a: Any, b: str) -> int:
 def parse_filter(raw: str) -> Callable[[Any], bool]:
     if raw == "":
         raise ValueError("empty")
-    m = re.fullmatch(r"\[(.*)\]%", raw)
-    if m:
-        s = m.group(1).lower()
+    match = re.fullmatch(r"\[(.*)\]%", raw)
+    if match:
+        s = match.group(1).lower()
         return lambda v: str(v or "").lower().startswith(s)
-    m = re.fullmatch(r"%\[(.*)\]%", raw)
-    if m:
-        s = m.group(1).lower()
+    match = re.fullmatch(r"%\[(.*)\]%", raw)
+    if match:
+        s = match.group(1).lower()
         return lambda v: s in str(v or "").lower()
-    m = re.fullmatch(r"%\[(.*)\]", raw)
-    if m:
-        s = m.group(1).lower()
+    match = re.fullmatch(r"%\[(.*)\]", raw)
+    if match:
+        s = match.group(1).lower()
         return lambda v: str(v or "").lower().endswith(s)
-    m = re.fullmatch(r"([<>!])\[(.*)\]", raw, re.S)
-    if m:
-        op, val = m.group(1), m.group(2)
+    match = re.fullmatch(r"([<>!])\[(.*)\]", raw, re.S)
+    if match:
+        op, val = match.group(1), match.group(2)
         if op == ">":
             return lambda v: v is not None and v != "" and _cmp(v, val) > 0
         if op == "<":
             return lambda v: v is not None and v != "" and _cmp(v, val) < 0
         parts = val.split("|")
         return lambda v: all(not _eq(v, p) for p in parts)
-    m = re.fullmatch(r"\[(.*)\]", raw, re.S)
-    if m:
-        inner = m.group(1)
+    match = re.fullmatch(r"\[(.*)\]", raw, re.S)
+    if match:
+        inner = match.group(1)
         if "|" in inner:
             parts = inner.split("|")
             return lambda v: any(_eq(v, p) for p in parts)
@@ -241,12 +241,12 @@ def build_filters(
     preds: list[Callable[[sqlite3.Row], bool]] = []
     allow_dates = query.get("date") == "1"
     for key, raw in query.items():
-        m = re.fullmatch(r"filter\[(\w+)\]", key)
-        if not m:
+        match = re.fullmatch(r"filter\[(\w+)\]", key)
+        if not match:
             continue
-        name = m.group(1)
-        f = res.field(name)
-        if name != "id" and (f is None or (name in DATE_FIELDS and not allow_dates)):
+        name = match.group(1)
+        field = res.field(name)
+        if name != "id" and (field is None or (name in DATE_FIELDS and not allow_dates)):
             candidates = ["id", *[x.name for x in res.fields if not x.virtual]]
             close = difflib.get_close_matches(name, candidates, n=1)
             hint = f' Did you mean: "{close[0]}"?' if close else ""
@@ -259,7 +259,7 @@ def build_filters(
                     + '"',
                 ),
             )
-        if f is not None and f.virtual:
+        if field is not None and field.virtual:
             raise WsError(
                 400,
                 (
@@ -271,7 +271,7 @@ def build_filters(
             pred = parse_filter(raw)
         except ValueError:
             raise WsError(400, (33, f'The filter "{name}" is malformed.')) from None
-        preds.append(_row_pred(name, pred, langs if f is not None and f.i18n else None))
+        preds.append(_row_pred(name, pred, langs if field is not None and field.i18n else None))
     return preds
 
 
@@ -287,8 +287,8 @@ def parse_sort(res: Resource, raw: str) -> list[tuple[str, bool]]:
     inner = raw[1:-1] if raw.startswith("[") and raw.endswith("]") else raw
     out = []
     for part in inner.split(","):
-        m = re.fullmatch(r"(\w+)_(ASC|DESC)", part.strip())
-        if not m:
+        match = re.fullmatch(r"(\w+)_(ASC|DESC)", part.strip())
+        if not match:
             raise WsError(
                 400,
                 (
@@ -296,8 +296,8 @@ def parse_sort(res: Resource, raw: str) -> list[tuple[str, bool]]:
                     "The 'sort' value has to be formed as this example: 'field_ASC' or '[field_1_DESC,field_2_ASC,field_3_ASC,...]' ('field' has to be an available field)",
                 ),
             )
-        f = res.field(m.group(1))
-        if m.group(1) != "id" and (f is None or f.virtual):
+        field = res.field(match.group(1))
+        if match.group(1) != "id" and (field is None or field.virtual):
             raise WsError(
                 400,
                 (
@@ -305,7 +305,7 @@ def parse_sort(res: Resource, raw: str) -> list[tuple[str, bool]]:
                     f"Unable to filter by this field. However, these are available: {', '.join(['id', *[x.name for x in res.fields if not x.virtual]])}",
                 ),
             )
-        out.append((m.group(1), m.group(2) == "DESC"))
+        out.append((match.group(1), match.group(2) == "DESC"))
     return out
 
 
@@ -348,9 +348,9 @@ def obj_json(
         if name == "id":
             out["id"] = int(row["id"])
             continue
-        f = res.field(name)
-        assert f is not None
-        out[name] = i18n_json(row[name], langs) if f.i18n else scalar(f, row[name])
+        field = res.field(name)
+        assert field is not None
+        out[name] = i18n_json(row[name], langs) if field.i18n else scalar(field, row[name])
     if assocs:
         items = assoc_items(conn, res, int(row["id"]))
         shown = {k: v for k, v in items.items() if k in assocs}
@@ -372,21 +372,21 @@ def obj_xml(
         if name == "id":
             parts.append(f"<id>{cdata(row['id'])}</id>")
             continue
-        f = res.field(name)
-        assert f is not None
-        if f.i18n:
+        field = res.field(name)
+        assert field is not None
+        if field.i18n:
             vals = i18n_values(row[name])
             langs = "".join(
                 f'<language id="{lg}" xlink:href={attr(ctx.href("languages", lg))}>{cdata(vals.get(str(lg), ""))}</language>'
                 for lg in ctx.langs
             )
             parts.append(f"<{name}>{langs}</{name}>")
-        elif f.xlink and row[name] not in (None, "", 0):
+        elif field.xlink and row[name] not in (None, "", 0):
             parts.append(
-                f"<{name} xlink:href={attr(ctx.href(f.xlink, row[name]))}>{cdata(scalar(f, row[name]))}</{name}>"
+                f"<{name} xlink:href={attr(ctx.href(field.xlink, row[name]))}>{cdata(scalar(field, row[name]))}</{name}>"
             )
         else:
-            parts.append(f"<{name}>{cdata(scalar(f, row[name]))}</{name}>")
+            parts.append(f"<{name}>{cdata(scalar(field, row[name]))}</{name}>")
     if assocs:
         items = assoc_items(conn, res, int(row["id"]))
         a_parts = []
@@ -417,36 +417,38 @@ def schema_response(res: Resource, kind: str, ctx: Ctx) -> web.Response:
         )
     if ctx.json:
         obj: dict[str, Any] = {"id": ""}
-        for f in res.fields:
+        for field in res.fields:
             if kind == "synopsis":
-                d: dict[str, Any] = {"format": f.kind}
-                if f.required:
+                d: dict[str, Any] = {"format": field.kind}
+                if field.required:
                     d["required"] = "true"
-                if f.readonly:
+                if field.readonly:
                     d["read_only"] = "true"
-                if f.virtual:
+                if field.virtual:
                     d["notFilterable"] = "true"
-                obj[f.name] = d
+                obj[field.name] = d
             else:
-                obj[f.name] = [{"id": str(lg), "value": ""} for lg in ctx.langs] if f.i18n else ""
+                obj[field.name] = (
+                    [{"id": str(lg), "value": ""} for lg in ctx.langs] if field.i18n else ""
+                )
         if res.associations:
             obj["associations"] = {a.name: [{"id": ""}] for a in res.associations}
         return json_response({res.singular: obj})
     parts = []
-    for f in res.fields:
+    for field in res.fields:
         attrs = ""
         if kind == "synopsis":
             attrs = (
-                f' format="{f.kind}"'
-                + (' required="true"' if f.required else "")
-                + (' read_only="true"' if f.readonly else "")
-                + (' notFilterable="true"' if f.virtual else "")
+                f' format="{field.kind}"'
+                + (' required="true"' if field.required else "")
+                + (' read_only="true"' if field.readonly else "")
+                + (' notFilterable="true"' if field.virtual else "")
             )
-        if f.i18n:
+        if field.i18n:
             langs = "".join(f'<language id="{lg}"></language>' for lg in ctx.langs)
-            parts.append(f"<{f.name}{attrs}>{langs}</{f.name}>")
+            parts.append(f"<{field.name}{attrs}>{langs}</{field.name}>")
         else:
-            parts.append(f"<{f.name}{attrs}></{f.name}>")
+            parts.append(f"<{field.name}{attrs}></{field.name}>")
     return xml_response(
         f"<{res.singular}>\n<id></id>\n" + "\n".join(parts) + f"\n</{res.singular}>"
     )
@@ -472,7 +474,7 @@ def get(
         )
         if ctx.json:
             obj = obj_json(conn, res, row, fields, assocs, ctx.langs)
-            # Quirk (doc §3.3): with any `display` on a detail call, the wrapper is the plural key
+            # Quirk (docs/external-apis/qloapps.md#generic-resources): with any `display` on a detail call, the wrapper is the plural key
             # with a one-element array.
             return json_response(
                 {res.plural: [obj]} if display_raw is not None else {res.singular: obj}
@@ -543,8 +545,8 @@ def _entity(root: ET.Element, res: Resource) -> ET.Element:
     return children[0]
 
 
-def _coerce(conn: sqlite3.Connection, res: Resource, f: F, el: ET.Element) -> Any:
-    if f.i18n:
+def _coerce(conn: sqlite3.Connection, res: Resource, field: F, el: ET.Element) -> Any:
+    if field.i18n:
         vals = {}
         for lang in el.findall("language"):
             vals[str(lang.get("id", "1"))] = (lang.text or "").strip()
@@ -552,22 +554,22 @@ def _coerce(conn: sqlite3.Connection, res: Resource, f: F, el: ET.Element) -> An
             vals["1"] = (el.text or "").strip()
         return vals
     text = (el.text or "").strip()
-    if f.kind in ("int", "bool"):
+    if field.kind in ("int", "bool"):
         if text == "":
             return 0
         if not re.fullmatch(r"-?\d+", text):
             raise WsError(
-                400, (85, f'Validation error: "Property {res.singular}->{f.name} is not valid"')
+                400, (85, f'Validation error: "Property {res.singular}->{field.name} is not valid"')
             )
         return int(text)
-    if f.kind == "float":
+    if field.kind == "float":
         if text == "":
             return 0.0
         try:
             return float(text)
         except ValueError:
             raise WsError(
-                400, (85, f'Validation error: "Property {res.singular}->{f.name} is not valid"')
+                400, (85, f'Validation error: "Property {res.singular}->{field.name} is not valid"')
             ) from None
     return text
 
@@ -587,7 +589,7 @@ def write(
 ) -> web.Response:
     stripped = body.lstrip()
     if stripped.startswith(b"{") or stripped.startswith(b"["):
-        # JSON bodies are parsed by SimpleXML and fail (doc §2.3).
+        # JSON bodies are parsed by SimpleXML and fail (docs/external-apis/qloapps.md#formats).
         raise WsError(500, (127, "XML error : String could not be parsed as XML"))
     root = parse_xml_body(body)
     el = _entity(root, res)
@@ -608,29 +610,31 @@ def write(
         if existing is None:
             raise WsError(404, (92, f"Invalid ID: {put_id}"))
     values: dict[str, Any] = {}
-    for f in res.fields:
-        if f.name in present:
-            if f.readonly:
+    for field in res.fields:
+        if field.name in present:
+            if field.readonly:
                 raise WsError(
                     400,
                     (
                         93,
-                        f'parameter "{f.name}" not writable. Please remove this attribute of this XML',
+                        f'parameter "{field.name}" not writable. Please remove this attribute of this XML',
                     ),
                 )
-            values[f.name] = _coerce(conn, res, f, present[f.name])
+            values[field.name] = _coerce(conn, res, field, present[field.name])
     # Resource specific pre-processing (customers' password, hotel_rooms.id_hotel, ...).
     hooks.before_write(conn, res, method, values, existing)
-    for f in res.fields:
-        if f.readonly:
+    for field in res.fields:
+        if field.readonly:
             continue
-        v = values.get(f.name)
-        missing = (f.name not in values) or (_missing_i18n(v) if f.i18n else v in (None, ""))
-        if f.required and missing:
-            raise WsError(400, (41, f'parameter "{f.name}" required'))
-        if f.name not in values:
-            # PUT replaces everything: absent fields are emptied (doc §3.4).
-            values[f.name] = {} if f.i18n else f.default
+        v = values.get(field.name)
+        missing = (field.name not in values) or (
+            _missing_i18n(v) if field.i18n else v in (None, "")
+        )
+        if field.required and missing:
+            raise WsError(400, (41, f'parameter "{field.name}" required'))
+        if field.name not in values:
+            # PUT replaces everything: absent fields are emptied (docs/external-apis/qloapps.md#generic-resources).
+            values[field.name] = {} if field.i18n else field.default
     ts = store.now_str()
     if res.field("date_upd"):
         values["date_upd"] = ts

@@ -1,4 +1,4 @@
-"""Nightly prices from the room type's base price and its feature prices (doc §5.5), plus
+"""Nightly prices from the room type's base price and its feature prices (docs/external-apis/qloapps.md#catalogue), plus
 availability of rooms over a stay."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Output formats (doc §2.3, §3.3, §4): JSON and XML writers, the error envelope."""
+"""Output formats (docs/external-apis/qloapps.md#formats, docs/external-apis/qloapps.md#generic-resources, docs/external-apis/qloapps.md#errors): JSON and XML writers, the error envelope."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ class Ctx:
 
 
 def wants_json(request: web.Request) -> bool:
-    # Precedence per doc §2.3; the value must be exactly "JSON" (upper case).
+    # Precedence per docs/external-apis/qloapps.md#formats; the value must be exactly "JSON" (upper case).
     for value in (
         request.headers.get("Io-Format"),
         request.headers.get("Output-Format"),

@@ -1,4 +1,4 @@
-"""Resource definitions of the generic (ObjectModel) webservice engine (doc §3, §5, §8).
+"""Resource definitions of the generic (ObjectModel) webservice engine (docs/external-apis/qloapps.md#generic-resources, docs/external-apis/qloapps.md#catalogue).
 
 Each generic resource is one SQLite table whose columns are the resource's fields. i18n fields
 are stored as JSON objects ``{"1": "English", "2": "Español"}`` keyed by language id. "Virtual"
@@ -600,7 +600,7 @@ GENERIC: dict[str, Resource] = {
     ]
 }
 
-# Specific-management resources (doc §6, §7) and their allowed methods.
+# Specific-management resources (docs/external-apis/qloapps.md#availability-search, docs/external-apis/qloapps.md#booking-create) and their allowed methods.
 SPECIFIC: dict[str, tuple[frozenset[str], str]] = {
     "bookings": (frozenset({"GET", "HEAD", "POST", "PUT"}), "Manage bookings"),
     "hotel_ari": (frozenset({"GET", "HEAD", "POST"}), "Search availability, rates and inventory"),

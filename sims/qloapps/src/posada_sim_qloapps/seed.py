@@ -1,6 +1,6 @@
 """Demo data set: two hotels (Madrid, Buenos Aires), five room types each, rooms, price rules.
 
-Shapes follow the QloApps installer demo (doc §5.1) and the field lists of doc §5; the content
+Shapes follow the QloApps installer demo (docs/external-apis/qloapps.md#catalogue) and the field lists of docs/external-apis/qloapps.md#catalogue; the content
 (names, addresses, policies, prices) is made up for Posada.
 """
 

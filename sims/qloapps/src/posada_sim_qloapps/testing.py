@@ -86,13 +86,13 @@ async def running_server(
 
 
 def basic_auth_header(key: str) -> dict[str, str]:
-    """``Authorization: Basic base64("KEY:")`` — the key as user name, empty password (doc §2.2)."""
+    """``Authorization: Basic base64("KEY:")`` — the key as user name, empty password (docs/external-apis/qloapps.md#authentication)."""
     import base64
 
     return {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
 
 
-# --- request builders (shapes of doc §6.1 and §7.3) ---
+# --- request builders (shapes of docs/external-apis/qloapps.md#availability-search and docs/external-apis/qloapps.md#booking-create) ---
 
 
 def future_monday(weeks: int = 3) -> date:

@@ -333,7 +333,7 @@ async def media_download(request: web.Request) -> web.StreamResponse:
         return resp
     m = sim.check_media_url(mid, request.query.get("ext", ""), request.query.get("hash", ""))
     if m is None:
-        # Expired or forged URL: resolve the media id again (reference §8.2).
+        # Expired or forged URL: resolve the media id again (docs/external-apis/whatsapp.md#media).
         sim.record(info, 404, "not found")
         return web.Response(status=404, text="URL signature expired")
     sim.record(info, 200, {"id": m.id, "mime_type": m.mime_type, "file_size": len(m.data)})

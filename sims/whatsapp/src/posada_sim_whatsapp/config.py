@@ -35,7 +35,7 @@ class SimConfig:
     throughput_mps: int = 80
     pair_burst: int = 45
     pair_period_s: float = 6.0
-    # Guests carry a business-scoped user id (BSUID) since April 2026 (reference §13).
+    # Guests carry a business-scoped user id (BSUID) since April 2026 (docs/external-apis/whatsapp.md#usernames).
     bsuid: bool = True
     # Absolute base of the Graph side (e.g. http://127.0.0.1:8091), used for media URLs put into
     # webhooks; set by the runner. Graph answers use the Host the caller reached us with.

@@ -1,4 +1,4 @@
-"""Graph API errors in Meta's shape (reference §9)."""
+"""Graph API errors in Meta's shape (docs/external-apis/whatsapp.md#errors)."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ def graph_error_body(code: int, details: str | None = None, subcode: int | None 
         "fbtrace_id": fbtrace_id(),
     }
     if code == 190:
-        # Token errors are plain Graph errors: subcode 463 = expired (reference §9.1).
+        # Token errors are plain Graph errors: subcode 463 = expired (docs/external-apis/whatsapp.md#errors).
         err["message"] = details or "Error validating access token: Session has expired."
         err.pop("error_data")
         if subcode is None:
@@ -134,7 +134,7 @@ def default_mode(code: int) -> str:
 
 
 def status_error(code: int, details: str | None = None) -> dict:
-    """The error object carried by a `failed` status webhook (reference §6)."""
+    """The error object carried by a `failed` status webhook (docs/external-apis/whatsapp.md#status-webhooks)."""
     title, default_details, _, _ = CATALOGUE.get(
         code, ("Unknown error", "Unknown error.", 400, "async")
     )

@@ -1,4 +1,4 @@
-"""Media store and WhatsApp's media rules (reference §8)."""
+"""Media store and WhatsApp's media rules (docs/external-apis/whatsapp.md#media)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 MB = 1024 * 1024
 
-# base MIME -> (kind, max bytes) — reference §8.4
+# base MIME -> (kind, max bytes) — docs/external-apis/whatsapp.md#media
 SUPPORTED: dict[str, tuple[str, int]] = {
     "audio/aac": ("audio", 16 * MB),
     "audio/amr": ("audio", 16 * MB),
@@ -132,7 +132,7 @@ class Media:
 
     @property
     def expires_at(self) -> float:
-        # uploaded media: 30 days; media received in a webhook: 7 days (reference §8.1)
+        # uploaded media: 30 days; media received in a webhook: 7 days (docs/external-apis/whatsapp.md#media)
         days = 30 if self.origin == "business" else 7
         return self.created_at + days * 86400
 

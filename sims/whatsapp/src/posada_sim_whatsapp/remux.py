@@ -1,6 +1,6 @@
 """Repackage a WebM/Opus recording (Chrome's MediaRecorder) as OGG/Opus without re-encoding.
 
-WhatsApp voice notes are OGG with the Opus codec (reference §5.4, §8.4). Chrome records WebM
+WhatsApp voice notes are OGG with the Opus codec (docs/external-apis/whatsapp.md#payloads, docs/external-apis/whatsapp.md#media). Chrome records WebM
 (Matroska) with the very same Opus packets, so the simulator only has to move the packets from
 one container into the other: the Opus header from the track's CodecPrivate, an OpusTags page,
 then the audio packets with granule positions counted in 48 kHz samples (RFC 7845).

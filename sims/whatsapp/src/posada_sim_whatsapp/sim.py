@@ -644,7 +644,8 @@ class Simulator:
         if to:
             contact["wa_id"] = normalize_to(to)
         if recipient and not to:
-            contact["user_id"] = recipient  # sent to a BSUID (reference §7.1)
+            # sent to a BSUID (docs/external-apis/whatsapp.md#usernames)
+            contact["user_id"] = recipient
         message: dict = {"id": wamid}
         if mtype == "template":
             message["message_status"] = "accepted"
@@ -718,7 +719,8 @@ class Simulator:
             return
         self.post_status(sent, "sent")
         if sent.type == "reaction":
-            return  # reactions only ever produce `sent` (reference §6)
+            # reactions only ever produce `sent` (docs/external-apis/whatsapp.md#status-webhooks)
+            return
         for status in ("delivered", "read") + (("played",) if sent.voice else ()):
             await asyncio.sleep(delay)
             self.post_status(sent, status)

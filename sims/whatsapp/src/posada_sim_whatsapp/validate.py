@@ -1,9 +1,9 @@
-"""Validation of outbound Graph `messages` payloads against WhatsApp's rules (reference §7).
+"""Validation of outbound Graph `messages` payloads against WhatsApp's rules (docs/external-apis/whatsapp.md#sending).
 
 Codes: malformed/unknown top-level parameters → 100; a required nested field missing → 131008;
 a value or limit violated → 131009; template problems → 132000/132001/132018. Meta's exact
 choice between 100 and 131008/131009 for some fields is not documented; this is the reading
-the reference's error table suggests.
+docs/external-apis/whatsapp.md#errors suggests.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def validate_send(
         if not to.strip().startswith("+"):
             warnings.append(
                 "'to' has no leading '+': Meta may prepend the business number's country code "
-                "(reference §7.1)"
+                "(docs/external-apis/whatsapp.md#usernames)"
             )
     elif not isinstance(recipient, str) or not BSUID_RE.match(recipient):
         raise GraphError(100, "Param recipient must be a business-scoped user id.")

@@ -1,4 +1,4 @@
-"""Webhook payloads (reference §5, §6), Meta-style serialisation and signing (§4.2)."""
+"""Webhook payloads (docs/external-apis/whatsapp.md#payloads, docs/external-apis/whatsapp.md#status-webhooks), Meta-style serialisation and signing (docs/external-apis/whatsapp.md#signatures)."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ _COUNTRY = {
 
 
 def bsuid_for(wa_id: str, waba_id: str) -> str:
-    """A deterministic business-scoped user id: country code + '.' + digits (reference §13)."""
+    """A deterministic business-scoped user id: country code + '.' + digits (docs/external-apis/whatsapp.md#usernames)."""
     country = "US"
     for length in (3, 2, 1):
         if wa_id[:length] in _COUNTRY:

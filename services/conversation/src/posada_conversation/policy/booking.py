@@ -19,6 +19,7 @@ from posada_common.logging import get_logger
 from posada_common.phones import digits
 
 from ..deps import DependencyDown, DependencyError, to_date
+from ..pms_errors import booking_refusal
 from ..repository import NewBooking
 from ..sessions import Session
 from .availability import Availability
@@ -143,13 +144,13 @@ class Booking(Availability):
             response = await self.pms.create_booking(request)
         except DependencyError as exc:
             log.warning("booking_refused", code=exc.code.name, detail=exc.detail[:300])
-            if exc.code.name == "FAILED_PRECONDITION":
-                t.say("messages.offer_gone")
+            if (refusal := booking_refusal(exc)).offer_again:
+                t.say(refusal.message_key)
                 s.draft.pop("offer", None)
                 await self._advance(t, book=True)
                 return
             t.out = Outcome()
-            self.hand_off(t, "booking_rejected", "messages.booking_failed")
+            self.hand_off(t, refusal.handoff_reason, refusal.message_key)
             t.out.tasks[-1].description += f" pms said: {exc.code.name} {exc.detail[:300]}"
             return
         except DependencyDown:

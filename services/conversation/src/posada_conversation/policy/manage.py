@@ -15,6 +15,7 @@ from hotel.pms.v1 import pms_service_pb2 as pms_pb2
 from posada_common.phones import same_phone
 
 from ..deps import DependencyError, to_date
+from ..pms_errors import change_refusal
 from .booking import Booking
 from .parsing import REFERENCE, has_stay_entities, merge_stay
 from .records import CHANGEABLE, STATUS_NAME, booking_to_dict
@@ -250,10 +251,10 @@ class Manage(Booking):
         )
         try:
             modified = await self.pms.modify_booking(request)
-        except DependencyError:
+        except DependencyError as exc:
             m.pop("proposal", None)
             s.pending = {"kind": "modify_details"}
-            t.say("messages.modify_unavailable")
+            t.say(change_refusal(exc), **self._booking_values(t, b))
             return
         m["booking"] = booking_to_dict(modified) if modified.booking_id else {**b, **p}
         m.pop("proposal", None)

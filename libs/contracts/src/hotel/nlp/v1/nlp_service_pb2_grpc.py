@@ -27,7 +27,7 @@ if _version_not_supported:
 
 class NlpServiceStub:
     """Understands a guest's message: language, intent with confidence, normalised entities.
-    Intent and entity names are the catalogue of DESIGN.md.
+    Intent and entity names: hotel/nlp/v1/vocabulary.proto (docs/nlp-catalogue.md).
     """
 
     def __init__(self, channel):
@@ -55,7 +55,7 @@ class NlpServiceStub:
 
 class NlpServiceServicer:
     """Understands a guest's message: language, intent with confidence, normalised entities.
-    Intent and entity names are the catalogue of DESIGN.md.
+    Intent and entity names: hotel/nlp/v1/vocabulary.proto (docs/nlp-catalogue.md).
     """
 
     def Parse(self, request, context):
@@ -106,7 +106,7 @@ def add_NlpServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class NlpService:
     """Understands a guest's message: language, intent with confidence, normalised entities.
-    Intent and entity names are the catalogue of DESIGN.md.
+    Intent and entity names: hotel/nlp/v1/vocabulary.proto (docs/nlp-catalogue.md).
     """
 
     @staticmethod
