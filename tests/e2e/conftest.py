@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 from hotelctl.mesh import Mesh, load_mesh
+from posada_common.auth import install_credentials
+from posada_common.auth_keys import load_or_create_dev_credentials
 from posada_common.testing import free_port
 
 from tests.e2e.otlp_collector import Collector, start_collector
@@ -93,6 +95,8 @@ def running_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningMe
                 pytest.fail(f"mesh not up after {START_TIMEOUT}s:\n{mesh.log()[-4000:]}")
             time.sleep(0.25)
         mesh.started_in = time.monotonic() - t0
+        # Speak to the mesh with the credentials `hotelctl up` generated for this run.
+        install_credentials(load_or_create_dev_credentials(run_dir / "credentials"))
         yield mesh
     finally:
         if proc.poll() is None:
