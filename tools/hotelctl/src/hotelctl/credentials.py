@@ -12,8 +12,12 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+import yaml
 from posada_common.auth_keys import (
     ENV_PRIVATE_KEY,
+    ENV_PUBLIC_KEYS,
+    ENV_STAFF_PUBLIC_KEY,
+    ENV_STAFF_SIGNING_KEY,
     MeshCredentials,
     credentials_from_env,
     load_or_create_dev_credentials,
@@ -57,3 +61,43 @@ def mask(value: str) -> str:
     if len(value) <= 8:
         return f"…({len(value)} chars)"
     return f"{value[:4]}…({len(value)} chars)"
+
+
+def compose_env(creds: MeshCredentials, services: list[str]) -> str:
+    """`--env-file` contents for docker-compose.yml: each service's key, the shared trust."""
+    lines = ["# Posada mesh credentials for docker compose (development). Keep this file private."]
+    for name in services:
+        lines.append(f"POSADA_{name.upper()}_MESH_KEY={creds.env_for(name)[ENV_PRIVATE_KEY]}")
+    shared = creds.env_for(services[0])
+    lines.append(f"POSADA_MESH_PUBLIC_KEYS={shared[ENV_PUBLIC_KEYS]}")
+    lines.append(f"POSADA_STAFF_TOKEN_PUBLIC_KEY={shared.get(ENV_STAFF_PUBLIC_KEY, '')}")
+    return "\n".join(lines) + "\n"
+
+
+def write_private(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.chmod(path, 0o600)
+    return path
+
+
+def k8s_secrets(creds: MeshCredentials, services: list[str], namespace: str) -> str:
+    """One `<service>-mesh-credentials` Secret per service (for `kubectl apply -f -`)."""
+    docs = []
+    for name in services:
+        env = creds.env_for(name)
+        data = {k: env[k] for k in (ENV_PRIVATE_KEY, ENV_PUBLIC_KEYS, ENV_STAFF_PUBLIC_KEY)}
+        if ENV_STAFF_SIGNING_KEY in env:
+            data[ENV_STAFF_SIGNING_KEY] = env[ENV_STAFF_SIGNING_KEY]
+        docs.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "type": "Opaque",
+                "metadata": {"name": f"{name}-mesh-credentials", "namespace": namespace},
+                "stringData": data,
+            }
+        )
+    return yaml.safe_dump_all(docs, sort_keys=False)
