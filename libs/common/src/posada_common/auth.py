@@ -105,6 +105,7 @@ def install_credentials(credentials: MeshCredentials | None) -> None:
     global _installed
     _installed = credentials
     _token_cache.clear()
+    _verified.clear()
 
 
 def process_credentials() -> MeshCredentials:
@@ -165,8 +166,30 @@ def cached_service_token(
     return token
 
 
+# Verified tokens, so a caller's token (reused for ~4 minutes) is checked once per server, not
+# on every call: same bytes, same signature, same answer; only the expiry is re-checked.
+_verified: dict[tuple[int, str, tuple[str, ...]], tuple[str, float]] = {}
+VERIFIED_CACHE_SIZE = 4096
+
+
 def verify_service_token(token: str, audiences: Sequence[str], credentials: MeshCredentials) -> str:
     """The caller's name if `token` is a valid, unexpired token for one of `audiences`."""
+    key = (id(credentials), token, tuple(audiences))
+    hit = _verified.get(key)
+    if hit is not None:
+        if time.time() <= hit[1] + CLOCK_LEEWAY_SECONDS:
+            return hit[0]
+        _verified.pop(key, None)
+    caller, expires = _verify_service_token(token, audiences, credentials)
+    if len(_verified) >= VERIFIED_CACHE_SIZE:
+        _verified.clear()
+    _verified[key] = (caller, expires)
+    return caller
+
+
+def _verify_service_token(
+    token: str, audiences: Sequence[str], credentials: MeshCredentials
+) -> tuple[str, float]:
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
@@ -191,7 +214,7 @@ def verify_service_token(token: str, audiences: Sequence[str], credentials: Mesh
         raise AuthError(f"invalid service token: {type(exc).__name__}") from exc
     if claims["iat"] > time.time() + CLOCK_LEEWAY_SECONDS:
         raise AuthError("service token issued in the future")
-    return str(claims["iss"])
+    return str(claims["iss"]), float(claims["exp"])
 
 
 # --------------------------------------------------------------------------------------------
