@@ -166,6 +166,17 @@ def cached_service_token(
     return token
 
 
+def _decode(token: str, keys: Sequence[Any], **options: Any) -> dict[str, Any]:
+    """`jwt.decode` with the first key whose signature matches (key rotation: current, then
+    retiring keys); every other check is the same for all keys, so its error is final."""
+    for key in keys[:-1]:
+        try:
+            return dict(jwt.decode(token, key, **options))
+        except jwt.InvalidSignatureError:
+            continue
+    return dict(jwt.decode(token, keys[-1], **options))
+
+
 # Verified tokens, so a caller's token (reused for ~4 minutes) is checked once per server, not
 # on every call: same bytes, same signature, same answer; only the expiry is re-checked.
 _verified: dict[tuple[int, str, tuple[str, ...]], tuple[str, float]] = {}
@@ -195,13 +206,13 @@ def _verify_service_token(
     except jwt.PyJWTError as exc:
         raise AuthError("malformed service token") from exc
     kid = header.get("kid")
-    key = credentials.public_keys.get(kid) if isinstance(kid, str) else None
-    if key is None:
+    keys = credentials.public_keys_of(kid) if isinstance(kid, str) else []
+    if not keys:
         raise AuthError("service token from an unknown caller")
     try:
-        claims = jwt.decode(
+        claims = _decode(
             token,
-            key,
+            keys,
             algorithms=[ALGORITHM],
             audience=list(audiences),
             issuer=kid,
@@ -266,9 +277,9 @@ def verify_staff_token(token: str, credentials: MeshCredentials | None = None) -
     if creds.staff_public_key is None:
         raise AuthError("this service cannot verify staff tokens (no STAFF_TOKEN_PUBLIC_KEY)")
     try:
-        claims = jwt.decode(
+        claims = _decode(
             token,
-            creds.staff_public_key,
+            creds.staff_public_keys(),
             algorithms=[ALGORITHM],
             audience=STAFF_AUDIENCE,
             leeway=CLOCK_LEEWAY_SECONDS,
