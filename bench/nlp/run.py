@@ -35,7 +35,7 @@ def _credentials() -> Any:
     against a running mesh), else fresh ones for the nlp process this bench starts itself."""
     from posada_common.auth_keys import generate_credentials, load_or_create_dev_credentials
 
-    run_creds = ROOT / ".run" / "credentials"
+    run_creds = Path(os.environ.get("POSADA_RUN_DIR") or ROOT / ".run") / "credentials"
     if run_creds.is_dir():
         return load_or_create_dev_credentials(run_creds)
     return generate_credentials()

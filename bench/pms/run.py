@@ -222,7 +222,8 @@ def local_stack(with_envoy: bool) -> Iterator[tuple[str, str]]:
 def _bench_credentials() -> MeshCredentials:
     """The local `make run` keys when they exist (--mesh/--address against a running mesh),
     else fresh ones for the pms process `--local` starts."""
-    run_creds = Path(__file__).resolve().parents[2] / ".run" / "credentials"
+    run_dir = os.environ.get("POSADA_RUN_DIR") or Path(__file__).resolve().parents[2] / ".run"
+    run_creds = Path(run_dir) / "credentials"
     if run_creds.is_dir():
         return load_or_create_dev_credentials(run_creds)
     return generate_credentials()
