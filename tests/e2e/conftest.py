@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -21,11 +22,13 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from hotelctl.mesh import Mesh, load_mesh
+from posada_common.auth import install_credentials
+from posada_common.auth_keys import load_or_create_dev_credentials
 
 from tests.e2e.otlp_collector import Collector, start_collector
 
@@ -61,6 +64,14 @@ def _alive(pid: int) -> bool:
         return False
 
 
+SUPPLIED_SECRETS = {
+    "WHATSAPP_APP_SECRET": "appsecret" + secrets.token_hex(12),
+    "WHATSAPP_VERIFY_TOKEN": "verify" + secrets.token_hex(12),
+    "WHATSAPP_ACCESS_TOKEN": "EAAG" + secrets.token_hex(16),
+    "PMS_API_KEY": secrets.token_hex(16).upper(),
+}
+
+
 @dataclass
 class RunningMesh:
     mesh: Mesh
@@ -69,6 +80,8 @@ class RunningMesh:
     collector: Collector
     log_path: Path
     started_in: float
+    # The secrets the run was started with (supplied, not dev defaults): see SUPPLIED_SECRETS.
+    secrets: dict[str, str] = field(default_factory=lambda: dict(SUPPLIED_SECRETS))
 
     @property
     def mesh_address(self) -> str:
@@ -98,6 +111,9 @@ def _env(run_dir: Path, otlp_port: int) -> dict[str, str]:
         OTEL_BSP_SCHEDULE_DELAY="100",
         ENVIRONMENT="development",
         SHUTDOWN_GRACE_SECONDS="5",
+        # Supplied (not dev-default) secrets, fresh per session, so a test can grep every log
+        # of the run for them (tests/e2e/test_zy_no_secrets_in_logs.py).
+        **SUPPLIED_SECRETS,
     )
     return env
 
@@ -164,6 +180,8 @@ def running_mesh() -> Iterator[RunningMesh]:
             time.sleep(0.25)  # polling for state.json, bounded by START_TIMEOUT
         mesh.started_in = time.monotonic() - t0
         started = True
+        # Speak to the mesh with the credentials `hotelctl up` generated for this run.
+        install_credentials(load_or_create_dev_credentials(run_dir / "credentials"))
         yield mesh
     finally:
         problems = _stop_and_check(mesh) if started else []

@@ -2,8 +2,10 @@
 
 hotelctl up                      start everything (what `make run` does)
 hotelctl status                  health of every service through Envoy; exit 1 if any is not SERVING
-hotelctl envoy render|check      write / verify deploy/envoy/*.yaml from deploy/mesh.yaml
+hotelctl envoy render|check      write / verify deploy/envoy/*.yaml and the auth policy from deploy/mesh.yaml
 hotelctl dlq list|show|replay|drop   operate the gateway's dead-letter stream
+hotelctl credentials show|compose|k8s|token   dev mesh credentials (masked), compose env
+                                 file, k8s Secrets, a service token for grpcurl
 """
 
 from __future__ import annotations
@@ -57,13 +59,17 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_envoy(args: argparse.Namespace) -> int:
+    from hotelctl.authz import policy_is_fresh, write_policy
     from hotelctl.envoy_config import OUT_DIR, VARIANTS, render_text, write_all
     from hotelctl.mesh import load_mesh
 
     if args.action == "render":
-        for path in write_all():
+        for path in [*write_all(), write_policy()]:
             print(f"wrote {path}")
         return 0
+    if not policy_is_fresh():
+        print("stale authorisation policy (auth_policy.json); run `make envoy`", file=sys.stderr)
+        return 1
     mesh = load_mesh()
     stale = [
         v for v in VARIANTS if (OUT_DIR / f"envoy.{v}.yaml").read_text() != render_text(mesh, v)
@@ -72,6 +78,48 @@ def cmd_envoy(args: argparse.Namespace) -> int:
         print(f"stale Envoy configs: {', '.join(stale)}; run `make envoy`", file=sys.stderr)
         return 1
     print("Envoy configs are fresh")
+    return 0
+
+
+def cmd_credentials(args: argparse.Namespace) -> int:
+    from posada_common.auth_keys import generate_credentials
+
+    from hotelctl.credentials import (
+        compose_env,
+        dev_credentials,
+        k8s_secrets,
+        mask,
+        write_private,
+    )
+    from hotelctl.mesh import REPO_ROOT, load_mesh
+
+    run_dir = Path(os.environ.get("POSADA_RUN_DIR") or REPO_ROOT / ".run")
+    services = list(load_mesh().services)
+    if args.action == "k8s":
+        # --fresh: new keys that exist only in the printed Secrets (production); otherwise the
+        # local development ones, so a dev cluster and `make run` agree.
+        creds = generate_credentials() if args.fresh else dev_credentials(run_dir, os.environ)
+        callers = services + [c for c in ("console",) if c not in services]
+        print(k8s_secrets(creds, callers, args.namespace), end="")
+        return 0
+    creds = dev_credentials(run_dir, os.environ)
+    if args.action == "token":
+        # A 5-minute service token for grpcurl: -H "authorization: Bearer $(hotelctl ...)".
+        from posada_common.auth import mint_service_token
+
+        if not args.to:
+            print("hotelctl credentials token needs --to <grpc service>", file=sys.stderr)
+            return 2
+        print(mint_service_token(args.to, identity=args.as_, credentials=creds))
+        return 0
+    if args.action == "compose":
+        path = write_private(run_dir / "credentials" / "compose.env", compose_env(creds, services))
+        print(f"wrote {path} (0600); use: docker compose --env-file {path} up")
+        return 0
+    for name in sorted(creds.private_keys):
+        key = creds.env_for(name)["MESH_PRIVATE_KEY"]
+        print(f"{name:14} private key {mask(key)}")
+    print(f"credentials folder: {run_dir / 'credentials'}")
     return 0
 
 
@@ -101,6 +149,13 @@ def build_parser() -> argparse.ArgumentParser:
     envoy = sub.add_parser("envoy", help="Envoy configs from deploy/mesh.yaml")
     envoy.add_argument("action", choices=["render", "check"])
     envoy.set_defaults(func=cmd_envoy)
+    creds = sub.add_parser("credentials", help="development mesh credentials (shown masked)")
+    creds.add_argument("action", choices=["show", "compose", "k8s", "token"])
+    creds.add_argument("--as", dest="as_", default="hotelctl", help="token: caller identity")
+    creds.add_argument("--to", help="token: gRPC service, e.g. hotel.nlp.v1.NlpService")
+    creds.add_argument("--namespace", default="posada")
+    creds.add_argument("--fresh", action="store_true", help="k8s: new keys, stored nowhere")
+    creds.set_defaults(func=cmd_credentials)
     dlq = sub.add_parser("dlq", help="gateway dead letters")
     dlq.add_argument("action", choices=["list", "show", "replay", "drop"])
     dlq.add_argument("id", nargs="?", help="dead letter id (show/replay/drop)")
