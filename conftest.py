@@ -18,6 +18,18 @@ import pytest
 os.environ.setdefault("ENVIRONMENT", "test")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def mesh_credentials() -> Iterator[object]:
+    """Generated mesh credentials for the session: servers verify, `dial()` signs with them."""
+    from posada_common.auth import install_credentials
+    from posada_common.testing import shared_test_credentials
+
+    creds = shared_test_credentials()
+    install_credentials(creds)
+    yield creds
+    install_credentials(None)
+
+
 @pytest.fixture(scope="session")
 def infra_dir() -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="posada-test-"))

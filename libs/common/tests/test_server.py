@@ -49,7 +49,7 @@ async def _register(rt) -> None:  # type: ignore[no-untyped-def]
 
 async def test_domain_errors_become_status_codes_with_field_details() -> None:
     async with running(Settings(), service_names=[NAME], register=_register) as rt:
-        async with dial(f"127.0.0.1:{rt.port}") as channel:
+        async with dial(f"127.0.0.1:{rt.port}", identity="conversation") as channel:
             stub = pb_grpc.NlpServiceStub(channel)
             assert (await stub.Parse(pb.ParseRequest(text="hola"), timeout=2)).language == "es"
             with pytest.raises(grpc.aio.AioRpcError) as bad:
@@ -67,7 +67,7 @@ async def test_domain_errors_become_status_codes_with_field_details() -> None:
 
 async def test_rpcs_not_built_yet_answer_unimplemented() -> None:
     async with running(Settings(), service_names=[NAME], register=_register) as rt:
-        async with dial(f"127.0.0.1:{rt.port}") as channel:
+        async with dial(f"127.0.0.1:{rt.port}", identity="conversation") as channel:
             with pytest.raises(grpc.aio.AioRpcError) as err:
                 await pb_grpc.NlpServiceStub(channel).GetModelInfo(
                     pb.GetModelInfoRequest(), timeout=2
@@ -77,7 +77,9 @@ async def test_rpcs_not_built_yet_answer_unimplemented() -> None:
 
 async def test_calls_without_a_timeout_get_the_default_deadline() -> None:
     async with running(Settings(), service_names=[NAME], register=_register) as rt:
-        async with dial(f"127.0.0.1:{rt.port}", default_deadline_seconds=0.2) as channel:
+        async with dial(
+            f"127.0.0.1:{rt.port}", default_deadline_seconds=0.2, identity="conversation"
+        ) as channel:
             with pytest.raises(grpc.aio.AioRpcError) as err:
                 await pb_grpc.NlpServiceStub(channel).Parse(pb.ParseRequest(text="slow"))
             assert err.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
@@ -94,7 +96,7 @@ async def test_service_is_not_serving_until_warmup_finishes() -> None:
     )
     rt = await host.start()
     try:
-        async with dial(f"127.0.0.1:{rt.port}") as channel:
+        async with dial(f"127.0.0.1:{rt.port}", identity="conversation") as channel:
             health = health_pb2_grpc.HealthStub(channel)
             overall = await health.Check(health_pb2.HealthCheckRequest(service=""), timeout=2)
             assert overall.status == health_pb2.HealthCheckResponse.SERVING
@@ -127,7 +129,7 @@ async def test_graceful_shutdown_flips_health_and_lets_inflight_rpcs_finish() ->
     host = ServiceHost(Settings(), service_names=[NAME], register=_register, drain_seconds=0.2)
     rt = await host.start()
     await host.wait_ready(5)
-    channel = dial(f"127.0.0.1:{rt.port}", default_deadline_seconds=5)
+    channel = dial(f"127.0.0.1:{rt.port}", default_deadline_seconds=5, identity="conversation")
     stub = pb_grpc.NlpServiceStub(channel)
     health = health_pb2_grpc.HealthStub(channel)
 
@@ -148,7 +150,7 @@ async def test_graceful_shutdown_flips_health_and_lets_inflight_rpcs_finish() ->
 async def test_metrics_endpoint_counts_rpcs_by_method_and_code() -> None:
     port = start_metrics_server("127.0.0.1", free_port())
     async with running(Settings(), service_names=[NAME], register=_register) as rt:
-        async with dial(f"127.0.0.1:{rt.port}") as channel:
+        async with dial(f"127.0.0.1:{rt.port}", identity="conversation") as channel:
             stub = pb_grpc.NlpServiceStub(channel)
             await stub.Parse(pb.ParseRequest(text="hola"), timeout=2)
             with pytest.raises(grpc.aio.AioRpcError):

@@ -13,6 +13,9 @@ from typing import Any
 import grpc
 from opentelemetry.instrumentation.grpc import aio_client_interceptors
 
+from posada_common.auth import client_interceptors
+from posada_common.auth_keys import MeshCredentials
+
 DEFAULT_MAX_MESSAGE_BYTES = 20 * 1024 * 1024  # voice notes up to 16 MB plus envelope
 
 
@@ -73,12 +76,19 @@ def dial(
     default_deadline_seconds: float = 5.0,
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     trace: bool = True,
+    identity: str | None = None,
+    credentials: MeshCredentials | None = None,
 ) -> grpc.aio.Channel:
-    """An insecure (loopback / in-mesh mTLS by sidecar) aio channel with our interceptors."""
+    """An aio channel with our interceptors; every call carries a signed service token.
+
+    The token speaks as `identity` (default: this process's MESH_IDENTITY / SERVICE_NAME)
+    with `credentials` (default: this process's, see `posada_common.auth`).
+    """
     interceptors: list[Any] = [
         DeadlineUnaryUnary(default_deadline_seconds),
         DeadlineUnaryStream(default_deadline_seconds),
         DeadlineStreamUnary(default_deadline_seconds),
+        *client_interceptors(identity, credentials),
     ]
     if trace:
         interceptors = [*aio_client_interceptors(), *interceptors]

@@ -26,6 +26,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
+from posada_common.auth import AuthInterceptor
+from posada_common.auth_keys import MeshCredentials
 from posada_common.clients import dial
 from posada_common.interceptors import ObservabilityInterceptor
 from posada_common.logging import configure_logging, get_logger
@@ -65,6 +67,7 @@ class ServiceRuntime:
             self._mesh = dial(
                 self.settings.mesh_address,
                 default_deadline_seconds=self.settings.client_deadline_seconds,
+                identity=self.settings.mesh_identity or self.settings.service_name,
             )
         return self._mesh
 
@@ -119,8 +122,10 @@ class ServiceHost:
         warmup: Warmup | None = None,
         server_options: Sequence[tuple[str, Any]] = (),
         drain_seconds: float | None = None,
+        credentials: MeshCredentials | None = None,
     ):
         self.settings = settings
+        self.credentials = credentials
         self.service_names = list(service_names)
         self.register = register
         self.warmup = warmup
@@ -137,7 +142,11 @@ class ServiceHost:
         options = dict(default_server_options(self.settings))
         options.update(dict(self.server_options))
         server = grpc.aio.server(
-            interceptors=[aio_server_interceptor(), ObservabilityInterceptor()],
+            interceptors=[
+                aio_server_interceptor(),
+                ObservabilityInterceptor(),
+                AuthInterceptor(self.credentials),
+            ],
             options=list(options.items()),
             maximum_concurrent_rpcs=self.settings.max_concurrent_rpcs or None,
         )

@@ -64,6 +64,12 @@ class CommonSettings(BaseSettings):
     max_concurrent_rpcs: int = Field(default=0, ge=0, description="0 = unbounded")
     redis_url: str = "redis://127.0.0.1:6390/0"
     postgres_url: str = "postgresql://posada@127.0.0.1:5440/posada"
+    # Mesh credentials (see posada_common.auth_keys for the formats; `hotelctl up` generates
+    # development ones). Read here so production refuses to start without them.
+    mesh_identity: str = Field(default="", description="caller name; empty = SERVICE_NAME")
+    mesh_private_key: SecretStr = SecretStr("")
+    mesh_public_keys: str = Field(default="", description="name:key,... of trusted callers")
+    staff_token_public_key: str = ""
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> CommonSettings:
@@ -74,6 +80,8 @@ class CommonSettings(BaseSettings):
             for name, value in self.__dict__.items()
             if isinstance(value, SecretStr) and is_placeholder(value.get_secret_value())
         ]
+        if not self.mesh_public_keys.strip():
+            bad.append("MESH_PUBLIC_KEYS")
         if bad:
             raise ValueError(
                 "production refuses missing or placeholder secrets: " + ", ".join(sorted(bad))

@@ -2,7 +2,7 @@
 
 hotelctl up                      start everything (what `make run` does)
 hotelctl status                  health of every service through Envoy; exit 1 if any is not SERVING
-hotelctl envoy render|check      write / verify deploy/envoy/*.yaml from deploy/mesh.yaml
+hotelctl envoy render|check      write / verify deploy/envoy/*.yaml and the auth policy from deploy/mesh.yaml
 hotelctl dlq list|show|replay|drop   operate the gateway's dead-letter stream
 """
 
@@ -57,13 +57,17 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_envoy(args: argparse.Namespace) -> int:
+    from hotelctl.authz import policy_is_fresh, write_policy
     from hotelctl.envoy_config import OUT_DIR, VARIANTS, render_text, write_all
     from hotelctl.mesh import load_mesh
 
     if args.action == "render":
-        for path in write_all():
+        for path in [*write_all(), write_policy()]:
             print(f"wrote {path}")
         return 0
+    if not policy_is_fresh():
+        print("stale authorisation policy (auth_policy.json); run `make envoy`", file=sys.stderr)
+        return 1
     mesh = load_mesh()
     stale = [
         v for v in VARIANTS if (OUT_DIR / f"envoy.{v}.yaml").read_text() != render_text(mesh, v)
