@@ -3,6 +3,12 @@
 A mixin of `ConversationServicer`, kept in its own module so the servicer's turn path and the
 staff additions change independently. Validation works like the rest of the servicer: every
 violation is listed in one INVALID_ARGUMENT and nothing is changed.
+
+Who acts is the staff member named by the signed staff token the console sends (the mesh
+interceptor verified it, `auth.optional_staff()` returns it); the request's `staff` field is
+only read when no token came with the call (tests of this module without a mesh). With a token,
+the conversation or task must belong to the staff member's hotel, else NOT_FOUND: another
+hotel's ids are not even confirmed to exist.
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ import asyncpg
 from google.protobuf import timestamp_pb2
 from hotel.conversation.v1 import conversation_service_pb2 as conv_pb2
 from hotel.type.v1 import date_pb2, money_pb2
-from posada_common.errors import InvalidArgument, NotFound
+from posada_common import auth
+from posada_common.errors import InvalidArgument, NotFound, PermissionDenied
 
 from .staff_store import StaffStore, choices_of
 
@@ -96,6 +103,28 @@ def booking_pb(row: asyncpg.Record) -> conv_pb2.BookingRecord:
     )
 
 
+class Actor:
+    """The staff member acting in this call and the hotel they may act on ("" = any)."""
+
+    def __init__(self, ref: conv_pb2.StaffRef, hotel_id: str, manager: bool):
+        self.ref = ref
+        self.hotel_id = hotel_id
+        self.manager = manager
+
+    def may_see(self, hotel_id: str) -> bool:
+        return not self.hotel_id or self.hotel_id == hotel_id
+
+
+def acting(ref: conv_pb2.StaffRef, violations: dict[str, str]) -> Actor:
+    """The verified staff identity if the call carries one, else the request's `staff`."""
+    staff = auth.optional_staff()
+    if staff is not None:
+        named = conv_pb2.StaffRef(staff_id=staff.staff_id, display_name=staff.name)
+        return Actor(named, staff.hotel_id, staff.is_manager)
+    _staff(ref, violations)
+    return Actor(ref, "", True)
+
+
 def _staff(ref: conv_pb2.StaffRef, violations: dict[str, str], field: str = "staff") -> None:
     if not ref.staff_id.strip():
         violations[f"{field}.staff_id"] = "required"
@@ -134,10 +163,19 @@ class StaffConsoleRpcs:
         violations: dict[str, str] = {}
         if not request.conversation_id:
             violations["conversation_id"] = "required"
-        _staff(request.staff, violations)
+        actor = acting(request.staff, violations)
         _raise(violations)
+        current = await self.staff.conversation(request.conversation_id)
+        if current is None or not actor.may_see(current["hotel_id"]):
+            raise NotFound(f"conversation {request.conversation_id} not found")
+        holder = current["assigned_staff_id"]
+        if holder and holder != actor.ref.staff_id and not actor.manager:
+            raise PermissionDenied(
+                f"{current['assigned_staff_name'] or holder} has this conversation; "
+                "only a manager can take it from them"
+            )
         row = await self.staff.take_over(
-            request.conversation_id, request.staff.staff_id, request.staff.display_name
+            request.conversation_id, actor.ref.staff_id, actor.ref.display_name
         )
         if row is None:
             raise NotFound(f"conversation {request.conversation_id} not found")
@@ -150,7 +188,7 @@ class StaffConsoleRpcs:
         violations: dict[str, str] = {}
         if not request.conversation_id:
             violations["conversation_id"] = "required"
-        _staff(request.staff, violations)
+        actor = acting(request.staff, violations)
         if not request.text.strip():
             violations["text"] = "required"
         elif len(request.text) > MAX_NOTE:
@@ -160,10 +198,13 @@ class StaffConsoleRpcs:
         elif len(request.idempotency_key) > 200:
             violations["idempotency_key"] = "at most 200 characters"
         _raise(violations)
+        current = await self.staff.conversation(request.conversation_id)
+        if current is None or not actor.may_see(current["hotel_id"]):
+            raise NotFound(f"conversation {request.conversation_id} not found")
         row = await self.staff.add_note(
             request.conversation_id,
-            request.staff.staff_id,
-            request.staff.display_name,
+            actor.ref.staff_id,
+            actor.ref.display_name,
             request.text,
             request.idempotency_key,
         )
@@ -178,12 +219,16 @@ class StaffConsoleRpcs:
 
         violations: dict[str, str] = {}
         task_id = _task_id(request.task_id, violations)
-        _staff(request.staff, violations)
+        actor = acting(request.staff, violations)
         _raise(violations)
         assert task_id is not None
-        row = await self.staff.reopen_task(
-            task_id, request.staff.staff_id, request.staff.display_name
-        )
+        task = await self.staff.task(task_id)
+        if task is None or not actor.may_see(task["hotel_id"]):
+            raise NotFound(f"task {request.task_id} not found")
+        done_by = task["completed_by"]
+        if done_by and done_by != actor.ref.staff_id and not actor.manager:
+            raise PermissionDenied("only a manager can undo a colleague's task")
+        row = await self.staff.reopen_task(task_id, actor.ref.staff_id, actor.ref.display_name)
         if row is None:
             raise NotFound(f"task {request.task_id} not found")
         return conv_pb2.ReopenTaskResponse(task=task_pb(row))
@@ -199,7 +244,11 @@ class StaffConsoleRpcs:
             message_id = int(request.message_id)
         except ValueError:
             violations["message_id"] = "must be a ConversationMessage.id"
+        actor = acting(conv_pb2.StaffRef(staff_id="-"), violations)
         _raise(violations)
+        current = await self.staff.conversation(request.conversation_id)
+        if current is None or not actor.may_see(current["hotel_id"]):
+            raise NotFound(f"conversation {request.conversation_id} not found")
         found = await self.staff.media(request.conversation_id, message_id)
         if found is None:
             raise NotFound(
