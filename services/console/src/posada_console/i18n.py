@@ -1,0 +1,238 @@
+"""The console's words in Spanish and English, chosen by a cookie or the browser's language.
+
+Spanish is the default (Posada's hotels are Spanish-speaking first). Templates call `t(key)`;
+a key missing in one language falls back to Spanish, and a test keeps both catalogues complete.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("es", "en")
+DEFAULT = "es"
+COOKIE = "posada_console_lang"
+
+STRINGS: dict[str, dict[str, str]] = {
+    "es": {
+        "app": "Consola de recepción",
+        "skip": "Saltar al contenido",
+        "inbox": "Bandeja",
+        "tasks": "Tareas",
+        "logout": "Salir",
+        "login": "Entrar",
+        "login_title": "Acceso del personal",
+        "username": "Usuario",
+        "password": "Contraseña",
+        "login_failed": "Usuario o contraseña incorrectos.",
+        "login_throttled": "Demasiados intentos. Vuelve a probar en {minutes} min.",
+        "login_oidc": "Entrar con la cuenta del hotel",
+        "search": "Buscar",
+        "search_hint": "Nombre, teléfono, e-mail o localizador",
+        "state": "Estado",
+        "any": "Todos",
+        "channel": "Canal",
+        "language": "Idioma",
+        "filter": "Filtrar",
+        "clear": "Limpiar",
+        "guest": "Huésped",
+        "last_intent": "Última intención",
+        "waiting": "Esperando",
+        "updated": "Último mensaje",
+        "no_conversations": "No hay conversaciones con estos filtros.",
+        "state_bot": "Agente",
+        "state_handed_off": "Derivada",
+        "taken_by": "Atendida por {name}",
+        "unassigned": "Sin asignar",
+        "whatsapp": "WhatsApp",
+        "email": "E-mail",
+        "take_over": "Tomar la conversación",
+        "release": "Devolver al agente",
+        "reply": "Responder",
+        "reply_placeholder": "Escribe al huésped…",
+        "send": "Enviar",
+        "window_note": "Fuera de la ventana de 24 h de WhatsApp se envía la plantilla configurada y el mensaje sale cuando el huésped responda.",
+        "note": "Nota interna",
+        "note_placeholder": "Solo para el equipo; el huésped no la ve.",
+        "add_note": "Añadir nota",
+        "history": "Historial",
+        "bookings": "Reservas",
+        "no_bookings": "Sin reservas en esta conversación.",
+        "reference": "Localizador",
+        "dates": "Fechas",
+        "room": "Habitación",
+        "price": "Precio",
+        "status": "Estado",
+        "voice_note": "Nota de voz",
+        "transcript": "Transcripción",
+        "chose": "Eligió",
+        "offered": "Opciones ofrecidas",
+        "author_guest": "Huésped",
+        "author_agent": "Agente",
+        "author_staff": "Personal",
+        "event_take_over": "{name} tomó la conversación",
+        "event_release": "{name} la devolvió al agente",
+        "event_note": "Nota de {name}",
+        "event_task_done": "{name} marcó hecha la tarea",
+        "event_task_reopened": "{name} reabrió la tarea",
+        "delivery_queued": "en cola",
+        "delivery_sent": "enviado",
+        "delivery_delivered": "entregado",
+        "delivery_read": "leído",
+        "delivery_played": "escuchado",
+        "delivery_failed": "fallido",
+        "held": "Retenido: ventana de 24 h cerrada, se envió la plantilla.",
+        "task_kind_late_checkout": "Salida tardía",
+        "task_kind_service_request": "Petición de servicio",
+        "task_kind_handoff": "Derivación",
+        "open": "Pendientes",
+        "done": "Hechas",
+        "all": "Todas",
+        "mark_done": "Hecha",
+        "undo": "Deshacer",
+        "done_by": "Hecha por {name}",
+        "no_tasks": "No hay tareas.",
+        "open_conversation": "Ver conversación",
+        "not_found": "No existe o no es de tu hotel.",
+        "denied": "No tienes permiso para esto.",
+        "invalid": "No se pudo: {detail}",
+        "down": "El servicio no responde ahora; vuelve a intentarlo.",
+        "csrf": "La página caducó; recárgala y vuelve a intentarlo.",
+        "held_by_other": "La tiene {name}; solo un responsable puede quitársela.",
+        "role_agent": "agente",
+        "role_manager": "responsable",
+        "live": "En directo",
+        "minutes": "{n} min",
+        "hours": "{n} h",
+        "days": "{n} d",
+        "just_now": "ahora",
+        "empty_reply": "Escribe un mensaje.",
+        "switch_language": "English",
+        "back": "Volver a la bandeja",
+        "reason": "Motivo",
+    },
+    "en": {
+        "app": "Front desk console",
+        "skip": "Skip to content",
+        "inbox": "Inbox",
+        "tasks": "Tasks",
+        "logout": "Log out",
+        "login": "Log in",
+        "login_title": "Staff login",
+        "username": "Username",
+        "password": "Password",
+        "login_failed": "Wrong username or password.",
+        "login_throttled": "Too many attempts. Try again in {minutes} min.",
+        "login_oidc": "Log in with the hotel account",
+        "search": "Search",
+        "search_hint": "Name, phone, e-mail or booking reference",
+        "state": "State",
+        "any": "Any",
+        "channel": "Channel",
+        "language": "Language",
+        "filter": "Filter",
+        "clear": "Clear",
+        "guest": "Guest",
+        "last_intent": "Last intent",
+        "waiting": "Waiting",
+        "updated": "Last message",
+        "no_conversations": "No conversations match these filters.",
+        "state_bot": "Agent",
+        "state_handed_off": "Handed off",
+        "taken_by": "Taken by {name}",
+        "unassigned": "Unassigned",
+        "whatsapp": "WhatsApp",
+        "email": "E-mail",
+        "take_over": "Take over",
+        "release": "Release to the agent",
+        "reply": "Reply",
+        "reply_placeholder": "Write to the guest…",
+        "send": "Send",
+        "window_note": "Outside WhatsApp's 24-hour window the configured template goes out and the message follows when the guest answers.",
+        "note": "Internal note",
+        "note_placeholder": "For the team only; the guest never sees it.",
+        "add_note": "Add note",
+        "history": "History",
+        "bookings": "Bookings",
+        "no_bookings": "No bookings in this conversation.",
+        "reference": "Reference",
+        "dates": "Dates",
+        "room": "Room",
+        "price": "Price",
+        "status": "Status",
+        "voice_note": "Voice note",
+        "transcript": "Transcript",
+        "chose": "Chose",
+        "offered": "Options offered",
+        "author_guest": "Guest",
+        "author_agent": "Agent",
+        "author_staff": "Staff",
+        "event_take_over": "{name} took the conversation",
+        "event_release": "{name} released it to the agent",
+        "event_note": "Note by {name}",
+        "event_task_done": "{name} marked the task done",
+        "event_task_reopened": "{name} reopened the task",
+        "delivery_queued": "queued",
+        "delivery_sent": "sent",
+        "delivery_delivered": "delivered",
+        "delivery_read": "read",
+        "delivery_played": "played",
+        "delivery_failed": "failed",
+        "held": "Held: the 24-hour window is closed, the template was sent.",
+        "task_kind_late_checkout": "Late check-out",
+        "task_kind_service_request": "Service request",
+        "task_kind_handoff": "Handoff",
+        "open": "Open",
+        "done": "Done",
+        "all": "All",
+        "mark_done": "Done",
+        "undo": "Undo",
+        "done_by": "Done by {name}",
+        "no_tasks": "No tasks.",
+        "open_conversation": "Open conversation",
+        "not_found": "It does not exist or is not your hotel's.",
+        "denied": "You are not allowed to do this.",
+        "invalid": "Could not do it: {detail}",
+        "down": "The service is not answering right now; try again.",
+        "csrf": "The page expired; reload it and try again.",
+        "held_by_other": "{name} has it; only a manager can take it from them.",
+        "role_agent": "agent",
+        "role_manager": "manager",
+        "live": "Live",
+        "minutes": "{n} min",
+        "hours": "{n} h",
+        "days": "{n} d",
+        "just_now": "now",
+        "empty_reply": "Write a message.",
+        "switch_language": "Español",
+        "back": "Back to the inbox",
+        "reason": "Reason",
+    },
+}
+
+
+def pick_language(cookie: str | None, accept_language: str | None) -> str:
+    """The cookie's choice, else the first supported language the browser prefers."""
+    if cookie in LANGUAGES:
+        return cookie  # type: ignore[return-value]
+    ranked: list[tuple[float, str]] = []
+    for part in (accept_language or "").split(","):
+        lang, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        ranked.append((q, lang.split("-")[0].lower()))
+    for _, lang in sorted(ranked, key=lambda item: -item[0]):
+        if lang in LANGUAGES:
+            return lang
+    return DEFAULT
+
+
+def translator(language: str):  # type: ignore[no-untyped-def]
+    table = STRINGS.get(language, STRINGS[DEFAULT])
+
+    def t(key: str, **values: object) -> str:
+        text = table.get(key) or STRINGS[DEFAULT].get(key) or key
+        return text.format(**values) if values else text
+
+    return t
