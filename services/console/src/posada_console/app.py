@@ -75,6 +75,7 @@ class Console:
 
 
 CONSOLE = web.AppKey("console", Console)
+SESSION = web.RequestKey("session", Session)
 
 
 def make_templates() -> jinja2.Environment:
@@ -114,7 +115,7 @@ def _language(request: web.Request) -> str:
 def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
     console = _console(request)
     language = _language(request)
-    session: Session | None = request.get("session")
+    session: Session | None = request.get(SESSION)
     body = console.templates.get_template(template).render(
         t=i18n.translator(language),
         lang=language,
@@ -181,7 +182,8 @@ async def require_session(request: web.Request, handler: Handler) -> web.StreamR
     console = _console(request)
     tail = request.path.removeprefix(console.prefix)
     session = await console.sessions.load(request)
-    request["session"] = session
+    if session is not None:
+        request[SESSION] = session
     if any(tail.startswith(p) for p in PUBLIC):
         return await handler(request)
     if session is None:
@@ -262,7 +264,7 @@ async def start_session(
     request: web.Request, account: StaffAccount, next_url: str
 ) -> web.StreamResponse:
     console = _console(request)
-    old = request.get("session")
+    old = request.get(SESSION)
     if old is not None:
         await console.sessions.destroy(old)
     session = await console.sessions.create(account)
@@ -275,7 +277,7 @@ async def start_session(
 
 async def logout(request: web.Request) -> web.StreamResponse:
     console = _console(request)
-    session: Session = request["session"]
+    session: Session = request[SESSION]
     await console.sessions.destroy(session)
     response = web.HTTPSeeOther(f"{console.prefix}/login")
     console.sessions.clear_cookie(response)
@@ -298,7 +300,7 @@ def _filters(request: web.Request) -> dict[str, str]:
 async def _inbox_rows(request: web.Request, filters: dict[str, str]) -> list[Any]:
     console = _console(request)
     rows = await console.mesh.list_conversations(
-        _staff(request["session"]),
+        _staff(request[SESSION]),
         query=filters["q"],
         state=STATES.get(filters["state"], 0),
         channel=CHANNELS.get(filters["channel"], 0),
@@ -338,7 +340,7 @@ async def inbox_rows(request: web.Request) -> web.StreamResponse:
 
 async def _load(request: web.Request) -> tuple[Staff, conv_pb2.GetConversationResponse]:
     console = _console(request)
-    staff = _staff(request["session"])
+    staff = _staff(request[SESSION])
     cid = request.match_info["cid"]
     try:
         return staff, await console.mesh.get_conversation(staff, cid)
@@ -346,11 +348,11 @@ async def _load(request: web.Request) -> tuple[Staff, conv_pb2.GetConversationRe
         if exc.kind in ("not_found", "invalid", "denied"):
             log.info("conversation_refused", staff_id=staff.staff_id, kind=exc.kind)
             raise web.HTTPNotFound(
-                body=render(request, "error.html", status=404, message_key="not_found").body,
+                text=render(request, "error.html", message_key="not_found").text,
                 content_type="text/html",
             ) from exc
         raise web.HTTPServiceUnavailable(
-            body=render(request, "error.html", status=503, message_key="down").body,
+            text=render(request, "error.html", message_key="down").text,
             content_type="text/html",
         ) from exc
 
@@ -472,7 +474,7 @@ async def media(request: web.Request) -> web.StreamResponse:
 
 async def tasks_page(request: web.Request) -> web.StreamResponse:
     console = _console(request)
-    staff = _staff(request["session"])
+    staff = _staff(request[SESSION])
     status = request.query.get("status", "open")
     if status not in TASK_STATUS:
         status = "open"
@@ -488,7 +490,7 @@ async def tasks_page(request: web.Request) -> web.StreamResponse:
 
 async def _task_action(request: web.Request, undo: bool) -> web.StreamResponse:
     console = _console(request)
-    staff = _staff(request["session"])
+    staff = _staff(request[SESSION])
     task_id = request.match_info["task_id"]
     back = f"{console.prefix}/tasks?status={'done' if undo else 'open'}"
     try:
@@ -523,7 +525,7 @@ async def task_undo(request: web.Request) -> web.StreamResponse:
 async def events(request: web.Request) -> web.StreamResponse:
     """Server-sent events for this staff member's hotel (inbox, tasks, conv-<key>)."""
     console = _console(request)
-    staff = _staff(request["session"])
+    staff = _staff(request[SESSION])
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream",

@@ -31,11 +31,11 @@ class LoginThrottle:
         return wait
 
     async def failed(self, name: str, address: str) -> None:
-        async with self.redis.pipeline(transaction=True) as pipe:
-            for key in self._keys(name, address):
-                pipe.incr(key)
-                pipe.expire(key, self.window, nx=True)
-            await pipe.execute()
+        for key in self._keys(name, address):
+            count = await self.redis.incr(key)
+            # The window starts at the first failure (and a key never outlives it).
+            if count == 1 or await self.redis.ttl(key) < 0:
+                await self.redis.expire(key, self.window)
 
     async def succeeded(self, name: str) -> None:
         await self.redis.delete(self._keys(name, "")[0])
