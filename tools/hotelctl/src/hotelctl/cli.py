@@ -4,6 +4,7 @@ hotelctl up                      start everything (what `make run` does)
 hotelctl status                  health of every service through Envoy; exit 1 if any is not SERVING
 hotelctl envoy render|check      write / verify deploy/envoy/*.yaml and the auth policy from deploy/mesh.yaml
 hotelctl dlq list|show|replay|drop   operate the gateway's dead-letter stream
+hotelctl staff add|reset LOGIN   staff accounts of the console
 """
 
 from __future__ import annotations
@@ -112,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     dlq.add_argument("--limit", type=int, default=50)
     dlq.add_argument("--json", action="store_true")
     dlq.set_defaults(func=cmd_dlq)
+    from hotelctl import staff
+
+    staff.add_subcommand(sub)
     return parser
 
 
