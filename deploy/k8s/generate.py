@@ -236,6 +236,10 @@ def deployment(svc: Svc) -> dict[str, Any]:
     if p.secret:
         # Created out of band (kubectl create secret / External Secrets); never in this repo.
         env_from.append({"secretRef": {"name": f"{svc.name}-secrets"}})
+    # Mesh credentials (docs/adr/0007-mesh-authentication.md): this service's own private key
+    # and the public keys it trusts. Required in every overlay: without them the service
+    # refuses every call (production refuses to start).
+    env_from.append({"secretRef": {"name": f"{svc.name}-mesh-credentials"}})
     env = [
         {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
         {"name": "HOME", "value": "/tmp"},

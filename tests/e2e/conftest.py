@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from hotelctl.mesh import Mesh, load_mesh
+from posada_common.auth import install_credentials
+from posada_common.auth_keys import load_or_create_dev_credentials
 from posada_common.testing import free_port
 
 from tests.e2e.otlp_collector import Collector, start_collector
@@ -26,6 +29,12 @@ from tests.e2e.otlp_collector import Collector, start_collector
 # bind(0) elsewhere, or the local end of any outgoing connection, can never hold one of ours.
 OFFSET = int(os.environ.get("E2E_PORT_OFFSET", "11000"))
 START_TIMEOUT = 240
+SUPPLIED_SECRETS = {
+    "WHATSAPP_APP_SECRET": "appsecret" + secrets.token_hex(12),
+    "WHATSAPP_VERIFY_TOKEN": "verify" + secrets.token_hex(12),
+    "WHATSAPP_ACCESS_TOKEN": "EAAG" + secrets.token_hex(16),
+    "PMS_API_KEY": secrets.token_hex(16).upper(),
+}
 
 
 @dataclass
@@ -36,6 +45,8 @@ class RunningMesh:
     collector: Collector
     log_path: Path
     started_in: float
+    # The secrets the run was started with (supplied, not dev defaults): see SUPPLIED_SECRETS.
+    secrets: dict[str, str] = field(default_factory=lambda: dict(SUPPLIED_SECRETS))
 
     @property
     def mesh_address(self) -> str:
@@ -65,6 +76,9 @@ def _env(run_dir: Path, otlp_port: int) -> dict[str, str]:
         OTEL_BSP_SCHEDULE_DELAY="100",
         ENVIRONMENT="development",
         SHUTDOWN_GRACE_SECONDS="5",
+        # Supplied (not dev-default) secrets, fresh per session, so a test can grep every log
+        # of the run for them (tests/e2e/test_zy_no_secrets_in_logs.py).
+        **SUPPLIED_SECRETS,
     )
     return env
 
@@ -93,6 +107,8 @@ def running_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningMe
                 pytest.fail(f"mesh not up after {START_TIMEOUT}s:\n{mesh.log()[-4000:]}")
             time.sleep(0.25)
         mesh.started_in = time.monotonic() - t0
+        # Speak to the mesh with the credentials `hotelctl up` generated for this run.
+        install_credentials(load_or_create_dev_credentials(run_dir / "credentials"))
         yield mesh
     finally:
         if proc.poll() is None:

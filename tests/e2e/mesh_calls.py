@@ -13,7 +13,7 @@ from posada_common.clients import dial
 
 def find_bookings(mesh_address: str, reference: str) -> list[pms_pb.Booking]:
     async def call() -> list[pms_pb.Booking]:
-        async with dial(mesh_address) as channel:
+        async with dial(mesh_address, identity="console") as channel:
             reply = await pms_grpc.PmsServiceStub(channel).FindBookings(
                 pms_pb.FindBookingsRequest(reference=reference), timeout=10
             )
@@ -26,7 +26,7 @@ def synthesize_voice_note(mesh_address: str, text: str, voice: str) -> bytes:
     """OGG/Opus speech from the audio service, shaped like a WhatsApp voice note."""
 
     async def call() -> bytes:
-        async with dial(mesh_address) as channel:
+        async with dial(mesh_address, identity="conversation") as channel:
             reply = await audio_grpc.AudioServiceStub(channel).Synthesize(
                 audio_pb.SynthesizeRequest(
                     text=text, voice=voice, format=audio_pb.AUDIO_FORMAT_OGG_OPUS

@@ -81,7 +81,7 @@ def test_metrics_show_the_rpcs_just_made(running_mesh: RunningMesh) -> None:
     before = _metric_value(urllib.request.urlopen(url, timeout=5).read().decode(), pattern)
 
     async def call() -> None:
-        async with dial(running_mesh.mesh_address) as channel:
+        async with dial(running_mesh.mesh_address, identity="hotelctl") as channel:
             stub = nlp_service_pb2_grpc.NlpServiceStub(channel)
             for _ in range(3):
                 try:
@@ -116,7 +116,7 @@ def test_one_trace_spans_two_services(running_mesh: RunningMesh) -> None:
 
     async def call() -> str:
         with tracer.start_as_current_span("guest-message") as span:
-            async with dial(running_mesh.mesh_address) as channel:
+            async with dial(running_mesh.mesh_address, identity="gateway") as channel:
                 stub = conv_grpc.ConversationServiceStub(channel)
                 await stub.HandleMessage(
                     conv_pb.HandleMessageRequest(

@@ -167,3 +167,44 @@ def test_staff_token_carries_who_and_where_and_refuses_bad_input() -> None:
 
 
 STAFF_AUD = auth.STAFF_AUDIENCE
+
+
+def test_every_rpc_in_the_contracts_has_an_entry_in_the_table() -> None:
+    from hotel.audio.v1 import audio_service_pb2
+    from hotel.channel.v1 import channel_service_pb2
+    from hotel.pms.v1 import pms_service_pb2
+    from posada_common.auth_keys import CALLERS
+    from posada_common.auth_policy import load_policy
+
+    policy = load_policy()
+    missing = []
+    for module in (audio_service_pb2, channel_service_pb2, conv_pb2, pb, pms_service_pb2):
+        for service in module.DESCRIPTOR.services_by_name.values():
+            for method in service.methods:
+                rule = policy.rule(f"/{service.full_name}/{method.name}")
+                if rule is None or not rule.callers:
+                    missing.append(f"{service.name}.{method.name}")
+                else:
+                    assert rule.callers <= set(CALLERS)
+    assert missing == []
+    assert policy.rule("/hotel.pms.v1.PmsService/CancelBooking").callers == {"conversation"}  # type: ignore[union-attr]
+
+
+def test_dev_credentials_are_private_files_reused_across_runs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from posada_common.auth_keys import load_or_create_dev_credentials
+
+    first = load_or_create_dev_credentials(tmp_path / "creds")
+    again = load_or_create_dev_credentials(tmp_path / "creds")
+    assert first.env_for("pms") == again.env_for("pms")
+    assert (tmp_path / "creds").stat().st_mode & 0o777 == 0o700
+    for key in (tmp_path / "creds").glob("*.key"):
+        assert key.stat().st_mode & 0o777 == 0o600
+    env = first.env_for("pms")
+    assert "STAFF_TOKEN_SIGNING_KEY" not in env, "only the console signs staff tokens"
+    assert "STAFF_TOKEN_SIGNING_KEY" in first.env_for("console")
+    token = auth.mint_service_token("x", identity="pms", credentials=first)
+    from posada_common.auth_keys import credentials_from_env
+
+    child = credentials_from_env(env)
+    assert set(child.private_keys) == {"pms"}
+    assert auth.verify_service_token(token, ["x"], child) == "pms"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from posada_common.settings import CommonSettings, SettingsError, is_placeholder, load_settings
+from posada_common.testing import shared_test_credentials
 from pydantic import SecretStr
 
 
@@ -41,6 +42,8 @@ def test_production_refuses_placeholder_secrets(
 
 def test_production_accepts_real_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ENVIRONMENT", "production")
+    for var, value in shared_test_credentials().env_for("pms").items():
+        monkeypatch.setenv(var, value)
     monkeypatch.setenv("API_TOKEN", "s3cr3t-9f2c1d8e7a6b")
     assert load_settings(DemoSettings).api_token.get_secret_value() == "s3cr3t-9f2c1d8e7a6b"
 
@@ -59,3 +62,14 @@ def test_placeholders_are_recognised(value: str) -> None:
 
 def test_secret_is_hidden_in_repr() -> None:
     assert "dev-token" not in repr(DemoSettings())
+
+
+def test_production_refuses_to_start_without_mesh_credentials(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("API_TOKEN", "s3cr3t-9f2c1d8e7a6b")
+    with pytest.raises(SettingsError):
+        load_settings(DemoSettings)
+    err = capsys.readouterr().err
+    assert "MESH_PRIVATE_KEY" in err and "MESH_PUBLIC_KEYS" in err

@@ -15,6 +15,7 @@ from posada_audio.servicer import AudioServicer
 from posada_audio.settings import AudioSettings
 from posada_audio.stt import SttOptions, Transcriber
 from posada_common.server import ServiceRuntime, running
+from posada_common.testing import trusted_channel
 
 MAX_WORKERS = 2  # the shared model can run two transcriptions at once
 
@@ -71,7 +72,7 @@ async def audio_server(
         server_options=server_options(settings),
         wait_ready=wait_ready,
     ) as rt:
-        channel = grpc.aio.insecure_channel(
+        channel = trusted_channel(
             f"127.0.0.1:{rt.port}",
             options=[("grpc.max_receive_message_length", 32 * 1024 * 1024)],
         )

@@ -27,8 +27,9 @@ from hotel.channel.v1 import channel_service_pb2_grpc as channel_grpc
 from hotel.conversation.v1 import conversation_service_pb2_grpc as conv_grpc
 from hotel.nlp.v1 import nlp_service_pb2_grpc as nlp_grpc
 from hotel.pms.v1 import pms_service_pb2_grpc as pms_grpc
+from posada_common.auth import AuthInterceptor
 from posada_common.server import running
-from posada_common.testing import free_port
+from posada_common.testing import free_port, trusted_channel
 from posada_conversation.main import SERVICE_NAME, Components, build
 from posada_conversation.settings import ConversationSettings
 
@@ -108,10 +109,12 @@ async def mesh(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Asyn
     async with contextlib.AsyncExitStack() as stack:
         big = 20 * 1024 * 1024
         server = grpc.aio.server(
+            # Like every real service: calls without conversation's service token are refused.
+            interceptors=[AuthInterceptor()],
             options=[
                 ("grpc.max_receive_message_length", big),
                 ("grpc.max_send_message_length", big),
-            ]
+            ],
         )
         audio, channel = StandinAudio(), StandinChannel()
         nlp = _real_nlp()
@@ -196,7 +199,7 @@ def conversation(mesh: Mesh, conv_db: str, redis_url: str):  # type: ignore[no-u
             holder["c"] = components
 
         async with running(settings, service_names=[SERVICE_NAME], register=register) as rt:
-            channel = grpc.aio.insecure_channel(
+            channel = trusted_channel(
                 f"127.0.0.1:{rt.port}",
                 options=[("grpc.max_send_message_length", 20 * 1024 * 1024)],
             )

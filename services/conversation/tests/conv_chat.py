@@ -8,13 +8,13 @@ import re
 import uuid
 from zoneinfo import ZoneInfo
 
-import grpc
 from conv_standins import SCRIPT
 from hotel.channel.v1 import message_pb2
 from hotel.conversation.v1 import conversation_service_pb2 as conv_pb2
 from hotel.pms.v1 import pms_service_pb2 as pms_pb2
 from hotel.pms.v1 import pms_service_pb2_grpc as pms_grpc
 from hotel.type.v1 import date_pb2
+from posada_common.testing import trusted_channel
 
 _seq = itertools.count(1)
 
@@ -150,7 +150,7 @@ class PmsView:
 
     async def hotel(self, hotel_id: str = "1", language: str = "") -> pms_pb2.Hotel:
         """The hotel with its texts in `language` (what a guest speaking it is shown)."""
-        async with grpc.aio.insecure_channel(self.address) as channel:
+        async with trusted_channel(self.address) as channel:
             stub = pms_grpc.PmsServiceStub(channel)
             request = pms_pb2.GetHotelRequest(hotel_id=hotel_id, language=language)
             return (await stub.GetHotel(request, timeout=10)).hotel
@@ -158,7 +158,7 @@ class PmsView:
     async def offers(
         self, ci: dt.date, co: dt.date, adults: int, room_type_id: str = "", language: str = ""
     ) -> list[pms_pb2.Offer]:
-        async with grpc.aio.insecure_channel(self.address) as channel:
+        async with trusted_channel(self.address) as channel:
             stub = pms_grpc.PmsServiceStub(channel)
             response = await stub.CheckAvailability(
                 pms_pb2.CheckAvailabilityRequest(
@@ -175,7 +175,7 @@ class PmsView:
 
     async def booking(self, reference: str, language: str = "") -> pms_pb2.Booking:
         """The booking, its room type named in `language` (what a guest speaking it is shown)."""
-        async with grpc.aio.insecure_channel(self.address) as channel:
+        async with trusted_channel(self.address) as channel:
             stub = pms_grpc.PmsServiceStub(channel)
             request = pms_pb2.FindBookingsRequest(
                 hotel_id="1", reference=reference, language=language

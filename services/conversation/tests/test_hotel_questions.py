@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import grpc
 from conv_chat import Guest
 from hotel.conversation.v1 import conversation_service_pb2 as conv_pb2
 from hotel.pms.v1 import pms_service_pb2 as pms_pb2
 from hotel.pms.v1 import pms_service_pb2_grpc
+from posada_common.testing import trusted_channel
 
 
 async def hotel(mesh, language: str = "es") -> pms_pb2.Hotel:  # type: ignore[no-untyped-def]
     """The hotel as pms gives it, texts in `language`."""
-    async with grpc.aio.insecure_channel(mesh.address) as ch:
+    async with trusted_channel(mesh.address) as ch:
         return (
             await pms_service_pb2_grpc.PmsServiceStub(ch).GetHotel(
                 pms_pb2.GetHotelRequest(hotel_id="1", language=language), timeout=10

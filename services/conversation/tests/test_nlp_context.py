@@ -9,6 +9,7 @@ import grpc
 from conv_chat import Guest
 from conv_standins import ScriptedNlp
 from hotel.nlp.v1 import nlp_service_pb2_grpc as nlp_grpc
+from posada_common.testing import trusted_channel
 
 
 async def test_parse_requests_carry_zone_reference_date_and_expected_intent(conversation, pms):  # type: ignore[no-untyped-def]
@@ -17,7 +18,7 @@ async def test_parse_requests_carry_zone_reference_date_and_expected_intent(conv
     nlp_grpc.add_NlpServiceServicer_to_server(spy, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    channel = trusted_channel(f"127.0.0.1:{port}")
     try:
         async with conversation(channels={"nlp": channel}) as svc:
             g = Guest(svc.stub)

@@ -12,7 +12,7 @@ import pytest
 from conv_chat import Guest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hotel.conversation.v1 import conversation_service_pb2_grpc as conv_grpc
-from posada_common.testing import free_port
+from posada_common.testing import auth_env, free_port, trusted_channel
 
 
 @pytest.mark.slow
@@ -31,6 +31,7 @@ async def test_service_process_serves_through_the_mesh_and_stops_on_sigterm(
         "DEFAULT_HOTEL_ID": "1",
         "VOICE_REPLIES_BY_HOTEL": '{"1": "never"}',
         "LOG_LEVEL": "WARNING",
+        **auth_env("conversation"),
     }
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -41,7 +42,7 @@ async def test_service_process_serves_through_the_mesh_and_stops_on_sigterm(
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        async with trusted_channel(f"127.0.0.1:{port}") as channel:
             health = health_pb2_grpc.HealthStub(channel)
             for _ in range(150):
                 try:

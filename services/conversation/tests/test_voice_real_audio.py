@@ -11,6 +11,7 @@ from hotel.audio.v1 import audio_service_pb2 as audio_pb2
 from hotel.audio.v1 import audio_service_pb2_grpc as audio_grpc
 from hotel.channel.v1 import message_pb2
 from hotel.conversation.v1 import conversation_service_pb2 as conv_pb2
+from posada_common.testing import trusted_channel
 
 
 @contextlib.asynccontextmanager
@@ -30,7 +31,7 @@ async def real_audio():  # type: ignore[no-untyped-def]
     audio_grpc.add_AudioServiceServicer_to_server(AudioServicer(engine), server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    channel = trusted_channel(f"127.0.0.1:{port}")
     try:
         yield channel
     finally:

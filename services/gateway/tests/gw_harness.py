@@ -33,7 +33,7 @@ from hotel.channel.v1 import message_pb2 as m
 from hotel.conversation.v1 import conversation_service_pb2 as conv_pb2
 from hotel.conversation.v1 import conversation_service_pb2_grpc as conv_grpc
 from posada_common.server import ServiceHost
-from posada_common.testing import free_port
+from posada_common.testing import free_port, trusted_channel
 from posada_gateway.main import SERVICE_NAME, Gateway, register, warmup
 from posada_gateway.settings import GatewaySettings
 from posada_sim_whatsapp import SimConfig, start_simulator
@@ -232,7 +232,7 @@ class RunningGateway:
         return f"http://127.0.0.1:{self.gw.http_port}/webhooks/whatsapp"
 
     def channel(self) -> channel_service_pb2_grpc.ChannelServiceStub:
-        ch = grpc.aio.insecure_channel(f"127.0.0.1:{self.grpc_port}")
+        ch = trusted_channel(f"127.0.0.1:{self.grpc_port}")
         return channel_service_pb2_grpc.ChannelServiceStub(ch)
 
     async def stop(self) -> None:

@@ -8,6 +8,7 @@ import pytest
 from hotel.channel.v1 import message_pb2 as m
 from posada_common.redis import connect_redis
 from posada_common.settings import SettingsError, load_settings
+from posada_common.testing import shared_test_credentials
 from posada_gateway.parser import StatusUpdate
 from posada_gateway.settings import GatewaySettings
 from posada_gateway.store import GatewayStore, StreamNames
@@ -108,6 +109,7 @@ def test_production_refuses_placeholder_secrets_and_parses_hotel_map(monkeypatch
         "WHATSAPP_ACCESS_TOKEN": "EAAGm0PX4ZCpsBA",
         "WHATSAPP_HOTEL_MAP": "111=7, 222=9",
         "HOTEL_ID": "3",
+        **shared_test_credentials().env_for("gateway"),
     }.items():
         monkeypatch.setenv(var, value)
     s = load_settings(GatewaySettings)

@@ -15,6 +15,7 @@ from hotel.nlp.v1 import nlp_service_pb2 as pb
 from hotel.nlp.v1 import nlp_service_pb2_grpc as pb_grpc
 from hotel.type.v1 import date_pb2
 from posada_common.server import ServiceRuntime, running
+from posada_common.testing import trusted_channel
 from posada_nlp import main as nlp_main
 from posada_nlp.settings import NlpSettings
 
@@ -35,7 +36,7 @@ async def stub(model_dir: Path) -> AsyncIterator[pb_grpc.NlpServiceStub]:
         register=nlp_main.register,
         warmup=nlp_main.warmup,
     ) as rt:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{rt.port}") as ch:
+        async with trusted_channel(f"127.0.0.1:{rt.port}") as ch:
             yield pb_grpc.NlpServiceStub(ch)
 
 
@@ -216,7 +217,7 @@ async def test_health_is_not_serving_until_the_model_is_loaded(model_dir: Path) 
         warmup=slow_warmup,
         wait_ready=False,
     ) as rt:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{rt.port}") as ch:
+        async with trusted_channel(f"127.0.0.1:{rt.port}") as ch:
             health = health_pb2_grpc.HealthStub(ch)
             req = health_pb2.HealthCheckRequest(service=nlp_main.SERVICE_NAME)
             assert (

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aioredis
+from posada_common.testing import trusted_channel
 
 
 async def _clear(client: aioredis.Redis) -> None:
@@ -29,7 +30,6 @@ async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
 
 import contextlib  # noqa: E402
 
-import grpc  # noqa: E402
 from hotel.pms.v1 import pms_service_pb2_grpc as pms_grpc  # noqa: E402
 
 
@@ -89,7 +89,7 @@ async def pms_server(sim: object, redis_url: str, **settings_kw: object) -> Asyn
     settings = pms_settings(sim, redis_url, **settings_kw)
     async with (
         running(settings, service_names=[SERVICE_NAME], register=register) as rt,
-        grpc.aio.insecure_channel(f"127.0.0.1:{rt.port}") as channel,
+        trusted_channel(f"127.0.0.1:{rt.port}") as channel,
     ):
         yield pms_grpc.PmsServiceStub(channel), rt.state["pms"]
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pytest
 from posada_common.settings import SettingsError, load_settings
+from posada_common.testing import shared_test_credentials
+
+# Valid mesh credentials, so each test sees only the failure it is about.
+MESH = {k.lower(): v for k, v in shared_test_credentials().env_for("pms").items()}
 from posada_pms.settings import DEV_PMS_API_KEY, PmsSettings
 
 
@@ -16,7 +20,7 @@ def test_development_defaults_point_at_the_local_stand_in() -> None:
 
 def test_production_refuses_the_dev_key(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SettingsError):
-        load_settings(PmsSettings, environment="production")
+        load_settings(PmsSettings, environment="production", **MESH)
     assert "PMS_API_KEY" in capsys.readouterr().err
 
 
@@ -31,7 +35,10 @@ def test_bad_values_are_named(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_production_accepts_a_real_key() -> None:
     s = load_settings(
-        PmsSettings, environment="production", pms_api_key="K7Q2M9X4ZP1L8W3R6T5Y0U2I4O6P8A1S"
+        PmsSettings,
+        environment="production",
+        pms_api_key="K7Q2M9X4ZP1L8W3R6T5Y0U2I4O6P8A1S",
+        **MESH,
     )
     assert s.environment == "production"
 

@@ -216,3 +216,17 @@ async def test_chat_feed_long_poll_wakes_on_new_events(graph, http, sim):
     assert feed["last"] == feed["events"][-1]["seq"]
     _, empty = await graph.control("GET", f"chat/{GUEST}?after={feed['last']}&wait=0")
     assert empty["events"] == []
+
+
+async def test_config_refuses_pointing_webhooks_anywhere_but_the_configured_gateway(graph, sim):
+    before = sim.config.webhook_url
+    for target in (
+        "http://127.0.0.1:9901/drain_listeners?graceful",  # Envoy's admin
+        "http://169.254.169.254/latest/meta-data/",
+        "http://127.0.0.1:1/webhooks/whatsapp",
+    ):
+        status, body = await graph.control("POST", "config", json={"webhook_url": target})
+        assert status == 400, body
+        assert sim.config.webhook_url == before
+    status, body = await graph.control("POST", "config", json={"webhook_url": before})
+    assert status == 200 and body["webhook_url"] == before

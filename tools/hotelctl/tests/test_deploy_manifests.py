@@ -210,9 +210,24 @@ def test_compose_runs_every_mesh_service_with_mesh_ports_and_infrastructure() ->
     assert gw["WHATSAPP_API_BASE"] == f"http://whatsapp-sim:{MESH.whatsapp_sim_port}"
     assert env_of(svcs["pms"])["PMS_BASE_URL"] == f"http://qloapps:{MESH.qloapps_port}"
     assert {"postgres", "redis"} <= set(svcs["conversation"]["depends_on"])
-    published = {p.split(":")[0] for p in svcs["envoy"]["ports"]}
+    published = {p.split(":")[-2] for p in svcs["envoy"]["ports"]}
     assert {str(MESH.public_port), str(MESH.mesh_port), str(MESH.stats_port)} <= published
     assert str(MESH.admin_port) not in published, "Envoy admin must stay on loopback"
+
+
+def test_compose_publishes_ports_on_loopback_only() -> None:
+    for name, svc in compose()["services"].items():
+        for port in svc.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} on every interface"
+
+
+def test_compose_gives_each_service_its_own_mesh_identity() -> None:
+    svcs = compose()["services"]
+    for name in MESH.services:
+        env = env_of(svcs[name])
+        assert env["MESH_IDENTITY"] == name
+        assert env["MESH_PRIVATE_KEY"] == f"${{POSADA_{name.upper()}_MESH_KEY:-}}"
+        assert env["MESH_PUBLIC_KEYS"].startswith("${")
 
 
 def test_compose_envoy_upstreams_are_compose_services_on_mesh_ports() -> None:
@@ -439,12 +454,24 @@ def test_no_plaintext_secrets(overlay: str) -> None:
         assert "kind: Secret" not in text and "secretGenerator" not in text, path
 
 
+@pytest.mark.parametrize("overlay", ["overlays/dev", "overlays/production"])
+def test_every_service_gets_its_own_required_mesh_credentials(overlay: str) -> None:
+    docs = kustomize(overlay)
+    for name in MESH.services:
+        (c,) = pod_spec(find(docs, "Deployment", name))["containers"]
+        refs = [e["secretRef"] for e in c["envFrom"] if "secretRef" in e]
+        assert {"name": f"{name}-mesh-credentials"} in refs, name
+
+
 def test_services_with_secrets_require_them_in_production() -> None:
     docs = kustomize("overlays/production")
     for name in ("gateway", "conversation", "pms"):
         (c,) = pod_spec(find(docs, "Deployment", name))["containers"]
         refs = [e["secretRef"] for e in c["envFrom"] if "secretRef" in e]
-        assert refs == [{"name": f"{name}-secrets"}], "required (not optional) Secret"
+        assert refs == [
+            {"name": f"{name}-secrets"},
+            {"name": f"{name}-mesh-credentials"},
+        ], "required (not optional) Secrets"
         cfg = find_configmap(docs, f"{name}-config")["data"]
         assert cfg["ENVIRONMENT"] == "production"
 

@@ -96,6 +96,36 @@ def test_production_variant_has_no_simulator_route() -> None:
     assert "webhooks" in names
 
 
+@pytest.mark.parametrize("variant", ["compose", "k8s"])
+def test_listeners_on_every_interface_never_route_to_the_simulators(variant: str) -> None:
+    config = render(load_mesh(), variant)
+    for listener in ("public", "mesh", "stats"):
+        for route in _routes(config, listener):
+            target = route.get("route", {}).get("cluster", "")
+            assert "sim" not in target and "qloapps" not in target, (listener, route)
+    clusters = {c["name"] for c in config["static_resources"]["clusters"]}
+    assert not {c for c in clusters if "sim" in c or "qloapps" in c}
+
+
+def test_local_variant_keeps_the_chat_page_on_loopback_listeners_only() -> None:
+    config = render(load_mesh(), "local")
+    assert "sim" in {r["name"] for r in _routes(config, "public")}
+    for listener in config["static_resources"]["listeners"]:
+        assert listener["address"]["socket_address"]["address"] == "127.0.0.1"
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_access_logs_never_record_query_strings(variant: str) -> None:
+    for listener in render(load_mesh(), variant)["static_resources"]["listeners"]:
+        hcm = listener["filter_chains"][0]["filters"][0]["typed_config"]
+        for log in hcm["access_log"]:
+            fields = log["typed_config"]["log_format"]["json_format"]
+            text = " ".join(str(v) for v in fields.values())
+            assert "%PATH(NQ" in fields["path"]
+            assert "REQ(:PATH)" not in text and "X-ENVOY-ORIGINAL-PATH?:PATH)" not in text
+            assert "AUTHORIZATION" not in text.upper() and "STAFF-TOKEN" not in text.upper()
+
+
 def test_mesh_description_matches_the_protos_and_folders() -> None:
     mesh = load_mesh()
     ports = []

@@ -357,18 +357,33 @@ def _with_identity(handler: grpc.RpcMethodHandler, caller: str, staff: StaffIden
             _staff.reset(tokens[1])
             _caller.reset(tokens[0])
 
+    # Named coroutine / async-generator functions, not lambdas: grpc.aio decides from the
+    # function itself whether a handler is async.
     req, resp = handler.request_deserializer, handler.response_serializer
-    if handler.unary_unary:
-        uu = handler.unary_unary
-        return grpc.unary_unary_rpc_method_handler(lambda r, c: call(uu, r, c), req, resp)
-    if handler.stream_unary:
-        su = handler.stream_unary
-        return grpc.stream_unary_rpc_method_handler(lambda r, c: call(su, r, c), req, resp)
-    if handler.unary_stream:
-        us = handler.unary_stream
-        return grpc.unary_stream_rpc_method_handler(lambda r, c: stream(us, r, c), req, resp)
-    ss = handler.stream_stream
-    return grpc.stream_stream_rpc_method_handler(lambda r, c: stream(ss, r, c), req, resp)
+    if handler.unary_unary or handler.stream_unary:
+        inner = handler.unary_unary or handler.stream_unary
+
+        async def unary_response(request: Any, context: Any) -> Any:
+            return await call(inner, request, context)
+
+        make = (
+            grpc.unary_unary_rpc_method_handler
+            if handler.unary_unary
+            else grpc.stream_unary_rpc_method_handler
+        )
+        return make(unary_response, req, resp)
+    inner_stream = handler.unary_stream or handler.stream_stream
+
+    async def stream_response(request: Any, context: Any) -> AsyncIterator[Any]:
+        async for item in stream(inner_stream, request, context):
+            yield item
+
+    make_stream = (
+        grpc.unary_stream_rpc_method_handler
+        if handler.unary_stream
+        else grpc.stream_stream_rpc_method_handler
+    )
+    return make_stream(stream_response, req, resp)
 
 
 class AuthInterceptor(grpc.aio.ServerInterceptor):

@@ -26,7 +26,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
-from posada_common.auth import AuthInterceptor
+from posada_common.auth import AuthInterceptor, process_credentials
 from posada_common.auth_keys import MeshCredentials
 from posada_common.clients import dial
 from posada_common.interceptors import ObservabilityInterceptor
@@ -150,6 +150,19 @@ class ServiceHost:
             options=list(options.items()),
             maximum_concurrent_rpcs=self.settings.max_concurrent_rpcs or None,
         )
+        creds = self.credentials or process_credentials()
+        identity = self.settings.mesh_identity or self.settings.service_name
+        if not creds.public_keys:
+            log.warning(
+                "mesh_credentials_missing",
+                detail="no MESH_PUBLIC_KEYS: every call except health and reflection is refused",
+            )
+        elif identity not in creds.private_keys:
+            log.warning(
+                "mesh_identity_without_key",
+                identity=identity,
+                detail="no MESH_PRIVATE_KEY: calls to other services will be refused",
+            )
         health_servicer = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
         rt = ServiceRuntime(self.settings, server, health_servicer, self.service_names)

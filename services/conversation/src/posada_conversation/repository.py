@@ -503,6 +503,9 @@ class Repository:
             token = encode_token(rows[-1]["created_at"], str(rows[-1]["task_id"]))
         return list(rows), token
 
+    async def get_task(self, task_id: uuid.UUID) -> asyncpg.Record | None:
+        return await self.pool.fetchrow("SELECT * FROM tasks WHERE task_id = $1", task_id)
+
     async def complete_task(
         self, task_id: uuid.UUID, staff_id: str, note: str, staff_name: str = ""
     ) -> asyncpg.Record | None:

@@ -14,7 +14,8 @@ from google.protobuf import timestamp_pb2
 from hotel.channel.v1 import channel_service_pb2, message_pb2
 from hotel.conversation.v1 import conversation_service_pb2 as conv_pb2
 from hotel.conversation.v1 import conversation_service_pb2_grpc as conv_grpc
-from posada_common.errors import InvalidArgument, NotFound, Unavailable
+from posada_common import auth
+from posada_common.errors import InvalidArgument, NotFound, PermissionDenied, Unavailable
 from posada_common.logging import bind_context, get_logger
 
 from . import staff_api
@@ -137,6 +138,33 @@ def _raise(violations: dict[str, str]) -> None:
         )
 
 
+def acting_staff(context: Any, claimed_staff_id: str = "") -> auth.StaffIdentity:
+    """The staff member named by the call's verified staff token (never the request's word).
+
+    A request that names a different staff id is refused rather than silently rewritten, so a
+    console bug cannot put one person's name on another's action.
+    """
+    staff = auth.current_staff(context)
+    if claimed_staff_id and claimed_staff_id != staff.staff_id:
+        raise PermissionDenied("staff_id does not match the caller's staff token")
+    bind_context(staff_id=staff.staff_id, staff_hotel_id=staff.hotel_id)
+    return staff
+
+
+def scoped_hotel(staff: auth.StaffIdentity, requested: str) -> str:
+    """Reads are limited to the staff member's hotel; asking for another one is refused."""
+    if requested and requested != staff.hotel_id:
+        raise PermissionDenied(f"staff of hotel {staff.hotel_id} cannot read hotel {requested}")
+    return staff.hotel_id
+
+
+def _hotel_guard(staff: auth.StaffIdentity, row: asyncpg.Record | None, what: str) -> Any:
+    """Another hotel's conversation or task answers NOT_FOUND: its existence is not revealed."""
+    if row is None or row["hotel_id"] != staff.hotel_id:
+        raise NotFound(f"{what} not found")
+    return row
+
+
 class ConversationServicer(staff_api.StaffConsoleRpcs, conv_grpc.ConversationServiceServicer):
     def __init__(self, engine: Engine, repo: Repository, default_hotel_id: str):
         self.engine = engine
@@ -216,9 +244,10 @@ class ConversationServicer(staff_api.StaffConsoleRpcs, conv_grpc.ConversationSer
         if request.message_limit < 0 or request.message_limit > 500:
             violations["message_limit"] = "must be between 0 and 500"
         _raise(violations)
+        staff = acting_staff(context)
         row = await self.staff.conversation(request.conversation_id)
-        if row is None:
-            raise NotFound(f"conversation {request.conversation_id} not found")
+        _hotel_guard(staff, row, f"conversation {request.conversation_id}")
+        assert row is not None
         messages = await self.repo.list_messages(
             request.conversation_id, request.message_limit or 50
         )
@@ -247,6 +276,7 @@ class ConversationServicer(staff_api.StaffConsoleRpcs, conv_grpc.ConversationSer
         if len(request.language) > 8:
             violations["language"] = "a language code such as es, en or pt"
         _raise(violations)
+        hotel_id = scoped_hotel(acting_staff(context), request.hotel_id)
         since = request.since.ToDatetime(tzinfo=dt.UTC) if request.HasField("since") else None
         updated_since = (
             request.updated_since.ToDatetime(tzinfo=dt.UTC)
@@ -254,7 +284,7 @@ class ConversationServicer(staff_api.StaffConsoleRpcs, conv_grpc.ConversationSer
             else None
         )
         rows, token = await self.repo.list_conversations(
-            hotel_id=request.hotel_id,
+            hotel_id=hotel_id,
             state=int(request.state),
             since=since,
             page_size=size,
@@ -273,7 +303,7 @@ class ConversationServicer(staff_api.StaffConsoleRpcs, conv_grpc.ConversationSer
         self, request: conv_pb2.ReplyAsStaffRequest, context: Any
     ) -> conv_pb2.ReplyAsStaffResponse:
         violations: dict[str, str] = {}
-        for name in ("conversation_id", "staff_id", "text", "idempotency_key"):
+        for name in ("conversation_id", "text", "idempotency_key"):
             if not getattr(request, name).strip():
                 violations[name] = "required"
         if len(request.text) > 4096:
@@ -281,9 +311,12 @@ class ConversationServicer(staff_api.StaffConsoleRpcs, conv_grpc.ConversationSer
         if len(request.idempotency_key) > 200:
             violations["idempotency_key"] = "at most 200 characters"
         _raise(violations)
-        row = await self.repo.get_conversation(request.conversation_id)
-        if row is None:
-            raise NotFound(f"conversation {request.conversation_id} not found")
+        staff = acting_staff(context, request.staff_id)
+        row = _hotel_guard(
+            staff,
+            await self.repo.get_conversation(request.conversation_id),
+            f"conversation {request.conversation_id}",
+        )
         reply_id = f"staff:{request.idempotency_key}"
         reply = message_pb2.Reply(reply_id=reply_id, text=message_pb2.TextReply(body=request.text))
         # Row first (QUEUED), then send: a delivery status that races back from the gateway
@@ -292,20 +325,18 @@ class ConversationServicer(staff_api.StaffConsoleRpcs, conv_grpc.ConversationSer
             request.conversation_id,
             reply_id,
             request.text,
-            request.staff_id,
+            staff.staff_id,
             "",
             message_pb2.DELIVERY_STATUS_QUEUED,
             reply.SerializeToString(),
-            staff_name=request.staff_name[:200],
+            staff_name=staff.name,
         )
         if saved["provider_message_id"]:
             return conv_pb2.ReplyAsStaffResponse(message=message_pb(saved))
         if row["state"] != HANDED_OFF or not row["assigned_staff_id"]:
             # A person is talking now: the agent must not talk over them, and the
             # conversation shows who has it.
-            await self.staff.take_over(
-                request.conversation_id, request.staff_id, request.staff_name[:200]
-            )
+            await self.staff.take_over(request.conversation_id, staff.staff_id, staff.name)
         send = channel_service_pb2.SendMessageRequest(
             channel=row["channel"],
             business_account_id=row["business_account_id"],
@@ -339,12 +370,14 @@ class ConversationServicer(staff_api.StaffConsoleRpcs, conv_grpc.ConversationSer
         violations: dict[str, str] = {}
         if not request.conversation_id:
             violations["conversation_id"] = "required"
-        if not request.staff_id:
-            violations["staff_id"] = "required"
         _raise(violations)
-        row = await self.repo.release_handoff(
-            request.conversation_id, request.staff_id, request.staff_name[:200]
+        staff = acting_staff(context, request.staff_id)
+        _hotel_guard(
+            staff,
+            await self.repo.get_conversation(request.conversation_id),
+            f"conversation {request.conversation_id}",
         )
+        row = await self.repo.release_handoff(request.conversation_id, staff.staff_id, staff.name)
         if row is None:
             raise NotFound(f"conversation {request.conversation_id} not found")
         # Start the dialogue fresh: whatever the agent was waiting for is stale now.
@@ -367,8 +400,9 @@ class ConversationServicer(staff_api.StaffConsoleRpcs, conv_grpc.ConversationSer
         if request.status not in conv_pb2.TaskStatus.values():
             violations["status"] = "unknown status"
         _raise(violations)
+        hotel_id = scoped_hotel(acting_staff(context), request.hotel_id)
         rows, token = await self.repo.list_tasks(
-            hotel_id=request.hotel_id,
+            hotel_id=hotel_id,
             status=int(request.status),
             page_size=size,
             page_token=request.page_token,
@@ -385,15 +419,13 @@ class ConversationServicer(staff_api.StaffConsoleRpcs, conv_grpc.ConversationSer
             task_id = uuid.UUID(request.task_id)
         except ValueError:
             violations["task_id"] = "must be a task id from ListTasks"
-        if not request.staff_id:
-            violations["staff_id"] = "required"
         if len(request.note) > 2000:
             violations["note"] = "at most 2000 characters"
         _raise(violations)
         assert task_id is not None
-        row = await self.repo.complete_task(
-            task_id, request.staff_id, request.note, request.staff_name[:200]
-        )
+        staff = acting_staff(context, request.staff_id)
+        _hotel_guard(staff, await self.repo.get_task(task_id), f"task {request.task_id}")
+        row = await self.repo.complete_task(task_id, staff.staff_id, request.note, staff.name)
         if row is None:
             raise NotFound(f"task {request.task_id} not found")
         return conv_pb2.CompleteTaskResponse(task=task_pb(row))

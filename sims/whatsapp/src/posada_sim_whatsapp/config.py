@@ -41,6 +41,10 @@ class SimConfig:
     # webhooks; set by the runner. Graph answers use the Host the caller reached us with.
     graph_base: str = ""
     extra: dict = field(default_factory=dict)
+    # Where POST /sim/config may point webhooks: the URL configured at start (the gateway's)
+    # plus SIM_ALLOWED_WEBHOOK_URLS. Anything else is refused, so the control API cannot be
+    # turned into a signed-request cannon against other hosts or Envoy's admin.
+    allowed_webhook_urls: list[str] = field(default_factory=list)
 
     # Settings a test or tool may change at run time through POST /sim/config.
     RUNTIME_KEYS = (
@@ -58,6 +62,10 @@ class SimConfig:
         "pair_period_s",
         "bsuid",
     )
+
+    def __post_init__(self) -> None:
+        if self.webhook_url not in self.allowed_webhook_urls:
+            self.allowed_webhook_urls.append(self.webhook_url)
 
     def public(self) -> dict:
         d = asdict(self)
@@ -88,6 +96,9 @@ class SimConfig:
                 rejected.append(key)
                 continue
             _ = types
+            if key == "webhook_url" and value not in self.allowed_webhook_urls:
+                rejected.append(key)
+                continue
             setattr(self, key, value)
         return rejected
 
@@ -124,6 +135,11 @@ class SimConfig:
                     setattr(cfg, attr, conv(value))
                 except ValueError:
                     print(f"whatsapp-sim: ignoring bad {var}={value!r}", file=sys.stderr)
+        cfg.allowed_webhook_urls = [cfg.webhook_url] + [
+            url.strip()
+            for url in env.get("SIM_ALLOWED_WEBHOOK_URLS", "").split(",")
+            if url.strip() and url.strip() != cfg.webhook_url
+        ]
         if announce and unset:
             for var in unset:
                 print(

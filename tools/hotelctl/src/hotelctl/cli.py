@@ -4,6 +4,7 @@ hotelctl up                      start everything (what `make run` does)
 hotelctl status                  health of every service through Envoy; exit 1 if any is not SERVING
 hotelctl envoy render|check      write / verify deploy/envoy/*.yaml and the auth policy from deploy/mesh.yaml
 hotelctl dlq list|show|replay|drop   operate the gateway's dead-letter stream
+hotelctl credentials show|compose|k8s   dev mesh credentials (masked), compose env file, k8s Secrets
 hotelctl staff add|reset LOGIN   staff accounts of the console
 """
 
@@ -80,6 +81,39 @@ def cmd_envoy(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_credentials(args: argparse.Namespace) -> int:
+    from posada_common.auth_keys import generate_credentials
+
+    from hotelctl.credentials import (
+        compose_env,
+        dev_credentials,
+        k8s_secrets,
+        mask,
+        write_private,
+    )
+    from hotelctl.mesh import REPO_ROOT, load_mesh
+
+    run_dir = Path(os.environ.get("POSADA_RUN_DIR") or REPO_ROOT / ".run")
+    services = list(load_mesh().services)
+    if args.action == "k8s":
+        # --fresh: new keys that exist only in the printed Secrets (production); otherwise the
+        # local development ones, so a dev cluster and `make run` agree.
+        creds = generate_credentials() if args.fresh else dev_credentials(run_dir, os.environ)
+        callers = services + [c for c in ("console",) if c not in services]
+        print(k8s_secrets(creds, callers, args.namespace), end="")
+        return 0
+    creds = dev_credentials(run_dir, os.environ)
+    if args.action == "compose":
+        path = write_private(run_dir / "credentials" / "compose.env", compose_env(creds, services))
+        print(f"wrote {path} (0600); use: docker compose --env-file {path} up")
+        return 0
+    for name in sorted(creds.private_keys):
+        key = creds.env_for(name)["MESH_PRIVATE_KEY"]
+        print(f"{name:14} private key {mask(key)}")
+    print(f"credentials folder: {run_dir / 'credentials'}")
+    return 0
+
+
 def cmd_dlq(args: argparse.Namespace) -> int:
     from hotelctl.dlq import run_dlq
 
@@ -106,6 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
     envoy = sub.add_parser("envoy", help="Envoy configs from deploy/mesh.yaml")
     envoy.add_argument("action", choices=["render", "check"])
     envoy.set_defaults(func=cmd_envoy)
+    creds = sub.add_parser("credentials", help="development mesh credentials (shown masked)")
+    creds.add_argument("action", choices=["show", "compose", "k8s"])
+    creds.add_argument("--namespace", default="posada")
+    creds.add_argument("--fresh", action="store_true", help="k8s: new keys, stored nowhere")
+    creds.set_defaults(func=cmd_credentials)
     dlq = sub.add_parser("dlq", help="gateway dead letters")
     dlq.add_argument("action", choices=["list", "show", "replay", "drop"])
     dlq.add_argument("id", nargs="?", help="dead letter id (show/replay/drop)")

@@ -10,9 +10,11 @@ import grpc
 from google.protobuf.json_format import MessageToDict
 from hotel.channel.v1 import channel_service_pb2 as pb
 from hotel.channel.v1 import channel_service_pb2_grpc as pb_grpc
+from posada_common.clients import dial
 from rich.console import Console
 from rich.table import Table
 
+from hotelctl.credentials import operator_credentials
 from hotelctl.mesh import load_mesh
 
 
@@ -23,7 +25,7 @@ async def run_dlq(args: argparse.Namespace) -> int:
         print(f"hotelctl dlq {args.action} needs an id (see `hotelctl dlq list`)", file=sys.stderr)
         return 2
     console = Console()
-    async with grpc.aio.insecure_channel(address) as channel:
+    async with dial(address, identity="hotelctl", credentials=operator_credentials()) as channel:
         stub = pb_grpc.ChannelServiceStub(channel)
         try:
             if args.action == "list":

@@ -6,7 +6,8 @@ health checks and outlier detection are the same code path for all of them.
 
 Routing rules:
 - public listener: `/webhooks/` → gateway's HTTP port; `/sim/` → the WhatsApp simulator
-  (local and compose only; production has no simulators); `/healthz` answered by Envoy.
+  (local variant only, whose listeners bind loopback: it is a dev tool with a control API);
+  `/healthz` answered by Envoy. Access logs record the path without its query string.
 - mesh listener (HTTP/2, gRPC): `/hotel.<domain>.v1.` prefixes → that service; the idempotent
   methods get their own exact-path route with a retry policy on UNAVAILABLE; health and
   reflection (same path on every service) are routed by the `x-posada-service` header.
@@ -233,7 +234,9 @@ def _hcm(
                             "start": "%START_TIME%",
                             "listener": stat_prefix,
                             "method": "%REQ(:METHOD)%",
-                            "path": "%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%",
+                            # Never the query string: the WhatsApp verify handshake
+                            # carries its token there (and any future ?key= would too).
+                            "path": "%PATH(NQ:ORIG_OR_PATH)%",
                             "status": "%RESPONSE_CODE%",
                             "grpc_status": "%GRPC_STATUS%",
                             "flags": "%RESPONSE_FLAGS%",
@@ -293,7 +296,9 @@ def render(mesh: Mesh, variant: str) -> dict[str, Any]:
         },
     ]
     clusters: list[dict[str, Any]] = []
-    if variant != "k8s" and "whatsapp" in mesh.simulators:
+    # The simulator (chat page and its control API) is a development tool: only the local
+    # variant, whose listeners bind loopback, routes to it. Compose and Kubernetes never do.
+    if variant == "local" and "whatsapp" in mesh.simulators:
         prefix = mesh.simulators["whatsapp"].get("public_prefix", "/sim/")
         public_routes.append(
             {

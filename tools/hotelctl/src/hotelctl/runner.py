@@ -16,13 +16,16 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from posada_common.auth_keys import MeshCredentials
 from rich.console import Console
 from rich.table import Table
 
 from hotelctl import embedded
+from hotelctl.credentials import dev_credentials, mask
 from hotelctl.envoy_config import render_text
 from hotelctl.health import check_all
 from hotelctl.mesh import REPO_ROOT, Mesh, load_mesh
@@ -48,6 +51,7 @@ class MeshRun:
     env: dict[str, str]
     processes: list[ManagedProcess] = field(default_factory=list)
     urls: dict[str, str] = field(default_factory=dict)
+    credentials: MeshCredentials | None = None
 
     def process(self, name: str) -> ManagedProcess:
         for proc in self.processes:
@@ -108,6 +112,14 @@ def build_env(mesh: Mesh, run_dir: Path, base: dict[str, str]) -> dict[str, str]
     return env
 
 
+def shown_secret(key: str, env: dict[str, str], supplied: Mapping[str, str]) -> str:
+    """A dev default in full (it is in the source anyway); anything supplied, masked."""
+    value = env.get(key, "")
+    if key not in supplied and value == DEV_DEFAULTS.get(key):
+        return f"{value} (dev default)"
+    return mask(value)
+
+
 class Progress:
     def __init__(self, console: Console, total: int):
         self.console = console
@@ -143,6 +155,7 @@ def start_mesh(
             "ports already in use (another mesh running? try --port-offset): " + ", ".join(busy)
         )
     run = MeshRun(mesh, run_dir, build_env(mesh, run_dir, base_env))
+    creds = run.credentials = dev_credentials(run_dir, run.env)
     progress = Progress(console, 5 + len(mesh.services) + 1)
     py = sys.executable
     try:
@@ -182,7 +195,7 @@ def start_mesh(
                 ).start()
             )
             progress(
-                f"QloApps stand-in on 127.0.0.1:{mesh.qloapps_port} (API key {run.env['PMS_API_KEY']})"
+                f"QloApps stand-in on 127.0.0.1:{mesh.qloapps_port} (API key {shown_secret('PMS_API_KEY', run.env, base_env)})"
             )
         else:
             progress("QloApps stand-in not installed: pms will report the PMS as unavailable")
@@ -210,6 +223,7 @@ def start_mesh(
             spec = mesh.services[name]
             svc_env = {
                 **run.env,
+                **creds.env_for(name),
                 "GRPC_PORT": str(spec.grpc_port),
                 "METRICS_PORT": str(spec.metrics_port),
                 "SERVICE_NAME": name,
@@ -338,11 +352,10 @@ def up(offset: int = 0, run_dir: Path | None = None) -> int:
     console.print(summary_table(run))
     for label, url in run.urls.items():
         console.print(f"  {label:34} {url}")
-    secrets_shown = {k: run.env[k] for k in DEV_DEFAULTS if k not in os.environ}
-    if secrets_shown:
-        console.print("  dev defaults (set these env vars to override):")
-        for key, value in secrets_shown.items():
-            console.print(f"    {key}={value}")
+    console.print("  secrets (set these env vars to override the dev defaults):")
+    for key in DEV_DEFAULTS:
+        console.print(f"    {key}={shown_secret(key, run.env, os.environ)}")
+    console.print(f"  mesh credentials: {run.run_dir / 'credentials'} (development, 0600)")
     console.print(
         f"[bold green]All services SERVING through Envoy in {time.monotonic() - t0:.1f}s.[/bold green] Ctrl-C stops everything."
     )
