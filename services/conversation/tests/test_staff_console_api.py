@@ -228,7 +228,10 @@ async def test_task_done_and_undo_record_who_did_it(svc):  # type: ignore[no-unt
     done = await svc.stub.CompleteTask(
         conv_pb2.CompleteTaskRequest(task_id=mine[0].task_id, staff_id="maria", staff_name="María")
     )
-    assert done.task.status == conv_pb2.TASK_STATUS_DONE and done.task.completed_by_name == "María"
+    assert (
+        done.task.status == conv_pb2.TASK_STATUS_DONE
+        and done.task.completed_by_name == "María Pérez"
+    )  # from the token
     undone = await svc.stub.ReopenTask(
         conv_pb2.ReopenTaskRequest(task_id=mine[0].task_id, staff=MARIA)
     )
