@@ -104,7 +104,9 @@ def cmd_credentials(args: argparse.Namespace) -> int:
         return 0
     creds = dev_credentials(run_dir, os.environ)
     if args.action == "compose":
-        path = write_private(run_dir / "credentials" / "compose.env", compose_env(creds, services))
+        path = write_private(
+            run_dir / "credentials" / "compose.env", compose_env(creds, [*services, "console"])
+        )
         print(f"wrote {path} (0600); use: docker compose --env-file {path} up")
         return 0
     for name in sorted(creds.private_keys):
