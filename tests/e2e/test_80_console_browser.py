@@ -80,6 +80,10 @@ def test_staff_take_over_answer_and_release_a_guest_who_asks_for_a_person(
         viewport={"width": 1280, "height": 860},
     )
     assert page.locator("h1").first.inner_text().startswith("Bandeja")
+    chatty = Guest(running_mesh.public_url, "3467" + str(uuid.uuid4().int)[:7], name="Tom Baker")
+    since = chatty.last_seq()
+    chatty.say("Hello, do you have parking at the hotel?")
+    assert chatty.replies_after(since), "the agent answers an ordinary question"
 
     number = "3465" + str(uuid.uuid4().int)[:7]
     guest = Guest(running_mesh.public_url, number, name="Marta Ibáñez")
@@ -92,7 +96,8 @@ def test_staff_take_over_answer_and_release_a_guest_who_asks_for_a_person(
     row = page.locator(f'[data-conversation$=":{number}"]')
     row.wait_for(timeout=15_000)
     assert "Marta Ibáñez" in row.inner_text() and "Derivada" in row.inner_text()
-    assert page.locator(".conv").first.get_attribute("data-conversation", timeout=5_000)
+    first = page.locator(".conv").first.get_attribute("data-conversation", timeout=5_000)
+    assert first and first.endswith(f":{number}"), "the handed-off guest is listed first"
     page.screenshot(path=str(shots / "inbox.png"), full_page=True)
 
     row.locator("a").click()
@@ -118,6 +123,10 @@ def test_staff_take_over_answer_and_release_a_guest_who_asks_for_a_person(
     page.click(".note-form button[type=submit]")
     page.locator(".timeline .event.note", has_text="cuna en la 204").wait_for(timeout=10_000)
     page.screenshot(path=str(shots / "conversation.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: one readable column
+    page.screenshot(path=str(shots / "conversation-phone.png"), full_page=False)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.set_viewport_size({"width": 1280, "height": 860})
 
     page.locator("#release").click()
     page.locator("#conversation-state[data-state=bot]").wait_for(timeout=10_000)

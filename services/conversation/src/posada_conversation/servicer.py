@@ -429,3 +429,12 @@ class ConversationServicer(staff_api.StaffConsoleRpcs, conv_grpc.ConversationSer
         if row is None:
             raise NotFound(f"task {request.task_id} not found")
         return conv_pb2.CompleteTaskResponse(task=task_pb(row))
+
+
+# The staff console's RPCs get the same "store down → UNAVAILABLE" mapping as the others.
+for _name in ("TakeOverConversation", "AddNote", "ReopenTask", "GetMessageMedia"):
+    setattr(
+        ConversationServicer,
+        _name,
+        stores_down_unavailable(getattr(staff_api.StaffConsoleRpcs, _name)),
+    )
