@@ -305,3 +305,22 @@ async def test_language_follows_the_browser_and_the_switch(stack, browser):  # t
     assert "Acceso del personal" in page
     _, page = await b.get("/login", headers={"Accept-Language": "en"})
     assert "Acceso del personal" in page  # the switch is remembered
+
+
+async def test_a_change_between_page_render_and_stream_connect_is_not_lost(stack, browser):  # type: ignore[no-untyped-def]
+    b = browser()
+    await b.login(await stack.staff(hotel_id="7"))  # a hotel nobody else watches: no feed yet
+    rendered = int(time.time() * 1000)
+    cid = await stack.seed(hotel_id="7", name="Entre Medias")
+    events: list[str] = []
+    async with (
+        asyncio.timeout(15),
+        b.http.get(f"{stack.url}/events?since={rendered}") as resp,
+    ):
+        async for line in resp.content:
+            text = line.decode().strip()
+            if text.startswith("event:"):
+                events.append(text.split(":", 1)[1].strip())
+            if conversation_key(cid) in events:
+                break
+    assert "inbox" in events and conversation_key(cid) in events

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import datetime as dt
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -125,6 +126,7 @@ def render(request: web.Request, template: str, status: int = 200, **context: An
         csrf_field=CSRF_FIELD,
         request_path=request.path_qs,
         switch_url=_switch_url(request, "en" if language == "es" else "es"),
+        events_url=f"{console.prefix}/events?since={int(time.time() * 1000)}",
         oidc=console.oidc is not None,
         **context,
     )
@@ -534,17 +536,32 @@ async def events(request: web.Request) -> web.StreamResponse:
         }
     )
     await response.prepare(request)
-    await response.write(b"retry: 2000\n: connected\n\n")
-    async with console.live.subscribe(staff) as queue:
-        while True:
-            try:
-                names = await asyncio.wait_for(queue.get(), timeout=15)
-            except TimeoutError:
-                await response.write(b": keep-alive\n\n")
-                continue
-            for name in names:
-                data = json.dumps({"at": present.clock(None) or ""})
-                await response.write(f"event: {name}\ndata: {data}\n\n".encode())
+    with contextlib.suppress(ConnectionResetError):  # the browser left (navigation, close)
+        await response.write(b"retry: 2000\n: connected\n\n")
+        async with console.live.subscribe(staff) as queue:
+            for name in await console.live.catch_up(staff, _since(request)):
+                await response.write(f"event: {name}\ndata: {{}}\n\n".encode())
+            while True:
+                try:
+                    names = await asyncio.wait_for(queue.get(), timeout=15)
+                except TimeoutError:
+                    await response.write(b": keep-alive\n\n")
+                    continue
+                for name in names:
+                    await response.write(f"event: {name}\ndata: {{}}\n\n".encode())
+    return response
+
+
+def _since(request: web.Request) -> dt.datetime:
+    """The page's render time (ms since the epoch), a little earlier for clock skew."""
+    millis: float
+    try:
+        millis = int(request.query.get("since", "0"))
+    except ValueError:
+        millis = 0
+    now = time.time() * 1000
+    millis = min(max(millis, now - 600_000), now)
+    return dt.datetime.fromtimestamp(millis / 1000, dt.UTC) - dt.timedelta(seconds=2)
 
 
 async def healthz(request: web.Request) -> web.StreamResponse:

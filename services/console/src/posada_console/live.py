@@ -7,6 +7,10 @@ refreshes), `conv-<key>` (that conversation's page refreshes) and `tasks`. Polli
 through the gRPC contract keeps the console stateless and Envoy-friendly (no long-lived gRPC
 stream to re-establish); the overlap of the window makes a late-committing write impossible to
 miss, and the version check makes the overlap invisible to browsers.
+
+A page is rendered a moment before its event stream connects; a change in that gap would be
+lost. So each page says when it was rendered (`since`), and a new stream first gets the events
+of every conversation the feed saw change after that moment (`catch_up`).
 """
 
 from __future__ import annotations
@@ -41,14 +45,27 @@ class HotelFeed:
         self.queues: set[asyncio.Queue[list[str]]] = set()
         self.viewers: dict[int, Staff] = {}
         self.versions: dict[str, int] = {}
+        self.updated: dict[str, dt.datetime] = {}
         self.cursor: dt.datetime | None = None
         self.task: asyncio.Task[None] | None = None
+        self.lock = asyncio.Lock()
 
     def staff(self) -> Staff | None:
         """Whose staff token the poll uses: any current viewer of this hotel."""
         return next(iter(self.viewers.values()), None)
 
     async def poll_once(self) -> list[str]:
+        async with self.lock:
+            return await self._poll()
+
+    async def catch_up(self, since: dt.datetime) -> list[str]:
+        """Events of conversations that changed after `since` (the page's render time)."""
+        if self.cursor is None:
+            await self.poll_once()  # the baseline, so the gap is covered from the start
+        keys = [conversation_key(cid) for cid, at in self.updated.items() if at > since]
+        return ["inbox", "tasks", *keys] if keys else []
+
+    async def _poll(self) -> list[str]:
         staff = self.staff()
         if staff is None:
             return []
@@ -63,6 +80,7 @@ class HotelFeed:
             updated = row.updated_at.ToDatetime(tzinfo=dt.UTC)
             if self.cursor is None or updated > self.cursor:
                 self.cursor = updated
+            self.updated[row.conversation_id] = updated
             if self.versions.get(row.conversation_id) != row.version:
                 self.versions[row.conversation_id] = row.version
                 events.append(conversation_key(row.conversation_id))
@@ -70,6 +88,7 @@ class HotelFeed:
             self.cursor = dt.datetime.now(dt.UTC)
         if len(self.versions) > 5000:
             self.versions.clear()
+            self.updated.clear()
         if first or not events:
             return []
         return ["inbox", "tasks", *events]
@@ -97,6 +116,15 @@ class LiveHub:
         self.client = client
         self.interval = interval
         self.feeds: dict[str, HotelFeed] = {}
+
+    async def catch_up(self, staff: Staff, since: dt.datetime) -> list[str]:
+        feed = self.feeds.get(staff.hotel_id)
+        if feed is None:
+            return []
+        try:
+            return await feed.catch_up(since)
+        except MeshError:
+            return []
 
     @contextlib.asynccontextmanager
     async def subscribe(self, staff: Staff) -> AsyncIterator[asyncio.Queue[list[str]]]:
