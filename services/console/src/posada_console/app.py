@@ -365,6 +365,26 @@ def _may_act(staff: Staff, conversation: conv_pb2.Conversation) -> bool:
     return staff.is_manager or not holder or holder == staff.staff_id
 
 
+async def _delivery_errors(
+    console: Console, staff: Staff, detail: conv_pb2.GetConversationResponse
+) -> dict[str, str]:
+    """Why staff replies failed, as the gateway recorded it (message id → provider error)."""
+    failed = [
+        m
+        for m in detail.messages
+        if m.author == conv_pb2.AUTHOR_STAFF
+        and m.status == message_pb2.DELIVERY_STATUS_FAILED
+        and m.provider_message_id
+    ][-5:]
+    errors: dict[str, str] = {}
+    for m in failed:
+        status = await console.mesh.delivery(staff, m.provider_message_id)
+        if status is not None and status.errors:
+            first = status.errors[0]
+            errors[m.id] = f"{first.code} {first.title}".strip()
+    return errors
+
+
 async def conversation_page(request: web.Request) -> web.StreamResponse:
     staff, detail = await _load(request)
     return render(
@@ -374,6 +394,7 @@ async def conversation_page(request: web.Request) -> web.StreamResponse:
         c=detail.conversation,
         entries=present.timeline(detail),
         may_act=_may_act(staff, detail.conversation),
+        delivery_errors=await _delivery_errors(_console(request), staff, detail),
         reply_key=uuid.uuid4().hex,
         note_key=uuid.uuid4().hex,
         error=request.query.get("e", ""),
@@ -390,6 +411,7 @@ async def conversation_part(request: web.Request) -> web.StreamResponse:
     return render(
         request,
         f"_{part}.html",
+        delivery_errors=await _delivery_errors(_console(request), staff, detail),
         detail=detail,
         c=detail.conversation,
         entries=present.timeline(detail),
