@@ -22,10 +22,10 @@ sys.path.insert(0, str(ROOT))
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", help="comma-separated subset: nlp,pms,gateway,audio")
+    parser.add_argument("--only", help="comma-separated subset: nlp,pms,gateway,audio,auth")
     parser.add_argument("--offset", type=int, default=12000)  # ports outside the ephemeral range
     args = parser.parse_args()
-    wanted = set((args.only or "nlp,pms,gateway,audio").split(","))
+    wanted = set((args.only or "nlp,pms,gateway,audio,auth").split(","))
 
     from hotelctl.runner import start_mesh
 
@@ -36,7 +36,8 @@ def main() -> int:
         mesh = run.mesh
         addr = f"127.0.0.1:{mesh.mesh_port}"
         public = f"http://127.0.0.1:{mesh.public_port}"
-        env = {**os.environ, **run.env}
+        # POSADA_RUN_DIR: the benches sign their gRPC calls with this mesh's credentials.
+        env = {**os.environ, **run.env, "POSADA_RUN_DIR": str(Path(tmp))}
         plan = [
             ("nlp", [py, "bench/nlp/run.py", "--mesh", addr]),
             ("pms", [py, "bench/pms/run.py", "--mesh", addr]),
@@ -52,6 +53,7 @@ def main() -> int:
                 ],
             ),
             ("audio", [py, "bench/audio/run.py"]),
+            ("auth", [py, "bench/auth/run.py"]),
         ]
         failures = []
         try:

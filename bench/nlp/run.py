@@ -30,6 +30,20 @@ RESULTS = ROOT / "bench" / "results" / "nlp.json"
 REF = date(2026, 3, 4)
 
 
+def _credentials() -> Any:
+    """Keys for this bench: the local `make run` ones when they exist (--mesh/--direct
+    against a running mesh), else fresh ones for the nlp process this bench starts itself."""
+    from posada_common.auth_keys import generate_credentials, load_or_create_dev_credentials
+
+    run_creds = Path(os.environ.get("POSADA_RUN_DIR") or ROOT / ".run") / "credentials"
+    if run_creds.is_dir():
+        return load_or_create_dev_credentials(run_creds)
+    return generate_credentials()
+
+
+BENCH_CREDENTIALS = _credentials()
+
+
 def corpus() -> list[str]:
     from posada_nlp.data import load_dir
     from posada_nlp.paths import data_dir
@@ -94,7 +108,11 @@ async def bench_grpc(address: str, requests: int, seconds: float, label: str) ->
 
     texts = corpus()
     ref = date_pb2.Date(year=REF.year, month=REF.month, day=REF.day)
-    async with grpc.aio.insecure_channel(address) as ch:
+    from posada_common.clients import dial
+
+    async with dial(
+        address, identity="conversation", credentials=BENCH_CREDENTIALS, trace=False
+    ) as ch:
         stub = pb_grpc.NlpServiceStub(ch)
         deadline = time.monotonic() + 60
         while True:  # wait until the model is loaded (UNAVAILABLE before)
@@ -199,7 +217,13 @@ def self_mesh(requests: int, seconds: float) -> list[dict[str, Any]]:
     cfg.write_text(
         ENVOY_CONFIG.format(mesh_port=mesh_port, nlp_port=nlp_port, admin_port=admin_port)
     )
-    env = {**os.environ, "GRPC_PORT": str(nlp_port), "METRICS_PORT": "0", "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "GRPC_PORT": str(nlp_port),
+        "METRICS_PORT": "0",
+        "LOG_LEVEL": "WARNING",
+        **BENCH_CREDENTIALS.env_for("nlp"),
+    }
     procs = []
     try:
         procs.append(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import platform
@@ -37,6 +38,12 @@ import grpc
 from hotel.pms.v1 import pms_service_pb2 as pms
 from hotel.pms.v1 import pms_service_pb2_grpc as pms_grpc
 from hotel.type.v1 import date_pb2
+from posada_common.auth_keys import (
+    MeshCredentials,
+    generate_credentials,
+    load_or_create_dev_credentials,
+)
+from posada_common.clients import dial
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -150,6 +157,8 @@ def local_stack(with_envoy: bool) -> Iterator[tuple[str, str]]:
         "PMS_BASE_URL": f"http://127.0.0.1:{mesh.qloapps_port}",
         "GRPC_PORT": str(pms_port),
         "METRICS_PORT": "0",
+        # Mesh credentials for this run only: pms verifies, the bench signs as conversation.
+        **_bench_credentials().env_for("pms"),
     }
     procs: list[ManagedProcess] = []
     try:
@@ -209,9 +218,22 @@ def local_stack(with_envoy: bool) -> Iterator[tuple[str, str]]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@functools.cache
+def _bench_credentials() -> MeshCredentials:
+    """The local `make run` keys when they exist (--mesh/--address against a running mesh),
+    else fresh ones for the pms process `--local` starts."""
+    run_dir = os.environ.get("POSADA_RUN_DIR") or Path(__file__).resolve().parents[2] / ".run"
+    run_creds = Path(run_dir) / "credentials"
+    if run_creds.is_dir():
+        return load_or_create_dev_credentials(run_creds)
+    return generate_credentials()
+
+
 async def bench(address: str, via: str, args: argparse.Namespace) -> dict[str, Any]:
     metadata = (("x-posada-service", "pms"),) if via == "envoy" else ()
-    async with grpc.aio.insecure_channel(address) as channel:
+    async with dial(
+        address, identity="conversation", credentials=_bench_credentials(), trace=False
+    ) as channel:
         stub = pms_grpc.PmsServiceStub(channel)
         hotels = await stub.ListHotels(
             pms.ListHotelsRequest(), timeout=args.deadline, metadata=metadata

@@ -208,3 +208,31 @@ def test_dev_credentials_are_private_files_reused_across_runs(tmp_path) -> None:
     child = credentials_from_env(env)
     assert set(child.private_keys) == {"pms"}
     assert auth.verify_service_token(token, ["x"], child) == "pms"
+
+
+def test_a_caller_key_rotates_without_refusing_calls_signed_with_either_key() -> None:
+    from posada_common.auth_keys import ENV_PUBLIC_KEYS, credentials_from_env, encode_public_key
+
+    old = generate_credentials()
+    new = generate_credentials()
+    # The verifier trusts both of conversation's keys during the rotation (new first).
+    env = old.env_for("nlp")
+    env[ENV_PUBLIC_KEYS] += (
+        f",conversation:{encode_public_key(new.private_key('conversation').public_key())}"
+    )
+    verifier = credentials_from_env(env)
+    for signer in (old, new):
+        token = auth.mint_service_token(NLP, identity="conversation", credentials=signer)
+        assert auth.verify_service_token(token, [NLP], verifier) == "conversation"
+    stranger = generate_credentials()
+    with pytest.raises(auth.AuthError):
+        auth.verify_service_token(
+            auth.mint_service_token(NLP, identity="conversation", credentials=stranger),
+            [NLP],
+            verifier,
+        )
+    # And the rotation survives being passed on to a child process.
+    again = credentials_from_env(
+        verifier.env_for("nlp") | {"MESH_PRIVATE_KEY": env["MESH_PRIVATE_KEY"]}
+    )
+    assert len(again.public_keys_of("conversation")) == 2

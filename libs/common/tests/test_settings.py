@@ -73,3 +73,24 @@ def test_production_refuses_to_start_without_mesh_credentials(
         load_settings(DemoSettings)
     err = capsys.readouterr().err
     assert "MESH_PRIVATE_KEY" in err and "MESH_PUBLIC_KEYS" in err
+
+
+def test_a_random_key_that_happens_to_contain_a_placeholder_word_is_accepted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("API_TOKEN", "s3cr3t-9f2c1d8e7a6b")
+    for var, value in shared_test_credentials().env_for("pms").items():
+        monkeypatch.setenv(var, value)
+    monkeypatch.setenv("MESH_PRIVATE_KEY", "xxxTODOdev-" + "A" * 32)  # valid 32-byte key
+    assert load_settings(DemoSettings).mesh_private_key.get_secret_value().startswith("xxx")
+
+
+def test_a_malformed_mesh_key_is_named_but_never_printed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MESH_PRIVATE_KEY", "not-a-key-but-a-secret-9f2c1d")
+    with pytest.raises(SettingsError):
+        load_settings(DemoSettings)
+    err = capsys.readouterr().err
+    assert "MESH_PRIVATE_KEY" in err and "9f2c1d" not in err

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 
 import pytest
 from posada_audio.codec import probe
 from posada_audio.settings import AudioSettings
 from posada_audio.wer import word_error_rate
+from posada_common.testing import auth_env
 
 MiB = 1024 * 1024
 
@@ -19,6 +21,7 @@ async def run_cli(*args: str) -> tuple[int, str, str]:
         "-m",
         "posada_audio.cli",
         *args,
+        env={**os.environ, **auth_env("hotelctl")},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from posada_common.settings import SettingsError, load_settings
 from posada_common.testing import shared_test_credentials
+from posada_pms.settings import DEV_PMS_API_KEY, PmsSettings
 
 # Valid mesh credentials, so each test sees only the failure it is about.
 MESH = {k.lower(): v for k, v in shared_test_credentials().env_for("pms").items()}
-from posada_pms.settings import DEV_PMS_API_KEY, PmsSettings
 
 
 def test_development_defaults_point_at_the_local_stand_in() -> None:

@@ -105,6 +105,7 @@ def install_credentials(credentials: MeshCredentials | None) -> None:
     global _installed
     _installed = credentials
     _token_cache.clear()
+    _verified.clear()
 
 
 def process_credentials() -> MeshCredentials:
@@ -165,20 +166,53 @@ def cached_service_token(
     return token
 
 
+def _decode(token: str, keys: Sequence[Any], **options: Any) -> dict[str, Any]:
+    """`jwt.decode` with the first key whose signature matches (key rotation: current, then
+    retiring keys); every other check is the same for all keys, so its error is final."""
+    for key in keys[:-1]:
+        try:
+            return dict(jwt.decode(token, key, **options))
+        except jwt.InvalidSignatureError:
+            continue
+    return dict(jwt.decode(token, keys[-1], **options))
+
+
+# Verified tokens, so a caller's token (reused for ~4 minutes) is checked once per server, not
+# on every call: same bytes, same signature, same answer; only the expiry is re-checked.
+_verified: dict[tuple[int, str, tuple[str, ...]], tuple[str, float]] = {}
+VERIFIED_CACHE_SIZE = 4096
+
+
 def verify_service_token(token: str, audiences: Sequence[str], credentials: MeshCredentials) -> str:
     """The caller's name if `token` is a valid, unexpired token for one of `audiences`."""
+    key = (id(credentials), token, tuple(audiences))
+    hit = _verified.get(key)
+    if hit is not None:
+        if time.time() <= hit[1] + CLOCK_LEEWAY_SECONDS:
+            return hit[0]
+        _verified.pop(key, None)
+    caller, expires = _verify_service_token(token, audiences, credentials)
+    if len(_verified) >= VERIFIED_CACHE_SIZE:
+        _verified.clear()
+    _verified[key] = (caller, expires)
+    return caller
+
+
+def _verify_service_token(
+    token: str, audiences: Sequence[str], credentials: MeshCredentials
+) -> tuple[str, float]:
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
         raise AuthError("malformed service token") from exc
     kid = header.get("kid")
-    key = credentials.public_keys.get(kid) if isinstance(kid, str) else None
-    if key is None:
+    keys = credentials.public_keys_of(kid) if isinstance(kid, str) else []
+    if not keys:
         raise AuthError("service token from an unknown caller")
     try:
-        claims = jwt.decode(
+        claims = _decode(
             token,
-            key,
+            keys,
             algorithms=[ALGORITHM],
             audience=list(audiences),
             issuer=kid,
@@ -191,7 +225,7 @@ def verify_service_token(token: str, audiences: Sequence[str], credentials: Mesh
         raise AuthError(f"invalid service token: {type(exc).__name__}") from exc
     if claims["iat"] > time.time() + CLOCK_LEEWAY_SECONDS:
         raise AuthError("service token issued in the future")
-    return str(claims["iss"])
+    return str(claims["iss"]), float(claims["exp"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -243,9 +277,9 @@ def verify_staff_token(token: str, credentials: MeshCredentials | None = None) -
     if creds.staff_public_key is None:
         raise AuthError("this service cannot verify staff tokens (no STAFF_TOKEN_PUBLIC_KEY)")
     try:
-        claims = jwt.decode(
+        claims = _decode(
             token,
-            creds.staff_public_key,
+            creds.staff_public_keys(),
             algorithms=[ALGORITHM],
             audience=STAFF_AUDIENCE,
             leeway=CLOCK_LEEWAY_SECONDS,

@@ -9,8 +9,10 @@ docker-compose and Kubernetes Secrets pass them without files or translation tab
 
 - `MESH_IDENTITY`: the caller name this process speaks as (default: `SERVICE_NAME`).
 - `MESH_PRIVATE_KEY`: this process's private key (a secret).
-- `MESH_PUBLIC_KEYS`: `name:key,name:key,...`, every caller this process trusts.
-- `STAFF_TOKEN_PUBLIC_KEY`: verifies staff tokens (conversation).
+- `MESH_PUBLIC_KEYS`: `name:key,name:key,...`, every caller this process trusts. A name listed
+  twice has two valid keys (the first current, the next retiring): rotate a caller's key by
+  adding the new one first everywhere, then switching the caller, then dropping the old one.
+- `STAFF_TOKEN_PUBLIC_KEY`: verifies staff tokens (conversation); `new,old` during a rotation.
 - `STAFF_TOKEN_SIGNING_KEY`: signs staff tokens (console only; a secret).
 
 Development credentials are generated once into a folder (`.run/credentials/` under
@@ -83,9 +85,12 @@ def decode_public_key(text: str, what: str = ENV_PUBLIC_KEYS) -> Ed25519PublicKe
     return Ed25519PublicKey.from_public_bytes(_unb64(text, what))
 
 
-def parse_public_keys(text: str) -> dict[str, Ed25519PublicKey]:
-    """`name:key,name:key` → {name: key}; blanks ignored."""
+def parse_public_keys(
+    text: str,
+) -> tuple[dict[str, Ed25519PublicKey], dict[str, list[Ed25519PublicKey]]]:
+    """`name:key,name:key` → ({name: current key}, {name: [retiring keys]}); blanks ignored."""
     out: dict[str, Ed25519PublicKey] = {}
+    retiring: dict[str, list[Ed25519PublicKey]] = {}
     for item in text.replace("\n", ",").split(","):
         item = item.strip()
         if not item:
@@ -93,8 +98,12 @@ def parse_public_keys(text: str) -> dict[str, Ed25519PublicKey]:
         name, sep, value = item.partition(":")
         if not sep or not name.strip():
             raise CredentialsError(f"{ENV_PUBLIC_KEYS} entries must look like name:key")
-        out[name.strip()] = decode_public_key(value, f"{ENV_PUBLIC_KEYS}[{name.strip()}]")
-    return out
+        key = decode_public_key(value, f"{ENV_PUBLIC_KEYS}[{name.strip()}]")
+        if name.strip() in out:
+            retiring.setdefault(name.strip(), []).append(key)
+        else:
+            out[name.strip()] = key
+    return out, retiring
 
 
 @dataclass
@@ -110,6 +119,17 @@ class MeshCredentials:
     public_keys: dict[str, Ed25519PublicKey] = field(default_factory=dict)
     staff_signing_key: Ed25519PrivateKey | None = None
     staff_public_key: Ed25519PublicKey | None = None
+    retiring_public_keys: dict[str, list[Ed25519PublicKey]] = field(default_factory=dict)
+    retiring_staff_public_keys: list[Ed25519PublicKey] = field(default_factory=list)
+
+    def public_keys_of(self, caller: str) -> list[Ed25519PublicKey]:
+        """Every key a token from `caller` may be signed with (current first)."""
+        current = self.public_keys.get(caller)
+        return ([current] if current else []) + self.retiring_public_keys.get(caller, [])
+
+    def staff_public_keys(self) -> list[Ed25519PublicKey]:
+        current = [self.staff_public_key] if self.staff_public_key else []
+        return current + self.retiring_staff_public_keys
 
     @property
     def empty(self) -> bool:
@@ -129,6 +149,8 @@ class MeshCredentials:
             self.public_keys,
             self.staff_signing_key,
             self.staff_public_key,
+            self.retiring_public_keys,
+            self.retiring_staff_public_keys,
         )
 
     def env_for(self, identity: str, *, staff_signing: bool | None = None) -> dict[str, str]:
@@ -140,11 +162,15 @@ class MeshCredentials:
             ENV_IDENTITY: identity,
             ENV_PRIVATE_KEY: encode_private_key(self.private_key(identity)),
             ENV_PUBLIC_KEYS: ",".join(
-                f"{name}:{encode_public_key(key)}" for name, key in sorted(self.public_keys.items())
+                f"{name}:{encode_public_key(key)}"
+                for name in sorted(self.public_keys)
+                for key in self.public_keys_of(name)
             ),
         }
         if self.staff_public_key is not None:
-            env[ENV_STAFF_PUBLIC_KEY] = encode_public_key(self.staff_public_key)
+            env[ENV_STAFF_PUBLIC_KEY] = ",".join(
+                encode_public_key(key) for key in self.staff_public_keys()
+            )
         sign = identity == "console" if staff_signing is None else staff_signing
         if sign and self.staff_signing_key is not None:
             env[ENV_STAFF_SIGNING_KEY] = encode_private_key(self.staff_signing_key)
@@ -158,10 +184,15 @@ def credentials_from_env(env: Mapping[str, str], default_identity: str = "") -> 
     private = env.get(ENV_PRIVATE_KEY, "").strip()
     if private:
         creds.private_keys[identity] = decode_private_key(private)
-    creds.public_keys = parse_public_keys(env.get(ENV_PUBLIC_KEYS, ""))
-    staff_public = env.get(ENV_STAFF_PUBLIC_KEY, "").strip()
+    creds.public_keys, creds.retiring_public_keys = parse_public_keys(env.get(ENV_PUBLIC_KEYS, ""))
+    staff_public = [
+        decode_public_key(item, ENV_STAFF_PUBLIC_KEY)
+        for item in env.get(ENV_STAFF_PUBLIC_KEY, "").split(",")
+        if item.strip()
+    ]
     if staff_public:
-        creds.staff_public_key = decode_public_key(staff_public, ENV_STAFF_PUBLIC_KEY)
+        creds.staff_public_key = staff_public[0]
+        creds.retiring_staff_public_keys = staff_public[1:]
     staff_signing = env.get(ENV_STAFF_SIGNING_KEY, "").strip()
     if staff_signing:
         creds.staff_signing_key = decode_private_key(staff_signing, ENV_STAFF_SIGNING_KEY)

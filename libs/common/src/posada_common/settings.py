@@ -12,8 +12,10 @@ from __future__ import annotations
 import sys
 from typing import Literal, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from posada_common.auth_keys import decode_private_key, parse_public_keys
 
 PLACEHOLDER_MARKERS = (
     "changeme",
@@ -25,6 +27,9 @@ PLACEHOLDER_MARKERS = (
     "xxx",
     "todo",
 )
+
+
+KEY_MATERIAL = {"mesh_private_key"}
 
 
 def is_placeholder(value: str) -> bool:
@@ -71,6 +76,19 @@ class CommonSettings(BaseSettings):
     mesh_public_keys: str = Field(default="", description="name:key,... of trusted callers")
     staff_token_public_key: str = ""
 
+    @field_validator("mesh_private_key")
+    @classmethod
+    def _private_key_format(cls, value: SecretStr) -> SecretStr:
+        if value.get_secret_value().strip():
+            decode_private_key(value.get_secret_value())  # ValueError names the variable only
+        return value
+
+    @field_validator("mesh_public_keys")
+    @classmethod
+    def _public_keys_format(cls, value: str) -> str:
+        parse_public_keys(value)
+        return value
+
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> CommonSettings:
         if self.environment != "production":
@@ -78,8 +96,14 @@ class CommonSettings(BaseSettings):
         bad = [
             name.upper()
             for name, value in self.__dict__.items()
-            if isinstance(value, SecretStr) and is_placeholder(value.get_secret_value())
+            if isinstance(value, SecretStr)
+            and name not in KEY_MATERIAL
+            and is_placeholder(value.get_secret_value())
         ]
+        # Keys are random base64: a substring test could match ("xxx", "todo") by chance, so
+        # they only have to be present here; their format is checked on every load below.
+        if not self.mesh_private_key.get_secret_value().strip():
+            bad.append("MESH_PRIVATE_KEY")
         if not self.mesh_public_keys.strip():
             bad.append("MESH_PUBLIC_KEYS")
         if bad:

@@ -86,10 +86,12 @@ async def _transcribe_local(data: bytes, language: str) -> dict:
 
 
 async def _transcribe_remote(server: str, data: bytes, language: str) -> dict:
-    import grpc
+    import os
+
     from google.protobuf.json_format import MessageToDict
     from hotel.audio.v1 import audio_service_pb2 as pb
     from hotel.audio.v1 import audio_service_pb2_grpc as pb_grpc
+    from posada_common.clients import dial
 
     chunk = 256 * 1024
 
@@ -98,7 +100,10 @@ async def _transcribe_remote(server: str, data: bytes, language: str) -> dict:
         for i in range(0, len(data), chunk):
             yield pb.TranscribeStreamRequest(chunk=data[i : i + chunk])
 
-    async with grpc.aio.insecure_channel(server) as channel:
+    # Signed like any mesh caller: MESH_IDENTITY / MESH_PRIVATE_KEY from the environment
+    # (an operator's tool speaks as `hotelctl` unless told otherwise).
+    identity = os.environ.get("MESH_IDENTITY") or "hotelctl"
+    async with dial(server, identity=identity, default_deadline_seconds=120) as channel:
         stub = pb_grpc.AudioServiceStub(channel)
         resp = await stub.TranscribeStream(messages(), timeout=120)
     t = MessageToDict(

@@ -4,7 +4,8 @@ hotelctl up                      start everything (what `make run` does)
 hotelctl status                  health of every service through Envoy; exit 1 if any is not SERVING
 hotelctl envoy render|check      write / verify deploy/envoy/*.yaml and the auth policy from deploy/mesh.yaml
 hotelctl dlq list|show|replay|drop   operate the gateway's dead-letter stream
-hotelctl credentials show|compose|k8s   dev mesh credentials (masked), compose env file, k8s Secrets
+hotelctl credentials show|compose|k8s|token   dev mesh credentials (masked), compose env
+                                 file, k8s Secrets, a service token for grpcurl
 hotelctl staff add|reset LOGIN   staff accounts of the console
 """
 
@@ -103,6 +104,15 @@ def cmd_credentials(args: argparse.Namespace) -> int:
         print(k8s_secrets(creds, callers, args.namespace), end="")
         return 0
     creds = dev_credentials(run_dir, os.environ)
+    if args.action == "token":
+        # A 5-minute service token for grpcurl: -H "authorization: Bearer $(hotelctl ...)".
+        from posada_common.auth import mint_service_token
+
+        if not args.to:
+            print("hotelctl credentials token needs --to <grpc service>", file=sys.stderr)
+            return 2
+        print(mint_service_token(args.to, identity=args.as_, credentials=creds))
+        return 0
     if args.action == "compose":
         path = write_private(
             run_dir / "credentials" / "compose.env", compose_env(creds, [*services, "console"])
@@ -143,7 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     envoy.add_argument("action", choices=["render", "check"])
     envoy.set_defaults(func=cmd_envoy)
     creds = sub.add_parser("credentials", help="development mesh credentials (shown masked)")
-    creds.add_argument("action", choices=["show", "compose", "k8s"])
+    creds.add_argument("action", choices=["show", "compose", "k8s", "token"])
+    creds.add_argument("--as", dest="as_", default="hotelctl", help="token: caller identity")
+    creds.add_argument("--to", help="token: gRPC service, e.g. hotel.nlp.v1.NlpService")
     creds.add_argument("--namespace", default="posada")
     creds.add_argument("--fresh", action="store_true", help="k8s: new keys, stored nowhere")
     creds.set_defaults(func=cmd_credentials)
