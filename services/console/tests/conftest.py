@@ -11,6 +11,7 @@ so each test starts from a known history without depending on nlp's answers.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -30,8 +31,9 @@ from posada_console.main import running as console_running
 from posada_console.settings import ConsoleSettings
 from posada_conversation.main import SERVICE_NAME as CONV_SERVICE
 from posada_conversation.main import build as build_conversation
-from posada_conversation.repository import NewTask, Repository, TurnRecord
+from posada_conversation.repository import NewBooking, NewTask, Repository, TurnRecord
 from posada_conversation.settings import ConversationSettings
+from posada_conversation.staff_store import StaffStore
 from posada_gateway.main import SERVICE_NAME as GW_SERVICE
 from posada_gateway.main import register as gw_register
 from posada_gateway.main import warmup as gw_warmup
@@ -78,6 +80,8 @@ class Stack:
         handed_off: bool = True,
         task: str = "",
         email: str = "",
+        booking: str = "",
+        voice: bytes = b"",
     ) -> str:
         """A conversation as a handled turn leaves it; returns its id."""
         phone = "3461" + str(uuid.uuid4().int)[:8]
@@ -88,11 +92,33 @@ class Stack:
             conversation_id=f"wa:{PNID}:{phone}",
             business_account_id=PNID,
             guest=message_pb2.Guest(id=phone, phone=phone, display_name=name, email=email),
-            kind=message_pb2.MESSAGE_KIND_TEXT,
-            text=text,
+            kind=message_pb2.MESSAGE_KIND_AUDIO if voice else message_pb2.MESSAGE_KIND_TEXT,
+            text="" if voice else text,
         )
         await self.repo.ensure_conversation(message, "es")
+        if voice:  # what conversation keeps of a guest's voice note (text = its transcript)
+            await StaffStore(self.pool).save_media(
+                message.conversation_id, message.message_id, "audio/ogg; codecs=opus", voice
+            )
         tasks = [NewTask(3, task)] if task else []
+        bookings = []
+        if booking:
+            bookings.append(
+                NewBooking(
+                    idempotency_key=uuid.uuid4().hex,
+                    booking_id="77",
+                    reference=booking,
+                    room_type_id="2",
+                    room_type_name="Doble superior",
+                    check_in=dt.date(2026, 12, 18),
+                    check_out=dt.date(2026, 12, 20),
+                    adults=2,
+                    children=0,
+                    total_minor=24000,
+                    currency_code="EUR",
+                    status=2,
+                )
+            )
         await self.repo.record_turn(
             TurnRecord(
                 message,
@@ -104,6 +130,7 @@ class Stack:
                 [],
                 handoff_reason="guest_request" if handed_off else "",
                 tasks=tasks,
+                bookings=bookings,
             )
         )
         return message.conversation_id

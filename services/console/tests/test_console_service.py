@@ -324,3 +324,35 @@ async def test_a_change_between_page_render_and_stream_connect_is_not_lost(stack
             if conversation_key(cid) in events:
                 break
     assert "inbox" in events and conversation_key(cid) in events
+
+
+async def test_booking_reference_search_and_the_booking_in_the_history(stack, browser):  # type: ignore[no-untyped-def]
+    reference = "HB" + uuid.uuid4().hex[:6].upper()
+    cid = await stack.seed(name="Reserva Hecha", booking=reference)
+    b = browser()
+    await b.login(await stack.staff())
+    _, page = await b.get(f"/inbox?q={reference.lower()}")
+    assert cid in page
+    _, page = await b.get(f"/c/{path_id(cid)}")
+    for shown in (reference, "2026-12-18", "2026-12-20", "Doble superior", "240,00 EUR"):
+        assert shown in page, shown
+
+
+async def test_voice_notes_have_a_player_served_only_to_the_hotels_staff(stack, browser):  # type: ignore[no-untyped-def]
+    audio = b"OggS" + bytes(range(64))
+    cid = await stack.seed(name="Voz", text="hola, llego tarde", voice=audio)
+    b = browser()
+    await b.login(await stack.staff())
+    _, page = await b.get(f"/c/{path_id(cid)}")
+    import re
+
+    found = re.search(r'<audio controls preload="none" src="([^"]+)"', page)
+    assert found, page
+    assert "hola, llego tarde" in page  # the transcript beside the player
+    async with b.http.get(stack.url.rsplit("/console", 1)[0] + found.group(1)) as resp:
+        assert resp.status == 200 and resp.content_type == "audio/ogg"
+        assert await resp.read() == audio
+    other = browser()
+    await other.login(await stack.staff(hotel_id="2", role="manager"))
+    async with other.http.get(stack.url.rsplit("/console", 1)[0] + found.group(1)) as resp:
+        assert resp.status == 404
