@@ -8,13 +8,12 @@ from typing import Any
 
 import aiohttp
 import pytest
+from console_harness import PASSWORD
 from oidc_provider import Provider
 from posada_common.testing import free_port
 from posada_console.main import running
 from posada_console.settings import ConsoleSettings
 from pydantic import SecretStr
-
-from conftest import PASSWORD
 
 
 @pytest.fixture

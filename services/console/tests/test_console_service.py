@@ -7,14 +7,13 @@ import contextlib
 import time
 import uuid
 
+from console_harness import PASSWORD
 from hotel.conversation.v1 import conversation_service_pb2 as conv_pb2
 from hotel.conversation.v1 import conversation_service_pb2_grpc as conv_grpc
 from posada_common import auth
 from posada_common.clients import dial
 from posada_console.live import conversation_key
 from posada_console.present import path_id
-
-from conftest import PASSWORD
 
 
 async def _history(stack, cid: str) -> conv_pb2.GetConversationResponse:  # type: ignore[no-untyped-def]
