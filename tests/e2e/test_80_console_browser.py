@@ -134,6 +134,16 @@ def test_staff_take_over_answer_and_release_a_guest_who_asks_for_a_person(
     guest.say("¿a qué hora es el desayuno?")
     answer = guest.replies_after(since)
     assert answer and reply not in " ".join(text_of(e) for e in answer)  # the agent again
+
+    # The handoff opened a task; it is worked from the tasks page (here in English).
+    page.goto(f"{running_mesh.public_url}/console/tasks?lang=en")
+    task = page.locator(".task", has_text="persona de recepción").first
+    task.wait_for(timeout=10_000)
+    assert page.locator("h1").first.inner_text() == "Tasks"
+    page.screenshot(path=str(shots / "tasks.png"), full_page=True)
+    task.locator("button", has_text="Done").click()
+    page.goto(f"{running_mesh.public_url}/console/tasks?status=done")
+    page.locator(".task.done", has_text="Done by Recepción (dev)").first.wait_for(timeout=10_000)
     page.context.close()
 
 
