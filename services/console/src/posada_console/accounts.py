@@ -118,17 +118,6 @@ class Accounts:
             raise AccountError(f"no account {staff_id!r}; use add")
         return _account(row)
 
-    async def ensure(
-        self, staff_id: str, display_name: str, hotel_id: str, role: str, password: str
-    ) -> StaffAccount:
-        """The account, created with this password if missing (dev logins of `make run`)."""
-        found = await self.get(staff_id)
-        return (
-            found
-            if found is not None
-            else await self.add(staff_id, display_name, hotel_id, role, password)
-        )
-
     async def get(self, staff_id: str) -> StaffAccount | None:
         row = await self.pool.fetchrow("SELECT * FROM console.staff WHERE staff_id = $1", staff_id)
         return _account(row) if row else None

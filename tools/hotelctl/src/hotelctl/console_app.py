@@ -89,7 +89,10 @@ async def _ensure_accounts(postgres_url: str, password: str) -> None:
     try:
         accounts = Accounts(pool)
         for login, name, role in DEV_ACCOUNTS:
-            await accounts.ensure(login, name, DEV_HOTEL, role, password)
+            if await accounts.get(login) is None:
+                await accounts.add(login, name, DEV_HOTEL, role, password)
+            else:  # the printed password always works, even if the file was deleted
+                await accounts.reset_password(login, password)
     finally:
         await pool.close()
 
