@@ -96,8 +96,13 @@ def test_staff_take_over_answer_and_release_a_guest_who_asks_for_a_person(
     row = page.locator(f'[data-conversation$=":{number}"]')
     row.wait_for(timeout=15_000)
     assert "Marta Ibáñez" in row.inner_text() and "Derivada" in row.inner_text()
-    first = page.locator(".conv").first.get_attribute("data-conversation", timeout=5_000)
-    assert first and first.endswith(f":{number}"), "the handed-off guest is listed first"
+    rows = page.eval_on_selector_all(
+        ".conv", "els => els.map(e => [e.dataset.conversation, e.className])"
+    )
+    mine = next(i for i, (cid, _) in enumerate(rows) if cid.endswith(f":{number}"))
+    toms = next(i for i, (cid, _) in enumerate(rows) if cid.endswith(f":{chatty.wa_id}"))
+    assert mine < toms, "a handed-off guest comes before one the agent is answering"
+    assert all("handed" in cls for _, cls in rows[:mine]), rows
     page.screenshot(path=str(shots / "inbox.png"), full_page=True)
 
     row.locator("a").click()
