@@ -136,6 +136,13 @@ async def test_posts_without_the_csrf_token_change_nothing(stack, browser):  # t
 async def test_login_is_throttled_after_repeated_failures_even_with_the_right_password(
     stack, browser
 ):  # type: ignore[no-untyped-def]
+    from prometheus_client import REGISTRY
+
+    def throttled() -> float:
+        labels = {"method": "password", "outcome": "throttled"}
+        return REGISTRY.get_sample_value("posada_console_logins_total", labels) or 0.0
+
+    before = throttled()
     login = await stack.staff()
     b = browser()
     for _ in range(3):  # login_max_attempts=3 in the harness
@@ -143,6 +150,7 @@ async def test_login_is_throttled_after_repeated_failures_even_with_the_right_pa
         assert "e=failed" in url
     _, page, url = await b.login(login, PASSWORD)
     assert "Demasiados intentos" in page
+    assert throttled() == before + 1  # counted for the alerting on /metrics
     assert "e=throttled" in url and "posada_console" not in {c.key for c in b.http.cookie_jar}
     await stack.console.console.throttle.redis.delete(
         f"console:login:name:{login}", "console:login:addr:127.0.0.1"

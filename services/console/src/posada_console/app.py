@@ -29,6 +29,7 @@ from . import i18n, present
 from .accounts import Accounts, StaffAccount
 from .live import LiveHub, conversation_key
 from .mesh_client import MeshClient, MeshError, Staff
+from .metrics import ACTIONS, LIVE_STREAMS, LOGINS, REFUSED
 from .sessions import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
@@ -196,6 +197,7 @@ async def require_session(request: web.Request, handler: Handler) -> web.StreamR
         session.csrf, await csrf_given(request)
     ):
         log.warning("csrf_refused", path=request.path, staff_id=session.staff_id)
+        REFUSED.labels("csrf").inc()
         return render(request, "error.html", status=403, message_key="csrf")
     return await handler(request)
 
@@ -246,19 +248,23 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     password = str(form.get("password", ""))
     next_url = _safe_next(console, str(form.get("next", "")))
     if not csrf_ok(request.cookies.get(LOGIN_CSRF_COOKIE, ""), str(form.get(CSRF_FIELD, ""))):
+        REFUSED.labels("csrf").inc()
         return render(request, "error.html", status=403, message_key="csrf")
     address = _client_address(request)
     wait = await console.throttle.retry_after(username, address)
     if wait:
         log.warning("login_throttled", address=address)
+        LOGINS.labels("password", "throttled").inc()
         minutes = max(1, (wait + 59) // 60)
         raise _redirect(f"{console.prefix}/login?{urlencode({'e': 'throttled', 'm': minutes})}")
     account = await console.accounts.authenticate(username, password)
     if account is None:
         await console.throttle.failed(username, address)
         log.info("login_failed", address=address)
+        LOGINS.labels("password", "failed").inc()
         raise _redirect(f"{console.prefix}/login?{urlencode({'e': 'failed', 'next': next_url})}")
     await console.throttle.succeeded(username)
+    LOGINS.labels("password", "ok").inc()
     return await start_session(request, account, next_url)
 
 
@@ -349,6 +355,7 @@ async def _load(request: web.Request) -> tuple[Staff, conv_pb2.GetConversationRe
     except MeshError as exc:
         if exc.kind in ("not_found", "invalid", "denied"):
             log.info("conversation_refused", staff_id=staff.staff_id, kind=exc.kind)
+            REFUSED.labels("not_found").inc()
             raise web.HTTPNotFound(
                 text=render(request, "error.html", message_key="not_found").text,
                 content_type="text/html",
@@ -427,6 +434,7 @@ async def _act(request: web.Request, action: str) -> web.StreamResponse:
     form = await request.post()
     holder = c.assigned_to
     if action != "note" and not _may_act(staff, c):
+        ACTIONS.labels(action, "held_by_other").inc()
         raise _redirect(_flash_url(back, "held_by_other"))
     try:
         if action == "take":
@@ -446,10 +454,12 @@ async def _act(request: web.Request, action: str) -> web.StreamResponse:
             raise web.HTTPNotFound()
     except MeshError as exc:
         log.info("action_failed", action=action, kind=exc.kind)
+        ACTIONS.labels(action, exc.kind).inc()
         url = _flash_url(back, exc.kind)
         if exc.kind == "invalid":
             url += "&" + urlencode({"d": exc.detail[:200]})
         raise _redirect(url) from exc
+    ACTIONS.labels(action, "ok").inc()
     log.info(
         "staff_action",
         action=action,
@@ -531,6 +541,7 @@ async def _task_action(request: web.Request, undo: bool) -> web.StreamResponse:
             await console.mesh.complete_task(staff, task_id)
     except MeshError as exc:
         raise _redirect(_flash_url(back, exc.kind)) from exc
+    ACTIONS.labels("task_undo" if undo else "task_done", "ok").inc()
     log.info("task_action", undo=undo, staff_id=staff.staff_id, task_id=task_id)
     raise _redirect(back)
 
@@ -558,19 +569,23 @@ async def events(request: web.Request) -> web.StreamResponse:
         }
     )
     await response.prepare(request)
-    with contextlib.suppress(ConnectionResetError):  # the browser left (navigation, close)
-        await response.write(b"retry: 2000\n: connected\n\n")
-        async with console.live.subscribe(staff) as queue:
-            for name in await console.live.catch_up(staff, _since(request)):
-                await response.write(f"event: {name}\ndata: {{}}\n\n".encode())
-            while True:
-                try:
-                    names = await asyncio.wait_for(queue.get(), timeout=15)
-                except TimeoutError:
-                    await response.write(b": keep-alive\n\n")
-                    continue
-                for name in names:
+    LIVE_STREAMS.inc()
+    try:
+        with contextlib.suppress(ConnectionResetError):  # the browser left (navigation, close)
+            await response.write(b"retry: 2000\n: connected\n\n")
+            async with console.live.subscribe(staff) as queue:
+                for name in await console.live.catch_up(staff, _since(request)):
                     await response.write(f"event: {name}\ndata: {{}}\n\n".encode())
+                while True:
+                    try:
+                        names = await asyncio.wait_for(queue.get(), timeout=15)
+                    except TimeoutError:
+                        await response.write(b": keep-alive\n\n")
+                        continue
+                    for name in names:
+                        await response.write(f"event: {name}\ndata: {{}}\n\n".encode())
+    finally:
+        LIVE_STREAMS.dec()
     return response
 
 

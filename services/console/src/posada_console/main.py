@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import asyncpg
 from aiohttp import web
 from posada_common.logging import configure_logging, get_logger
+from posada_common.metrics import start_metrics_server
 from posada_common.redis import connect_redis
 from posada_common.settings import load_settings
 from posada_common.tracing import configure_tracing
@@ -98,6 +99,8 @@ async def serve(settings: ConsoleSettings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    if settings.metrics_port:
+        start_metrics_server(settings.metrics_host, settings.metrics_port)
     async with running(settings):
         await stop.wait()
         log.info("console_stopping")

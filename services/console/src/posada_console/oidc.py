@@ -27,6 +27,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from posada_common.logging import get_logger
 
+from .metrics import LOGINS
 from .settings import ConsoleSettings
 
 log = get_logger(__name__)
@@ -173,10 +174,12 @@ class OidcLogin:
             )
         except (OidcError, aiohttp.ClientError, TimeoutError) as exc:
             log.warning("oidc_failed", error=str(exc))
+            LOGINS.labels("oidc", "failed").inc()
             raise failed from exc
         email = str(claims.get("email", "")) if claims.get("email_verified") is True else ""
         account = await console.accounts.by_oidc(f"{claims['iss']}|{claims['sub']}", email)
         if account is None:
             log.info("oidc_no_account", issuer=claims["iss"])
             raise web.HTTPSeeOther(f"{console.prefix}/login?e=oidc_account")
+        LOGINS.labels("oidc", "ok").inc()
         return await start_session(request, account, next_url)

@@ -59,7 +59,7 @@ def start(run: MeshRun, credentials: MeshCredentials) -> ManagedProcess:
         "SERVICE_NAME": "console",
         "HTTP_PORT": str(port(mesh)),
         "PUBLIC_PREFIX": prefix(mesh),
-        "METRICS_PORT": "0",
+        "METRICS_PORT": str(int(mesh.raw["web"]["console"]["metrics_port"]) + mesh.offset),
     }
     return ManagedProcess(
         "console",
