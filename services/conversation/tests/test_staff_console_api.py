@@ -315,3 +315,18 @@ async def test_staff_calls_without_a_staff_token_are_refused(calls):  # type: ig
             conv_pb2.TakeOverConversationRequest(conversation_id="wa:x", staff=MARIA)
         )
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_a_request_naming_another_staff_member_than_the_token_is_refused(svc, calls):  # type: ignore[no-untyped-def]
+    g = Guest(svc.guest_stub, phone="34609" + str(uuid.uuid4().int)[:6])
+    await g.say("hola")
+    impostor = conv_pb2.StaffRef(staff_id="ines", display_name="Inés")
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await calls.staff("maria", "María").AddNote(
+            conv_pb2.AddNoteRequest(
+                conversation_id=g.conversation_id, staff=impostor, text="x", idempotency_key="i"
+            )
+        )
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    detail = await _detail(svc, g.conversation_id)
+    assert list(detail.events) == []

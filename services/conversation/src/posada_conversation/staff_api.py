@@ -5,10 +5,9 @@ staff additions change independently. Validation works like the rest of the serv
 violation is listed in one INVALID_ARGUMENT and nothing is changed.
 
 Who acts is the staff member named by the signed staff token the console sends (the mesh
-interceptor verified it, `auth.optional_staff()` returns it); the request's `staff` field is
-only read when no token came with the call (tests of this module without a mesh). With a token,
-the conversation or task must belong to the staff member's hotel, else NOT_FOUND: another
-hotel's ids are not even confirmed to exist.
+interceptor verified it; `auth.current_staff()` returns it, PERMISSION_DENIED without one). The
+conversation or task must belong to that staff member's hotel, else NOT_FOUND: another hotel's
+ids are not even confirmed to exist.
 """
 
 from __future__ import annotations
@@ -104,7 +103,7 @@ def booking_pb(row: asyncpg.Record) -> conv_pb2.BookingRecord:
 
 
 class Actor:
-    """The staff member acting in this call and the hotel they may act on ("" = any)."""
+    """The staff member acting in this call and the hotel they may act on."""
 
     def __init__(self, ref: conv_pb2.StaffRef, hotel_id: str, manager: bool):
         self.ref = ref
@@ -112,26 +111,20 @@ class Actor:
         self.manager = manager
 
     def may_see(self, hotel_id: str) -> bool:
-        return not self.hotel_id or self.hotel_id == hotel_id
+        return self.hotel_id == hotel_id
 
 
-def acting(ref: conv_pb2.StaffRef, violations: dict[str, str]) -> Actor:
-    """The verified staff identity if the call carries one, else the request's `staff`."""
-    staff = auth.optional_staff()
-    if staff is not None:
-        named = conv_pb2.StaffRef(staff_id=staff.staff_id, display_name=staff.name)
-        return Actor(named, staff.hotel_id, staff.is_manager)
-    _staff(ref, violations)
-    return Actor(ref, "", True)
+def acting(ref: conv_pb2.StaffRef) -> Actor:
+    """The staff member named by the call's verified staff token (never the request's word).
 
-
-def _staff(ref: conv_pb2.StaffRef, violations: dict[str, str], field: str = "staff") -> None:
-    if not ref.staff_id.strip():
-        violations[f"{field}.staff_id"] = "required"
-    if len(ref.staff_id) > MAX_NAME:
-        violations[f"{field}.staff_id"] = f"at most {MAX_NAME} characters"
-    if len(ref.display_name) > MAX_NAME:
-        violations[f"{field}.display_name"] = f"at most {MAX_NAME} characters"
+    A request whose `staff` names someone else is refused rather than rewritten, so a console
+    bug cannot put one person's name on another's action.
+    """
+    staff = auth.current_staff()
+    if ref.staff_id and ref.staff_id != staff.staff_id:
+        raise PermissionDenied("staff.staff_id does not match the caller's staff token")
+    named = conv_pb2.StaffRef(staff_id=staff.staff_id, display_name=staff.name)
+    return Actor(named, staff.hotel_id, staff.is_manager)
 
 
 def _raise(violations: dict[str, str]) -> None:
@@ -163,7 +156,7 @@ class StaffConsoleRpcs:
         violations: dict[str, str] = {}
         if not request.conversation_id:
             violations["conversation_id"] = "required"
-        actor = acting(request.staff, violations)
+        actor = acting(request.staff)
         _raise(violations)
         current = await self.staff.conversation(request.conversation_id)
         if current is None or not actor.may_see(current["hotel_id"]):
@@ -188,7 +181,7 @@ class StaffConsoleRpcs:
         violations: dict[str, str] = {}
         if not request.conversation_id:
             violations["conversation_id"] = "required"
-        actor = acting(request.staff, violations)
+        actor = acting(request.staff)
         if not request.text.strip():
             violations["text"] = "required"
         elif len(request.text) > MAX_NOTE:
@@ -219,7 +212,7 @@ class StaffConsoleRpcs:
 
         violations: dict[str, str] = {}
         task_id = _task_id(request.task_id, violations)
-        actor = acting(request.staff, violations)
+        actor = acting(request.staff)
         _raise(violations)
         assert task_id is not None
         task = await self.staff.task(task_id)
@@ -244,7 +237,7 @@ class StaffConsoleRpcs:
             message_id = int(request.message_id)
         except ValueError:
             violations["message_id"] = "must be a ConversationMessage.id"
-        actor = acting(conv_pb2.StaffRef(staff_id="-"), violations)
+        actor = acting(conv_pb2.StaffRef())
         _raise(violations)
         current = await self.staff.conversation(request.conversation_id)
         if current is None or not actor.may_see(current["hotel_id"]):
