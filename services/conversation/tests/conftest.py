@@ -172,6 +172,7 @@ class Service:
     stub: conv_grpc.ConversationServiceStub
     components: Components
     settings: ConversationSettings
+    address: str = ""  # where the server listens (to dial it as a given mesh identity)
 
 
 @pytest.fixture(scope="session")
@@ -212,7 +213,12 @@ def conversation(mesh: Mesh, conv_db: str, redis_url: str):  # type: ignore[no-u
                 options=[("grpc.max_send_message_length", 20 * 1024 * 1024)],
             )
             try:
-                yield Service(conv_grpc.ConversationServiceStub(channel), holder["c"], settings)
+                yield Service(
+                    conv_grpc.ConversationServiceStub(channel),
+                    holder["c"],
+                    settings,
+                    f"127.0.0.1:{rt.port}",
+                )
             finally:
                 await channel.close()
                 for ch in dead.values():

@@ -238,6 +238,8 @@ def test_compose_envoy_upstreams_are_compose_services_on_mesh_ports() -> None:
         for name, s in MESH.services.items()
     }
     ports["whatsapp-sim"] = {MESH.whatsapp_sim_port}
+    for app, spec in MESH.raw.get("web", {}).items():
+        ports[app] = {int(spec["http_port"])}
     for cluster in cfg["static_resources"]["clusters"]:
         for ep in cluster["load_assignment"]["endpoints"][0]["lb_endpoints"]:
             addr = ep["endpoint"]["address"]["socket_address"]

@@ -21,6 +21,8 @@ import asyncpg
 from hotel.channel.v1 import message_pb2
 from hotel.conversation.v1 import conversation_service_pb2 as conv_pb2
 
+from .staff_store import SUMMARY_COLUMNS, record_event, search_clause
+
 ACTIVE = conv_pb2.CONVERSATION_STATE_ACTIVE
 HANDED_OFF = conv_pb2.CONVERSATION_STATE_HANDED_OFF
 INBOUND = conv_pb2.DIRECTION_INBOUND
@@ -133,27 +135,44 @@ class Repository:
         since: dt.datetime | None = None,
         page_size: int = 50,
         page_token: str = "",
+        query: str = "",
+        channel: int = 0,
+        language: str = "",
+        updated_since: dt.datetime | None = None,
     ) -> tuple[list[asyncpg.Record], str]:
         clauses: list[str] = []
         args: list[Any] = []
         if hotel_id:
             args.append(hotel_id)
-            clauses.append(f"hotel_id = ${len(args)}")
+            clauses.append(f"c.hotel_id = ${len(args)}")
         if state:
             args.append(state)
-            clauses.append(f"state = ${len(args)}")
+            clauses.append(f"c.state = ${len(args)}")
         if since is not None:
             args.append(since)
-            clauses.append(f"last_message_at >= ${len(args)}")
+            clauses.append(f"c.last_message_at >= ${len(args)}")
+        if channel:
+            args.append(channel)
+            clauses.append(f"c.channel = ${len(args)}")
+        if language:
+            args.append(language)
+            clauses.append(f"c.language = ${len(args)}")
+        if updated_since is not None:
+            args.append(updated_since)
+            clauses.append(f"c.updated_at >= ${len(args)}")
+        if query.strip():
+            clauses.append(search_clause(query, args))
         if page_token:
             last_at, last_id = decode_token(page_token)
             args.extend([dt.datetime.fromisoformat(last_at), last_id])
-            clauses.append(f"(last_message_at, conversation_id) < (${len(args) - 1}, ${len(args)})")
+            clauses.append(
+                f"(c.last_message_at, c.conversation_id) < (${len(args) - 1}, ${len(args)})"
+            )
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         args.append(page_size + 1)
         rows = await self.pool.fetch(
-            f"SELECT * FROM conversations {where} "
-            f"ORDER BY last_message_at DESC, conversation_id DESC LIMIT ${len(args)}",
+            f"SELECT c.*, {SUMMARY_COLUMNS} FROM conversations c {where} "
+            f"ORDER BY c.last_message_at DESC, c.conversation_id DESC LIMIT ${len(args)}",
             *args,
         )
         token = ""
@@ -164,7 +183,11 @@ class Repository:
 
     async def list_messages(self, conversation_id: str, limit: int) -> list[asyncpg.Record]:
         rows = await self.pool.fetch(
-            "SELECT * FROM messages WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2",
+            """SELECT m.*, (mm.provider_message_id IS NOT NULL) AS has_stored_media
+               FROM messages m LEFT JOIN message_media mm
+                 ON mm.conversation_id = m.conversation_id AND m.direction = 1
+                AND mm.provider_message_id = m.provider_message_id
+               WHERE m.conversation_id = $1 ORDER BY m.id DESC LIMIT $2""",
             conversation_id,
             limit,
         )
@@ -358,12 +381,13 @@ class Repository:
         provider_message_id: str,
         status: int,
         payload: bytes,
+        staff_name: str = "",
     ) -> asyncpg.Record:
         async with self.pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
                 """INSERT INTO messages (conversation_id, direction, author, kind, reply_id,
-                       provider_message_id, text, intent, status, payload)
-                   VALUES ($1, $2, $3, $4, $5, NULLIF($6, ''), $7, $8, $9, $10)
+                       provider_message_id, text, intent, status, payload, staff_name)
+                   VALUES ($1, $2, $3, $4, $5, NULLIF($6, ''), $7, $8, $9, $10, $11)
                    ON CONFLICT DO NOTHING RETURNING *""",
                 conversation_id,
                 OUTBOUND,
@@ -375,6 +399,7 @@ class Repository:
                 f"staff:{staff_id}",
                 status,
                 payload,
+                staff_name,
             )
             if row is None:
                 row = await conn.fetchrow(
@@ -416,10 +441,17 @@ class Repository:
                 reason,
             )
 
-    async def release_handoff(self, conversation_id: str, staff_id: str) -> asyncpg.Record | None:
+    async def release_handoff(
+        self, conversation_id: str, staff_id: str, staff_name: str = ""
+    ) -> asyncpg.Record | None:
         async with self.pool.acquire() as conn, conn.transaction():
+            before = await conn.fetchval(
+                "SELECT state FROM conversations WHERE conversation_id = $1 FOR UPDATE",
+                conversation_id,
+            )
             row = await conn.fetchrow(
-                "UPDATE conversations SET state = $2, handoff_reason = '' "
+                "UPDATE conversations SET state = $2, handoff_reason = '', assigned_staff_id = '', "
+                "assigned_staff_name = '', assigned_at = NULL "
                 "WHERE conversation_id = $1 RETURNING *",
                 conversation_id,
                 ACTIVE,
@@ -432,6 +464,14 @@ class Repository:
                 conversation_id,
                 staff_id,
             )
+            if before == HANDED_OFF:
+                await record_event(
+                    conn,
+                    conversation_id,
+                    conv_pb2.STAFF_EVENT_KIND_RELEASE,
+                    staff_id,
+                    staff_name,
+                )
         return row
 
     # -- tasks --------------------------------------------------------------------------
@@ -467,20 +507,30 @@ class Repository:
         return await self.pool.fetchrow("SELECT * FROM tasks WHERE task_id = $1", task_id)
 
     async def complete_task(
-        self, task_id: uuid.UUID, staff_id: str, note: str
+        self, task_id: uuid.UUID, staff_id: str, note: str, staff_name: str = ""
     ) -> asyncpg.Record | None:
         """Marks a task done; completing a done task again returns it unchanged (idempotent)."""
         async with self.pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
-                """UPDATE tasks SET status = $2, completed_at = now(), completed_by = $3, note = $4
+                """UPDATE tasks SET status = $2, completed_at = now(), completed_by = $3, note = $4,
+                       completed_by_name = $5
                    WHERE task_id = $1 AND status <> $2 RETURNING *""",
                 task_id,
                 conv_pb2.TASK_STATUS_DONE,
                 staff_id,
                 note,
+                staff_name,
             )
             if row is None:
-                row = await conn.fetchrow("SELECT * FROM tasks WHERE task_id = $1", task_id)
+                return await conn.fetchrow("SELECT * FROM tasks WHERE task_id = $1", task_id)
+            await record_event(
+                conn,
+                row["conversation_id"],
+                conv_pb2.STAFF_EVENT_KIND_TASK_DONE,
+                staff_id,
+                staff_name,
+                row["description"],
+            )
         return row
 
     async def bookings_of(self, conversation_id: str) -> list[asyncpg.Record]:

@@ -18,10 +18,12 @@ from posada_common import auth
 from posada_common.errors import InvalidArgument, NotFound, PermissionDenied, Unavailable
 from posada_common.logging import bind_context, get_logger
 
+from . import staff_api
 from .deps import DependencyDown, DependencyError
 from .engine import Engine
 from .repository import HANDED_OFF, Repository, decode_token
 from .sessions import LockTimeout
+from .staff_store import StaffStore
 
 log = get_logger(__name__)
 MAX_PAGE = 200
@@ -60,7 +62,9 @@ def _ts(value: dt.datetime | None) -> timestamp_pb2.Timestamp:
 
 
 def conversation_pb(row: asyncpg.Record) -> conv_pb2.Conversation:
+    staff = staff_api.conversation_extras(row)
     return conv_pb2.Conversation(
+        **staff,
         conversation_id=row["conversation_id"],
         hotel_id=row["hotel_id"],
         channel=row["channel"],
@@ -81,6 +85,7 @@ def conversation_pb(row: asyncpg.Record) -> conv_pb2.Conversation:
 
 def message_pb(row: asyncpg.Record) -> conv_pb2.ConversationMessage:
     return conv_pb2.ConversationMessage(
+        **staff_api.message_extras(row),
         id=str(row["id"]),
         provider_message_id=row["provider_message_id"] or "",
         direction=row["direction"],
@@ -107,6 +112,7 @@ def task_pb(row: asyncpg.Record) -> conv_pb2.Task:
         completed_at=_ts(row["completed_at"]) if row["completed_at"] else None,
         completed_by=row["completed_by"],
         note=row["note"],
+        completed_by_name=row.get("completed_by_name") or "",
     )
 
 
@@ -159,10 +165,11 @@ def _hotel_guard(staff: auth.StaffIdentity, row: asyncpg.Record | None, what: st
     return row
 
 
-class ConversationServicer(conv_grpc.ConversationServiceServicer):
+class ConversationServicer(staff_api.StaffConsoleRpcs, conv_grpc.ConversationServiceServicer):
     def __init__(self, engine: Engine, repo: Repository, default_hotel_id: str):
         self.engine = engine
         self.repo = repo
+        self.staff = StaffStore(repo.pool)
         self.default_hotel_id = default_hotel_id
 
     @stores_down_unavailable
@@ -189,6 +196,13 @@ class ConversationServicer(conv_grpc.ConversationServiceServicer):
         if not message.hotel_id:
             message.hotel_id = self.default_hotel_id
         bind_context(conversation_id=message.conversation_id, message_id=message.message_id)
+        if message.kind == message_pb2.MESSAGE_KIND_AUDIO and message.media.data:
+            await self.staff.save_media(
+                message.conversation_id,
+                message.message_id,
+                message.media.mime_type,
+                message.media.data,
+            )
         try:
             return await self.engine.handle(message)
         except LockTimeout as exc:
@@ -231,13 +245,19 @@ class ConversationServicer(conv_grpc.ConversationServiceServicer):
             violations["message_limit"] = "must be between 0 and 500"
         _raise(violations)
         staff = acting_staff(context)
-        row = await self.repo.get_conversation(request.conversation_id)
+        row = await self.staff.conversation(request.conversation_id)
         _hotel_guard(staff, row, f"conversation {request.conversation_id}")
+        assert row is not None
         messages = await self.repo.list_messages(
             request.conversation_id, request.message_limit or 50
         )
         return conv_pb2.GetConversationResponse(
-            conversation=conversation_pb(row), messages=[message_pb(r) for r in messages]
+            conversation=conversation_pb(row),
+            messages=[message_pb(r) for r in messages],
+            events=[staff_api.event_pb(e) for e in await self.staff.events(row["conversation_id"])],
+            bookings=[
+                staff_api.booking_pb(b) for b in await self.staff.bookings(row["conversation_id"])
+            ],
         )
 
     @stores_down_unavailable
@@ -249,15 +269,30 @@ class ConversationServicer(conv_grpc.ConversationServiceServicer):
         _check_token(request.page_token, "page_token", violations)
         if request.state not in conv_pb2.ConversationState.values():
             violations["state"] = "unknown state"
+        if request.channel not in message_pb2.Channel.values():
+            violations["channel"] = "unknown channel"
+        if len(request.query) > 200:
+            violations["query"] = "at most 200 characters"
+        if len(request.language) > 8:
+            violations["language"] = "a language code such as es, en or pt"
         _raise(violations)
         hotel_id = scoped_hotel(acting_staff(context), request.hotel_id)
         since = request.since.ToDatetime(tzinfo=dt.UTC) if request.HasField("since") else None
+        updated_since = (
+            request.updated_since.ToDatetime(tzinfo=dt.UTC)
+            if request.HasField("updated_since")
+            else None
+        )
         rows, token = await self.repo.list_conversations(
             hotel_id=hotel_id,
             state=int(request.state),
             since=since,
             page_size=size,
             page_token=request.page_token,
+            query=request.query,
+            channel=int(request.channel),
+            language=request.language,
+            updated_since=updated_since,
         )
         return conv_pb2.ListConversationsResponse(
             conversations=[conversation_pb(r) for r in rows], next_page_token=token
@@ -294,12 +329,14 @@ class ConversationServicer(conv_grpc.ConversationServiceServicer):
             "",
             message_pb2.DELIVERY_STATUS_QUEUED,
             reply.SerializeToString(),
+            staff_name=staff.name,
         )
         if saved["provider_message_id"]:
             return conv_pb2.ReplyAsStaffResponse(message=message_pb(saved))
-        if row["state"] != HANDED_OFF:
-            # A person is talking now: the agent must not talk over them.
-            await self.repo.hand_off(request.conversation_id, "staff_reply")
+        if row["state"] != HANDED_OFF or not row["assigned_staff_id"]:
+            # A person is talking now: the agent must not talk over them, and the
+            # conversation shows who has it.
+            await self.staff.take_over(request.conversation_id, staff.staff_id, staff.name)
         send = channel_service_pb2.SendMessageRequest(
             channel=row["channel"],
             business_account_id=row["business_account_id"],
@@ -340,7 +377,7 @@ class ConversationServicer(conv_grpc.ConversationServiceServicer):
             await self.repo.get_conversation(request.conversation_id),
             f"conversation {request.conversation_id}",
         )
-        row = await self.repo.release_handoff(request.conversation_id, staff.staff_id)
+        row = await self.repo.release_handoff(request.conversation_id, staff.staff_id, staff.name)
         if row is None:
             raise NotFound(f"conversation {request.conversation_id} not found")
         # Start the dialogue fresh: whatever the agent was waiting for is stale now.
@@ -388,7 +425,16 @@ class ConversationServicer(conv_grpc.ConversationServiceServicer):
         assert task_id is not None
         staff = acting_staff(context, request.staff_id)
         _hotel_guard(staff, await self.repo.get_task(task_id), f"task {request.task_id}")
-        row = await self.repo.complete_task(task_id, staff.staff_id, request.note)
+        row = await self.repo.complete_task(task_id, staff.staff_id, request.note, staff.name)
         if row is None:
             raise NotFound(f"task {request.task_id} not found")
         return conv_pb2.CompleteTaskResponse(task=task_pb(row))
+
+
+# The staff console's RPCs get the same "store down → UNAVAILABLE" mapping as the others.
+for _name in ("TakeOverConversation", "AddNote", "ReopenTask", "GetMessageMedia"):
+    setattr(
+        ConversationServicer,
+        _name,
+        stores_down_unavailable(getattr(staff_api.StaffConsoleRpcs, _name)),
+    )

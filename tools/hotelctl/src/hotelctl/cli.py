@@ -6,6 +6,7 @@ hotelctl envoy render|check      write / verify deploy/envoy/*.yaml and the auth
 hotelctl dlq list|show|replay|drop   operate the gateway's dead-letter stream
 hotelctl credentials show|compose|k8s|token   dev mesh credentials (masked), compose env
                                  file, k8s Secrets, a service token for grpcurl
+hotelctl staff add|reset LOGIN   staff accounts of the console
 """
 
 from __future__ import annotations
@@ -113,7 +114,9 @@ def cmd_credentials(args: argparse.Namespace) -> int:
         print(mint_service_token(args.to, identity=args.as_, credentials=creds))
         return 0
     if args.action == "compose":
-        path = write_private(run_dir / "credentials" / "compose.env", compose_env(creds, services))
+        path = write_private(
+            run_dir / "credentials" / "compose.env", compose_env(creds, [*services, "console"])
+        )
         print(f"wrote {path} (0600); use: docker compose --env-file {path} up")
         return 0
     for name in sorted(creds.private_keys):
@@ -163,6 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     dlq.add_argument("--limit", type=int, default=50)
     dlq.add_argument("--json", action="store_true")
     dlq.set_defaults(func=cmd_dlq)
+    from hotelctl import staff
+
+    staff.add_subcommand(sub)
     return parser
 
 

@@ -71,6 +71,9 @@ def compose_env(creds: MeshCredentials, services: list[str]) -> str:
     shared = creds.env_for(services[0])
     lines.append(f"POSADA_MESH_PUBLIC_KEYS={shared[ENV_PUBLIC_KEYS]}")
     lines.append(f"POSADA_STAFF_TOKEN_PUBLIC_KEY={shared.get(ENV_STAFF_PUBLIC_KEY, '')}")
+    if "console" in services:  # the staff console alone signs staff tokens
+        signing = creds.env_for("console").get(ENV_STAFF_SIGNING_KEY, "")
+        lines.append(f"POSADA_STAFF_TOKEN_SIGNING_KEY={signing}")
     return "\n".join(lines) + "\n"
 
 

@@ -5,7 +5,7 @@ Kubernetes headless services) and which interfaces listeners bind; routes, timeo
 health checks and outlier detection are the same code path for all of them.
 
 Routing rules:
-- public listener: `/webhooks/` → gateway's HTTP port; `/sim/` → the WhatsApp simulator
+- public listener: `/webhooks/` → gateway's HTTP port; `/console/` → the staff console; `/sim/` → the WhatsApp simulator
   (local variant only, whose listeners bind loopback: it is a dev tool with a control API);
   `/healthz` answered by Envoy. Access logs record the path without its query string.
 - mesh listener (HTTP/2, gRPC): `/hotel.<domain>.v1.` prefixes → that service; the idempotent
@@ -274,6 +274,41 @@ def _listener(name: str, address: str, port: int, hcm: dict[str, Any]) -> dict[s
     }
 
 
+def _console_routes(
+    mesh: Mesh, variant: str, clusters: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """`/console/` → the staff console (a web app; its live updates are long-lived SSE).
+
+    Local and compose only for now: the Kubernetes manifests have no console workload yet.
+    """
+    app = mesh.raw.get("web", {}).get("console")
+    if not app or variant == "k8s":
+        return []
+    prefix = str(app["public_prefix"])
+    clusters.append(
+        _cluster(
+            "console_http",
+            variant,
+            "console",
+            int(app["http_port"]) + mesh.offset,
+            grpc=False,
+            health={"http_health_check": {"path": prefix + "healthz"}},
+        )
+    )
+    return [
+        {
+            "name": "console",
+            "match": {"prefix": prefix},
+            "route": {"cluster": "console_http", "timeout": "0s", "idle_timeout": "600s"},
+        },
+        {
+            "name": "console-root",
+            "match": {"path": prefix.rstrip("/")},
+            "redirect": {"path_redirect": prefix},
+        },
+    ]
+
+
 def render(mesh: Mesh, variant: str) -> dict[str, Any]:
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; choose one of {VARIANTS}")
@@ -324,6 +359,7 @@ def render(mesh: Mesh, variant: str) -> dict[str, Any]:
                 health=None,
             )
         )
+    public_routes.extend(_console_routes(mesh, variant, clusters))
     public_routes.append(
         {
             "name": "not-found",

@@ -24,7 +24,7 @@ from posada_common.auth_keys import MeshCredentials
 from rich.console import Console
 from rich.table import Table
 
-from hotelctl import embedded
+from hotelctl import console_app, embedded
 from hotelctl.credentials import dev_credentials, mask
 from hotelctl.envoy_config import render_text
 from hotelctl.health import check_all
@@ -233,6 +233,7 @@ def start_mesh(
             ).start()
             run.processes.append(proc)
             progress(f"{name} starting (gRPC :{spec.grpc_port}, metrics :{spec.metrics_port})")
+        run.processes.append(console_app.start(run, creds))
         envoy_file = run_dir / "envoy.yaml"
         envoy_file.write_text(render_text(mesh, "local"))
         envoy_argv = [
@@ -256,6 +257,7 @@ def start_mesh(
             f"Envoy listening: public :{mesh.public_port}, mesh :{mesh.mesh_port}, admin 127.0.0.1:{mesh.admin_port}"
         )
         _wait_serving(run, console, ready_timeout)
+        console_app.wait_ready(run)
     except BaseException:
         run.stop()
         raise
@@ -266,6 +268,7 @@ def start_mesh(
         "Envoy admin": f"http://127.0.0.1:{mesh.admin_port}/",
         "Envoy Prometheus stats": f"http://127.0.0.1:{mesh.stats_port}/stats/prometheus",
         "Grafana dashboards (import)": str(REPO_ROOT / "deploy" / "observability" / "grafana"),
+        **console_app.urls(mesh),
     }
     return run
 
@@ -356,6 +359,7 @@ def up(offset: int = 0, run_dir: Path | None = None) -> int:
     for key in DEV_DEFAULTS:
         console.print(f"    {key}={shown_secret(key, run.env, os.environ)}")
     console.print(f"  mesh credentials: {run.run_dir / 'credentials'} (development, 0600)")
+    console_app.print_login(run, console)
     console.print(
         f"[bold green]All services SERVING through Envoy in {time.monotonic() - t0:.1f}s.[/bold green] Ctrl-C stops everything."
     )

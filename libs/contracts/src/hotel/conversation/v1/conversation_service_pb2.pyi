@@ -2,6 +2,9 @@ import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from hotel.channel.v1 import message_pb2 as _message_pb2
+from hotel.pms.v1 import pms_service_pb2 as _pms_service_pb2
+from hotel.type.v1 import date_pb2 as _date_pb2
+from hotel.type.v1 import money_pb2 as _money_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -37,6 +40,15 @@ class TaskKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TASK_KIND_SERVICE_REQUEST: _ClassVar[TaskKind]
     TASK_KIND_HANDOFF: _ClassVar[TaskKind]
 
+class StaffEventKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    STAFF_EVENT_KIND_UNSPECIFIED: _ClassVar[StaffEventKind]
+    STAFF_EVENT_KIND_TAKE_OVER: _ClassVar[StaffEventKind]
+    STAFF_EVENT_KIND_RELEASE: _ClassVar[StaffEventKind]
+    STAFF_EVENT_KIND_NOTE: _ClassVar[StaffEventKind]
+    STAFF_EVENT_KIND_TASK_DONE: _ClassVar[StaffEventKind]
+    STAFF_EVENT_KIND_TASK_REOPENED: _ClassVar[StaffEventKind]
+
 class TaskStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     TASK_STATUS_UNSPECIFIED: _ClassVar[TaskStatus]
@@ -56,12 +68,18 @@ TASK_KIND_UNSPECIFIED: TaskKind
 TASK_KIND_LATE_CHECKOUT: TaskKind
 TASK_KIND_SERVICE_REQUEST: TaskKind
 TASK_KIND_HANDOFF: TaskKind
+STAFF_EVENT_KIND_UNSPECIFIED: StaffEventKind
+STAFF_EVENT_KIND_TAKE_OVER: StaffEventKind
+STAFF_EVENT_KIND_RELEASE: StaffEventKind
+STAFF_EVENT_KIND_NOTE: StaffEventKind
+STAFF_EVENT_KIND_TASK_DONE: StaffEventKind
+STAFF_EVENT_KIND_TASK_REOPENED: StaffEventKind
 TASK_STATUS_UNSPECIFIED: TaskStatus
 TASK_STATUS_OPEN: TaskStatus
 TASK_STATUS_DONE: TaskStatus
 
 class Conversation(_message.Message):
-    __slots__ = ("conversation_id", "hotel_id", "channel", "guest", "language", "state", "handoff_reason", "created_at", "last_message_at", "business_account_id")
+    __slots__ = ("conversation_id", "hotel_id", "channel", "guest", "language", "state", "handoff_reason", "created_at", "last_message_at", "business_account_id", "assigned_to", "assigned_at", "last_intent", "waiting_since", "version", "updated_at")
     CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
     HOTEL_ID_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
@@ -72,6 +90,12 @@ class Conversation(_message.Message):
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     LAST_MESSAGE_AT_FIELD_NUMBER: _ClassVar[int]
     BUSINESS_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    ASSIGNED_TO_FIELD_NUMBER: _ClassVar[int]
+    ASSIGNED_AT_FIELD_NUMBER: _ClassVar[int]
+    LAST_INTENT_FIELD_NUMBER: _ClassVar[int]
+    WAITING_SINCE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     conversation_id: str
     hotel_id: str
     channel: _message_pb2.Channel
@@ -82,10 +106,64 @@ class Conversation(_message.Message):
     created_at: _timestamp_pb2.Timestamp
     last_message_at: _timestamp_pb2.Timestamp
     business_account_id: str
-    def __init__(self, conversation_id: _Optional[str] = ..., hotel_id: _Optional[str] = ..., channel: _Optional[_Union[_message_pb2.Channel, str]] = ..., guest: _Optional[_Union[_message_pb2.Guest, _Mapping]] = ..., language: _Optional[str] = ..., state: _Optional[_Union[ConversationState, str]] = ..., handoff_reason: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_message_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., business_account_id: _Optional[str] = ...) -> None: ...
+    assigned_to: StaffRef
+    assigned_at: _timestamp_pb2.Timestamp
+    last_intent: str
+    waiting_since: _timestamp_pb2.Timestamp
+    version: int
+    updated_at: _timestamp_pb2.Timestamp
+    def __init__(self, conversation_id: _Optional[str] = ..., hotel_id: _Optional[str] = ..., channel: _Optional[_Union[_message_pb2.Channel, str]] = ..., guest: _Optional[_Union[_message_pb2.Guest, _Mapping]] = ..., language: _Optional[str] = ..., state: _Optional[_Union[ConversationState, str]] = ..., handoff_reason: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_message_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., business_account_id: _Optional[str] = ..., assigned_to: _Optional[_Union[StaffRef, _Mapping]] = ..., assigned_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_intent: _Optional[str] = ..., waiting_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class StaffRef(_message.Message):
+    __slots__ = ("staff_id", "display_name")
+    STAFF_ID_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    staff_id: str
+    display_name: str
+    def __init__(self, staff_id: _Optional[str] = ..., display_name: _Optional[str] = ...) -> None: ...
+
+class StaffEvent(_message.Message):
+    __slots__ = ("id", "kind", "staff", "text", "created_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    STAFF_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    kind: StaffEventKind
+    staff: StaffRef
+    text: str
+    created_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., kind: _Optional[_Union[StaffEventKind, str]] = ..., staff: _Optional[_Union[StaffRef, _Mapping]] = ..., text: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class BookingRecord(_message.Message):
+    __slots__ = ("reference", "booking_id", "room_type_name", "check_in", "check_out", "adults", "children", "total", "status", "created_at", "updated_at")
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    BOOKING_ID_FIELD_NUMBER: _ClassVar[int]
+    ROOM_TYPE_NAME_FIELD_NUMBER: _ClassVar[int]
+    CHECK_IN_FIELD_NUMBER: _ClassVar[int]
+    CHECK_OUT_FIELD_NUMBER: _ClassVar[int]
+    ADULTS_FIELD_NUMBER: _ClassVar[int]
+    CHILDREN_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    reference: str
+    booking_id: str
+    room_type_name: str
+    check_in: _date_pb2.Date
+    check_out: _date_pb2.Date
+    adults: int
+    children: int
+    total: _money_pb2.Money
+    status: _pms_service_pb2.BookingStatus
+    created_at: _timestamp_pb2.Timestamp
+    updated_at: _timestamp_pb2.Timestamp
+    def __init__(self, reference: _Optional[str] = ..., booking_id: _Optional[str] = ..., room_type_name: _Optional[str] = ..., check_in: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., check_out: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., adults: _Optional[int] = ..., children: _Optional[int] = ..., total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., status: _Optional[_Union[_pms_service_pb2.BookingStatus, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ConversationMessage(_message.Message):
-    __slots__ = ("id", "provider_message_id", "direction", "author", "kind", "text", "intent", "status", "created_at", "reply_id")
+    __slots__ = ("id", "provider_message_id", "direction", "author", "kind", "text", "intent", "status", "created_at", "reply_id", "choices", "has_media", "staff")
     ID_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     DIRECTION_FIELD_NUMBER: _ClassVar[int]
@@ -96,6 +174,9 @@ class ConversationMessage(_message.Message):
     STATUS_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     REPLY_ID_FIELD_NUMBER: _ClassVar[int]
+    CHOICES_FIELD_NUMBER: _ClassVar[int]
+    HAS_MEDIA_FIELD_NUMBER: _ClassVar[int]
+    STAFF_FIELD_NUMBER: _ClassVar[int]
     id: str
     provider_message_id: str
     direction: Direction
@@ -106,10 +187,13 @@ class ConversationMessage(_message.Message):
     status: _message_pb2.DeliveryStatus
     created_at: _timestamp_pb2.Timestamp
     reply_id: str
-    def __init__(self, id: _Optional[str] = ..., provider_message_id: _Optional[str] = ..., direction: _Optional[_Union[Direction, str]] = ..., author: _Optional[_Union[Author, str]] = ..., kind: _Optional[_Union[_message_pb2.MessageKind, str]] = ..., text: _Optional[str] = ..., intent: _Optional[str] = ..., status: _Optional[_Union[_message_pb2.DeliveryStatus, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reply_id: _Optional[str] = ...) -> None: ...
+    choices: _containers.RepeatedScalarFieldContainer[str]
+    has_media: bool
+    staff: StaffRef
+    def __init__(self, id: _Optional[str] = ..., provider_message_id: _Optional[str] = ..., direction: _Optional[_Union[Direction, str]] = ..., author: _Optional[_Union[Author, str]] = ..., kind: _Optional[_Union[_message_pb2.MessageKind, str]] = ..., text: _Optional[str] = ..., intent: _Optional[str] = ..., status: _Optional[_Union[_message_pb2.DeliveryStatus, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reply_id: _Optional[str] = ..., choices: _Optional[_Iterable[str]] = ..., has_media: _Optional[bool] = ..., staff: _Optional[_Union[StaffRef, _Mapping]] = ...) -> None: ...
 
 class Task(_message.Message):
-    __slots__ = ("task_id", "conversation_id", "hotel_id", "kind", "status", "description", "booking_reference", "created_at", "completed_at", "completed_by", "note")
+    __slots__ = ("task_id", "conversation_id", "hotel_id", "kind", "status", "description", "booking_reference", "created_at", "completed_at", "completed_by", "note", "completed_by_name")
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
     HOTEL_ID_FIELD_NUMBER: _ClassVar[int]
@@ -121,6 +205,7 @@ class Task(_message.Message):
     COMPLETED_AT_FIELD_NUMBER: _ClassVar[int]
     COMPLETED_BY_FIELD_NUMBER: _ClassVar[int]
     NOTE_FIELD_NUMBER: _ClassVar[int]
+    COMPLETED_BY_NAME_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     conversation_id: str
     hotel_id: str
@@ -132,7 +217,8 @@ class Task(_message.Message):
     completed_at: _timestamp_pb2.Timestamp
     completed_by: str
     note: str
-    def __init__(self, task_id: _Optional[str] = ..., conversation_id: _Optional[str] = ..., hotel_id: _Optional[str] = ..., kind: _Optional[_Union[TaskKind, str]] = ..., status: _Optional[_Union[TaskStatus, str]] = ..., description: _Optional[str] = ..., booking_reference: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completed_by: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
+    completed_by_name: str
+    def __init__(self, task_id: _Optional[str] = ..., conversation_id: _Optional[str] = ..., hotel_id: _Optional[str] = ..., kind: _Optional[_Union[TaskKind, str]] = ..., status: _Optional[_Union[TaskStatus, str]] = ..., description: _Optional[str] = ..., booking_reference: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completed_by: _Optional[str] = ..., note: _Optional[str] = ..., completed_by_name: _Optional[str] = ...) -> None: ...
 
 class HandleMessageRequest(_message.Message):
     __slots__ = ("message", "attempt", "final_attempt")
@@ -189,26 +275,38 @@ class GetConversationRequest(_message.Message):
     def __init__(self, conversation_id: _Optional[str] = ..., message_limit: _Optional[int] = ...) -> None: ...
 
 class GetConversationResponse(_message.Message):
-    __slots__ = ("conversation", "messages")
+    __slots__ = ("conversation", "messages", "events", "bookings")
     CONVERSATION_FIELD_NUMBER: _ClassVar[int]
     MESSAGES_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    BOOKINGS_FIELD_NUMBER: _ClassVar[int]
     conversation: Conversation
     messages: _containers.RepeatedCompositeFieldContainer[ConversationMessage]
-    def __init__(self, conversation: _Optional[_Union[Conversation, _Mapping]] = ..., messages: _Optional[_Iterable[_Union[ConversationMessage, _Mapping]]] = ...) -> None: ...
+    events: _containers.RepeatedCompositeFieldContainer[StaffEvent]
+    bookings: _containers.RepeatedCompositeFieldContainer[BookingRecord]
+    def __init__(self, conversation: _Optional[_Union[Conversation, _Mapping]] = ..., messages: _Optional[_Iterable[_Union[ConversationMessage, _Mapping]]] = ..., events: _Optional[_Iterable[_Union[StaffEvent, _Mapping]]] = ..., bookings: _Optional[_Iterable[_Union[BookingRecord, _Mapping]]] = ...) -> None: ...
 
 class ListConversationsRequest(_message.Message):
-    __slots__ = ("hotel_id", "state", "since", "page_size", "page_token")
+    __slots__ = ("hotel_id", "state", "since", "page_size", "page_token", "query", "channel", "language", "updated_since")
     HOTEL_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     SINCE_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_SINCE_FIELD_NUMBER: _ClassVar[int]
     hotel_id: str
     state: ConversationState
     since: _timestamp_pb2.Timestamp
     page_size: int
     page_token: str
-    def __init__(self, hotel_id: _Optional[str] = ..., state: _Optional[_Union[ConversationState, str]] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    query: str
+    channel: _message_pb2.Channel
+    language: str
+    updated_since: _timestamp_pb2.Timestamp
+    def __init__(self, hotel_id: _Optional[str] = ..., state: _Optional[_Union[ConversationState, str]] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., query: _Optional[str] = ..., channel: _Optional[_Union[_message_pb2.Channel, str]] = ..., language: _Optional[str] = ..., updated_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ListConversationsResponse(_message.Message):
     __slots__ = ("conversations", "next_page_token")
@@ -219,16 +317,18 @@ class ListConversationsResponse(_message.Message):
     def __init__(self, conversations: _Optional[_Iterable[_Union[Conversation, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ReplyAsStaffRequest(_message.Message):
-    __slots__ = ("conversation_id", "staff_id", "text", "idempotency_key")
+    __slots__ = ("conversation_id", "staff_id", "text", "idempotency_key", "staff_name")
     CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
     STAFF_ID_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    STAFF_NAME_FIELD_NUMBER: _ClassVar[int]
     conversation_id: str
     staff_id: str
     text: str
     idempotency_key: str
-    def __init__(self, conversation_id: _Optional[str] = ..., staff_id: _Optional[str] = ..., text: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+    staff_name: str
+    def __init__(self, conversation_id: _Optional[str] = ..., staff_id: _Optional[str] = ..., text: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., staff_name: _Optional[str] = ...) -> None: ...
 
 class ReplyAsStaffResponse(_message.Message):
     __slots__ = ("message",)
@@ -237,12 +337,14 @@ class ReplyAsStaffResponse(_message.Message):
     def __init__(self, message: _Optional[_Union[ConversationMessage, _Mapping]] = ...) -> None: ...
 
 class ReleaseHandoffRequest(_message.Message):
-    __slots__ = ("conversation_id", "staff_id")
+    __slots__ = ("conversation_id", "staff_id", "staff_name")
     CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
     STAFF_ID_FIELD_NUMBER: _ClassVar[int]
+    STAFF_NAME_FIELD_NUMBER: _ClassVar[int]
     conversation_id: str
     staff_id: str
-    def __init__(self, conversation_id: _Optional[str] = ..., staff_id: _Optional[str] = ...) -> None: ...
+    staff_name: str
+    def __init__(self, conversation_id: _Optional[str] = ..., staff_id: _Optional[str] = ..., staff_name: _Optional[str] = ...) -> None: ...
 
 class ReleaseHandoffResponse(_message.Message):
     __slots__ = ("conversation",)
@@ -271,17 +373,81 @@ class ListTasksResponse(_message.Message):
     def __init__(self, tasks: _Optional[_Iterable[_Union[Task, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class CompleteTaskRequest(_message.Message):
-    __slots__ = ("task_id", "staff_id", "note")
+    __slots__ = ("task_id", "staff_id", "note", "staff_name")
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     STAFF_ID_FIELD_NUMBER: _ClassVar[int]
     NOTE_FIELD_NUMBER: _ClassVar[int]
+    STAFF_NAME_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     staff_id: str
     note: str
-    def __init__(self, task_id: _Optional[str] = ..., staff_id: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
+    staff_name: str
+    def __init__(self, task_id: _Optional[str] = ..., staff_id: _Optional[str] = ..., note: _Optional[str] = ..., staff_name: _Optional[str] = ...) -> None: ...
 
 class CompleteTaskResponse(_message.Message):
     __slots__ = ("task",)
     TASK_FIELD_NUMBER: _ClassVar[int]
     task: Task
     def __init__(self, task: _Optional[_Union[Task, _Mapping]] = ...) -> None: ...
+
+class TakeOverConversationRequest(_message.Message):
+    __slots__ = ("conversation_id", "staff")
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    STAFF_FIELD_NUMBER: _ClassVar[int]
+    conversation_id: str
+    staff: StaffRef
+    def __init__(self, conversation_id: _Optional[str] = ..., staff: _Optional[_Union[StaffRef, _Mapping]] = ...) -> None: ...
+
+class TakeOverConversationResponse(_message.Message):
+    __slots__ = ("conversation",)
+    CONVERSATION_FIELD_NUMBER: _ClassVar[int]
+    conversation: Conversation
+    def __init__(self, conversation: _Optional[_Union[Conversation, _Mapping]] = ...) -> None: ...
+
+class AddNoteRequest(_message.Message):
+    __slots__ = ("conversation_id", "staff", "text", "idempotency_key")
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    STAFF_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    conversation_id: str
+    staff: StaffRef
+    text: str
+    idempotency_key: str
+    def __init__(self, conversation_id: _Optional[str] = ..., staff: _Optional[_Union[StaffRef, _Mapping]] = ..., text: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class AddNoteResponse(_message.Message):
+    __slots__ = ("note",)
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    note: StaffEvent
+    def __init__(self, note: _Optional[_Union[StaffEvent, _Mapping]] = ...) -> None: ...
+
+class ReopenTaskRequest(_message.Message):
+    __slots__ = ("task_id", "staff")
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    STAFF_FIELD_NUMBER: _ClassVar[int]
+    task_id: str
+    staff: StaffRef
+    def __init__(self, task_id: _Optional[str] = ..., staff: _Optional[_Union[StaffRef, _Mapping]] = ...) -> None: ...
+
+class ReopenTaskResponse(_message.Message):
+    __slots__ = ("task",)
+    TASK_FIELD_NUMBER: _ClassVar[int]
+    task: Task
+    def __init__(self, task: _Optional[_Union[Task, _Mapping]] = ...) -> None: ...
+
+class GetMessageMediaRequest(_message.Message):
+    __slots__ = ("conversation_id", "message_id")
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    conversation_id: str
+    message_id: str
+    def __init__(self, conversation_id: _Optional[str] = ..., message_id: _Optional[str] = ...) -> None: ...
+
+class GetMessageMediaResponse(_message.Message):
+    __slots__ = ("data", "mime_type")
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    MIME_TYPE_FIELD_NUMBER: _ClassVar[int]
+    data: bytes
+    mime_type: str
+    def __init__(self, data: _Optional[bytes] = ..., mime_type: _Optional[str] = ...) -> None: ...

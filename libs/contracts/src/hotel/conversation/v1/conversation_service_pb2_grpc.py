@@ -76,6 +76,26 @@ class ConversationServiceStub:
                 request_serializer=hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.CompleteTaskRequest.SerializeToString,
                 response_deserializer=hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.CompleteTaskResponse.FromString,
                 _registered_method=True)
+        self.TakeOverConversation = channel.unary_unary(
+                '/hotel.conversation.v1.ConversationService/TakeOverConversation',
+                request_serializer=hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.TakeOverConversationRequest.SerializeToString,
+                response_deserializer=hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.TakeOverConversationResponse.FromString,
+                _registered_method=True)
+        self.AddNote = channel.unary_unary(
+                '/hotel.conversation.v1.ConversationService/AddNote',
+                request_serializer=hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.AddNoteRequest.SerializeToString,
+                response_deserializer=hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.AddNoteResponse.FromString,
+                _registered_method=True)
+        self.ReopenTask = channel.unary_unary(
+                '/hotel.conversation.v1.ConversationService/ReopenTask',
+                request_serializer=hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.ReopenTaskRequest.SerializeToString,
+                response_deserializer=hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.ReopenTaskResponse.FromString,
+                _registered_method=True)
+        self.GetMessageMedia = channel.unary_unary(
+                '/hotel.conversation.v1.ConversationService/GetMessageMedia',
+                request_serializer=hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.GetMessageMediaRequest.SerializeToString,
+                response_deserializer=hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.GetMessageMediaResponse.FromString,
+                _registered_method=True)
 
 
 class ConversationServiceServicer:
@@ -136,6 +156,35 @@ class ConversationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def TakeOverConversation(self, request, context):
+        """Staff take the conversation from the agent (or from a colleague): the agent stays silent
+        and the conversation shows who has it. Idempotent for the same staff member.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddNote(self, request, context):
+        """An internal note on a conversation: for colleagues, never sent to the guest.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReopenTask(self, request, context):
+        """Undoes CompleteTask: the task is open again (who reopened it is kept in the history).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMessageMedia(self, request, context):
+        """The audio of a guest's voice note or of a spoken reply, for a player.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ConversationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -178,6 +227,26 @@ def add_ConversationServiceServicer_to_server(servicer, server):
                     servicer.CompleteTask,
                     request_deserializer=hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.CompleteTaskRequest.FromString,
                     response_serializer=hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.CompleteTaskResponse.SerializeToString,
+            ),
+            'TakeOverConversation': grpc.unary_unary_rpc_method_handler(
+                    servicer.TakeOverConversation,
+                    request_deserializer=hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.TakeOverConversationRequest.FromString,
+                    response_serializer=hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.TakeOverConversationResponse.SerializeToString,
+            ),
+            'AddNote': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddNote,
+                    request_deserializer=hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.AddNoteRequest.FromString,
+                    response_serializer=hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.AddNoteResponse.SerializeToString,
+            ),
+            'ReopenTask': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReopenTask,
+                    request_deserializer=hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.ReopenTaskRequest.FromString,
+                    response_serializer=hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.ReopenTaskResponse.SerializeToString,
+            ),
+            'GetMessageMedia': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMessageMedia,
+                    request_deserializer=hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.GetMessageMediaRequest.FromString,
+                    response_serializer=hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.GetMessageMediaResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -398,6 +467,114 @@ class ConversationService:
             '/hotel.conversation.v1.ConversationService/CompleteTask',
             hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.CompleteTaskRequest.SerializeToString,
             hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.CompleteTaskResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TakeOverConversation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotel.conversation.v1.ConversationService/TakeOverConversation',
+            hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.TakeOverConversationRequest.SerializeToString,
+            hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.TakeOverConversationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddNote(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotel.conversation.v1.ConversationService/AddNote',
+            hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.AddNoteRequest.SerializeToString,
+            hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.AddNoteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReopenTask(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotel.conversation.v1.ConversationService/ReopenTask',
+            hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.ReopenTaskRequest.SerializeToString,
+            hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.ReopenTaskResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMessageMedia(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotel.conversation.v1.ConversationService/GetMessageMedia',
+            hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.GetMessageMediaRequest.SerializeToString,
+            hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.GetMessageMediaResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,3 @@
+from posada_console.main import main
+
+main()
