@@ -28,6 +28,7 @@ from typing import Any
 import aiohttp
 import grpc
 import pytest
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from hotel.channel.v1 import channel_service_pb2_grpc
 from hotel.channel.v1 import message_pb2 as m
 from hotel.conversation.v1 import conversation_service_pb2 as conv_pb2
@@ -69,6 +70,7 @@ class EchoConversation(conv_grpc.ConversationServiceServicer):
     handled: dict[str, conv_pb2.HandleMessageResponse] = field(default_factory=dict)
     port: int = 0
     entered: asyncio.Event = field(default_factory=asyncio.Event)
+    health: Any = None
 
     async def HandleMessage(self, request: conv_pb2.HandleMessageRequest, context: Any) -> Any:
         msg = request.message
@@ -106,6 +108,13 @@ async def conversation():
     servicer = EchoConversation()
     server = grpc.aio.server()
     conv_grpc.add_ConversationServiceServicer_to_server(servicer, server)
+    # Like the real service: the gateway consumes only once this says SERVING.
+    health_servicer = health.aio.HealthServicer()
+    await health_servicer.set(
+        "hotel.conversation.v1.ConversationService", health_pb2.HealthCheckResponse.SERVING
+    )
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    servicer.health = health_servicer
     servicer.port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     yield servicer
