@@ -326,6 +326,18 @@ class InboxWorker:
 
         self._timers[key] = asyncio.get_running_loop().call_later(max(0.0, delay), wake)
 
+    def retry_parked_now(self) -> int:
+        """Offer every parked message again at once (an operator or a test saw the dependency
+        recover). Returns how many conversations were woken."""
+        woken = 0
+        for key, timer in list(self._timers.items()):
+            timer.cancel()
+            self._timers.pop(key, None)
+            self.parked -= 1
+            self._runnable.put_nowait(key)
+            woken += 1
+        return woken
+
     def _backoff(self, attempt: int) -> float:
         return min(
             self.cfg.retry_max_seconds, self.cfg.retry_base_seconds * (2 ** max(0, attempt - 1))
