@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hotel.channel.v1 import message_pb2 as m
+from hotel.conversation.v1 import conversation_service_pb2 as conv_pb2
 from posada_common.logging import bind_context, unbind_context
 
 from . import metrics
@@ -65,14 +66,20 @@ def default_consumer_name() -> str:
 
 @dataclass(slots=True)
 class Entry:
-    """One stream entry, decoded once. `msg` is None when the payload is not a message."""
+    """One stream entry, decoded once, straight into the HandleMessageRequest that will carry it
+    (no copy of the message — with a voice note that is up to 16 MB — on the way to
+    conversation). `request` is None when the payload is not a message."""
 
     id: str
     payload: bytes
     received_ms: int
-    msg: m.InboundMessage | None
+    request: conv_pb2.HandleMessageRequest | None
     error: str = ""
     note: str = ""
+
+    @property
+    def msg(self) -> m.InboundMessage | None:
+        return self.request.message if self.request is not None else None
 
     @property
     def lane(self) -> str:
@@ -92,12 +99,13 @@ def decode_entry(entry_id: Any, fields: dict[bytes, bytes]) -> Entry:
     payload = fields.get(b"m", b"")
     try:
         received_ms = int(_s(fields.get(b"rx")) or 0)
-        msg = m.InboundMessage.FromString(payload)
-        if not msg.message_id:
+        request = conv_pb2.HandleMessageRequest()
+        request.message.MergeFromString(payload)
+        if not request.message.message_id:
             raise ValueError("no message id")
     except Exception as exc:
         return Entry(_s(entry_id), payload, 0, None, f"undecodable entry: {exc}")
-    return Entry(_s(entry_id), payload, received_ms, msg, note=_s(fields.get(b"note")))
+    return Entry(_s(entry_id), payload, received_ms, request, note=_s(fields.get(b"note")))
 
 
 class InboxWorker:
@@ -348,12 +356,13 @@ class InboxWorker:
         """Handle one entry. Returns None when it is finished (done, duplicate, dead letter,
         handled elsewhere) or the delay after which it must be offered again."""
         started = time.monotonic()
-        msg = entry.msg
-        if msg is None:
+        request = entry.request
+        if request is None:
             await self.store.dead_letter(entry.id, entry.payload, "", entry.error, 1)
             metrics.DEAD_LETTERED.labels("undecodable").inc()
             metrics.PROCESSED.labels("dead_letter").inc()
             return None
+        msg = request.message
         # One worker per message id at a time, even if an entry was claimed from a replica that
         # is slow rather than dead (or the same message sits in the stream twice after a replay).
         # The lease is renewed by the heartbeat and lapses with the idle time after a crash.
@@ -372,7 +381,7 @@ class InboxWorker:
         self._locks[entry.id] = msg.message_id
         bind_context(message_id=msg.message_id, conversation_id=msg.conversation_id)
         try:
-            return await self._offer(entry, msg, claim.attempts, claim.first_failure, started)
+            return await self._offer(entry, request, claim.attempts, claim.first_failure, started)
         finally:
             self._locks.pop(entry.id, None)
             unbind_context("message_id", "conversation_id")
@@ -389,15 +398,16 @@ class InboxWorker:
     async def _offer(
         self,
         entry: Entry,
-        msg: m.InboundMessage,
+        request: conv_pb2.HandleMessageRequest,
         failures: int,
         first_failure: float,
         started: float,
     ) -> float | None:
+        msg = request.message
         number = failures + 1
         attempt = Attempt(number=number, final=self._is_final(number, first_failure))
         try:
-            await self.turn.handle(msg, attempt, note=entry.note)
+            await self.turn.handle(request, attempt, note=entry.note)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
