@@ -85,6 +85,7 @@ class TurnHandler:
         attempt: Attempt | None = None,
         *,
         note: str = "",
+        fresh: bool = False,
     ) -> None:
         """Handle `request.message` (changed in place: guest identity, media bytes, a typed
         choice) and send conversation's answer. `request` is what goes to conversation, so the
@@ -93,7 +94,7 @@ class TurnHandler:
         msg = request.message
         adapter = self.registry.get(msg.channel)
         await adapter.identify(msg)
-        held, menu, first = await self.store.begin(
+        begun = await self.store.begin(
             account=msg.business_account_id,
             guest=msg.guest.id,
             ts=msg.sent_at.seconds or int(time.time()),
@@ -101,13 +102,19 @@ class TurnHandler:
             message_id=msg.message_id,
         )
         dest = adapter.destination_for(msg)
-        if held:
-            await self.pipeline.flush_held(dest, held)
-        state = TurnState(menu=[Choice(i, t) for i, t in menu], first_delivery=first)
+        if begun.held:
+            await self.pipeline.flush_held(dest, begun.held)
+        state = TurnState(
+            menu=[Choice(i, t) for i, t in begun.menu], first_delivery=begun.first_delivery
+        )
         await adapter.prepare(msg, state)
-        if menu and msg.kind == m.MESSAGE_KIND_INTERACTIVE_REPLY:
-            await self.store.clear_menu(msg.conversation_id)
-        resp = await self.call_conversation(request, attempt)
+        try:
+            if begun.menu and msg.kind == m.MESSAGE_KIND_INTERACTIVE_REPLY:
+                await self.store.clear_menu(msg.conversation_id)
+            resp = await self.call_conversation(request, attempt)
+        finally:
+            # Work `prepare` started alongside the conversation call (read receipt, typing).
+            await adapter.settle(msg)
         if resp.conversation_id:
             dest.conversation_id = resp.conversation_id
         dest.language = resp.language
@@ -118,7 +125,14 @@ class TurnHandler:
             replies.append(
                 m.Reply(reply_id=f"{msg.message_id}:truncated", text=m.TextReply(body=body))
             )
-        await self.pipeline.deliver(msg.message_id, dest, replies, resp.language)
+        await self.pipeline.deliver(
+            msg.message_id,
+            dest,
+            replies,
+            resp.language,
+            done=begun.sent,
+            check_echo=not fresh,
+        )
         if resp.retry_later:
             raise RetryLater("conversation asked to retry later", resp.retry_after_ms)
 

@@ -76,6 +76,9 @@ class Entry:
     request: conv_pb2.HandleMessageRequest | None
     error: str = ""
     note: str = ""
+    # Read for the first time (XREADGROUP '>'), not replayed: nothing can have been sent for it
+    # before, so the pipeline skips looking for provider echoes of earlier sends.
+    fresh: bool = False
 
     @property
     def msg(self) -> m.InboundMessage | None:
@@ -95,7 +98,7 @@ class _Lane:
     busy: bool = False
 
 
-def decode_entry(entry_id: Any, fields: dict[bytes, bytes]) -> Entry:
+def decode_entry(entry_id: Any, fields: dict[bytes, bytes], *, fresh: bool = False) -> Entry:
     payload = fields.get(b"m", b"")
     try:
         received_ms = int(_s(fields.get(b"rx")) or 0)
@@ -105,7 +108,14 @@ def decode_entry(entry_id: Any, fields: dict[bytes, bytes]) -> Entry:
             raise ValueError("no message id")
     except Exception as exc:
         return Entry(_s(entry_id), payload, 0, None, f"undecodable entry: {exc}")
-    return Entry(_s(entry_id), payload, received_ms, request, note=_s(fields.get(b"note")))
+    return Entry(
+        _s(entry_id),
+        payload,
+        received_ms,
+        request,
+        note=_s(fields.get(b"note")),
+        fresh=fresh and b"replay" not in fields,
+    )
 
 
 class InboxWorker:
@@ -184,7 +194,7 @@ class InboxWorker:
         self._tasks, self._workers = [], []
 
     # --- reading ------------------------------------------------------------------------
-    def _dispatch(self, raw: list[Any]) -> None:
+    def _dispatch(self, raw: list[Any], *, fresh: bool = False) -> None:
         for entry_id, fields in raw:
             eid = _s(entry_id)
             if eid in self._held:
@@ -193,7 +203,7 @@ class InboxWorker:
                 # Deleted while pending (finished elsewhere): just clear it from the PEL.
                 asyncio.get_running_loop().create_task(self.store.ack_inbox(eid))
                 continue
-            entry = decode_entry(eid, fields)
+            entry = decode_entry(eid, fields, fresh=fresh)
             self._held[eid] = entry
             lane = self._lanes.get(entry.lane)
             if lane is None:
@@ -237,7 +247,7 @@ class InboxWorker:
                     self._dispatch(raw)
                     last = _s(raw[-1][0]) if len(raw) >= page else ">"
                     continue
-                self._dispatch(raw)
+                self._dispatch(raw, fresh=True)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -380,13 +390,16 @@ class InboxWorker:
             return self.cfg.claim_idle_seconds
         self._locks[entry.id] = msg.message_id
         bind_context(message_id=msg.message_id, conversation_id=msg.conversation_id)
+        delay: float | None = self.cfg.retry_base_seconds
         try:
-            return await self._offer(entry, request, claim.attempts, claim.first_failure, started)
+            delay = await self._offer(entry, request, claim.attempts, claim.first_failure, started)
+            return delay
         finally:
             self._locks.pop(entry.id, None)
             unbind_context("message_id", "conversation_id")
-            with contextlib.suppress(Exception):
-                await self.store.unlock(msg.message_id, owner)
+            if delay is not None:  # a finished entry released its lease with the ack
+                with contextlib.suppress(Exception):
+                    await self.store.unlock(msg.message_id, owner)
 
     def _is_final(self, number: int, first_failure: float) -> bool:
         if number >= self.cfg.max_attempts:
@@ -407,12 +420,14 @@ class InboxWorker:
         number = failures + 1
         attempt = Attempt(number=number, final=self._is_final(number, first_failure))
         try:
-            await self.turn.handle(request, attempt, note=entry.note)
+            await self.turn.handle(
+                request, attempt, note=entry.note, fresh=entry.fresh and number == 1
+            )
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             return await self._failed(entry, msg, exc, attempt)
-        await self.store.finish(entry.id, msg.message_id)
+        await self.store.finish(entry.id, msg.message_id, owner=f"{self.consumer}|{entry.id}")
         metrics.PROCESSED.labels("done").inc()
         metrics.PROCESS_SECONDS.observe(time.monotonic() - started)
         if entry.received_ms:
