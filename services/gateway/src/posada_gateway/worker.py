@@ -138,7 +138,7 @@ class InboxWorker:
         self._on_dead_letter = on_dead_letter
         self._lanes: dict[str, _Lane] = {}
         self._runnable: asyncio.Queue[str | None] = asyncio.Queue()
-        self._held: dict[str, Entry] = {}  # every entry in memory, by id
+        self._buffered: dict[str, Entry] = {}  # every entry in memory, by id
         self._room = asyncio.Event()
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._locks: dict[str, str] = {}
@@ -197,14 +197,14 @@ class InboxWorker:
     def _dispatch(self, raw: list[Any], *, fresh: bool = False) -> None:
         for entry_id, fields in raw:
             eid = _s(entry_id)
-            if eid in self._held:
+            if eid in self._buffered:
                 continue
             if not fields:
                 # Deleted while pending (finished elsewhere): just clear it from the PEL.
                 asyncio.get_running_loop().create_task(self.store.ack_inbox(eid))
                 continue
             entry = decode_entry(eid, fields, fresh=fresh)
-            self._held[eid] = entry
+            self._buffered[eid] = entry
             lane = self._lanes.get(entry.lane)
             if lane is None:
                 lane = self._lanes[entry.lane] = _Lane()
@@ -212,7 +212,7 @@ class InboxWorker:
             if not lane.busy:
                 lane.busy = True
                 self._runnable.put_nowait(entry.lane)
-        if len(self._held) >= self.cfg.max_buffered:
+        if len(self._buffered) >= self.cfg.max_buffered:
             self._room.clear()
 
     async def _wait_until_ready(self) -> None:
@@ -262,7 +262,7 @@ class InboxWorker:
                 async for raw in self.store.autoclaim_inbox(
                     self.consumer, int(self.cfg.claim_idle_seconds * 1000)
                 ):
-                    fresh = [(i, f) for i, f in raw if _s(i) not in self._held]
+                    fresh = [(i, f) for i, f in raw if _s(i) not in self._buffered]
                     if fresh:
                         metrics.CLAIMED.inc(len(fresh))
                         self.log.info("inbox_entries_claimed", count=len(fresh))
@@ -276,7 +276,7 @@ class InboxWorker:
         interval = max(0.2, self.cfg.claim_idle_seconds / 3)
         while not self._stopping.is_set():
             await asyncio.sleep(interval)
-            ids = list(self._held)
+            ids = list(self._buffered)
             if not ids:
                 continue
             try:
@@ -323,8 +323,8 @@ class InboxWorker:
                 continue
             if delay is None:
                 lane.entries.popleft()
-                self._held.pop(entry.id, None)
-                if len(self._held) < self.cfg.max_buffered:
+                self._buffered.pop(entry.id, None)
+                if len(self._buffered) < self.cfg.max_buffered:
                     self._room.set()
             if not lane.entries:
                 self._lanes.pop(key, None)
