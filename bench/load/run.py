@@ -18,7 +18,8 @@ breakdown from the services' own Prometheus histograms (gateway ack, queue wait,
 as the gateway sees it, conversation's turn, nlp, pms, audio, Graph sends).
 
 Stepping stops at the knee: the first step whose replies fall behind the offered rate (< 90 %),
-whose reply p99 exceeds `--knee-p99-ms`, or that loses messages. Bounded: the whole run stays
+whose reply p99 without voice notes exceeds `--knee-p99-ms` (voice notes wait seconds for
+speech-to-text and are reported apart), or that loses messages. Bounded: the whole run stays
 under `--max-seconds` (default 270 s) including the drain, loopback only. Writes JSON and a PNG
 to bench/results/load.{json,png}.
 """
@@ -370,6 +371,11 @@ def summarise(step: Step, replies: dict[str, list[float]]) -> dict[str, Any]:
             p: round(pct(list(e2e.values()), q), 1)
             for p, q in (("p50", 50), ("p95", 95), ("p99", 99))
         },
+        # Voice notes wait for speech-to-text (seconds on CPU): the knee is judged on the rest.
+        "reply_ms_without_voice": {
+            p: round(pct([ms for g, ms in e2e.items() if step.sent[g].kind != "voice"], q), 1)
+            for p, q in (("p50", 50), ("p95", 95), ("p99", 99))
+        },
         "reply_ms_by_kind": {
             k: {"n": len(v), "p50": round(pct(v, 50), 1), "p99": round(pct(v, 99), 1)}
             for k, v in sorted(by_kind.items())
@@ -505,12 +511,12 @@ async def main_async(args: argparse.Namespace, target: Target) -> dict[str, Any]
                 )
                 offered = summary["sent"] / step.seconds
                 behind = summary["reply_throughput"] < 0.9 * offered
-                slow = summary["reply_ms"]["p99"] > args.knee_p99_ms
+                slow = summary["reply_ms_without_voice"]["p99"] > args.knee_p99_ms
                 if behind or slow or summary["lost"] or summary["ack_errors"]:
                     reason = (
                         "replies fell behind the arrival rate"
                         if behind
-                        else f"reply p99 over {args.knee_p99_ms:.0f} ms"
+                        else f"reply p99 (text) over {args.knee_p99_ms:.0f} ms"
                         if slow
                         else "messages lost or refused"
                     )

@@ -50,7 +50,9 @@ class GatewaySettings(CommonSettings):
     gateway_redis_pool_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
 
     # Worker.
-    gateway_worker_concurrency: int = Field(default=8, ge=1, le=256)
+    # Turns in flight (different guests). A turn mostly waits on conversation (hundreds of ms
+    # under load), so throughput is about concurrency / turn time: 32 keeps the pipe full.
+    gateway_worker_concurrency: int = Field(default=32, ge=1, le=256)
     # A message is offered to conversation at most `max_attempts` times and within
     # `retry_budget_seconds` of its first failure (backoff base → max); the last offer carries
     # final_attempt=true. Then it is dead-lettered and the guest is told.
