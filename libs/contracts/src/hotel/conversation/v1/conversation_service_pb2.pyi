@@ -39,6 +39,7 @@ class TaskKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TASK_KIND_LATE_CHECKOUT: _ClassVar[TaskKind]
     TASK_KIND_SERVICE_REQUEST: _ClassVar[TaskKind]
     TASK_KIND_HANDOFF: _ClassVar[TaskKind]
+    TASK_KIND_UNANSWERED_MESSAGE: _ClassVar[TaskKind]
 
 class StaffEventKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -68,6 +69,7 @@ TASK_KIND_UNSPECIFIED: TaskKind
 TASK_KIND_LATE_CHECKOUT: TaskKind
 TASK_KIND_SERVICE_REQUEST: TaskKind
 TASK_KIND_HANDOFF: TaskKind
+TASK_KIND_UNANSWERED_MESSAGE: TaskKind
 STAFF_EVENT_KIND_UNSPECIFIED: StaffEventKind
 STAFF_EVENT_KIND_TAKE_OVER: StaffEventKind
 STAFF_EVENT_KIND_RELEASE: StaffEventKind
@@ -451,3 +453,27 @@ class GetMessageMediaResponse(_message.Message):
     data: bytes
     mime_type: str
     def __init__(self, data: _Optional[bytes] = ..., mime_type: _Optional[str] = ...) -> None: ...
+
+class OpenTaskRequest(_message.Message):
+    __slots__ = ("conversation_id", "hotel_id", "kind", "description", "message", "idempotency_key")
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    HOTEL_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    conversation_id: str
+    hotel_id: str
+    kind: TaskKind
+    description: str
+    message: _message_pb2.InboundMessage
+    idempotency_key: str
+    def __init__(self, conversation_id: _Optional[str] = ..., hotel_id: _Optional[str] = ..., kind: _Optional[_Union[TaskKind, str]] = ..., description: _Optional[str] = ..., message: _Optional[_Union[_message_pb2.InboundMessage, _Mapping]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class OpenTaskResponse(_message.Message):
+    __slots__ = ("task", "language")
+    TASK_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    task: Task
+    language: str
+    def __init__(self, task: _Optional[_Union[Task, _Mapping]] = ..., language: _Optional[str] = ...) -> None: ...

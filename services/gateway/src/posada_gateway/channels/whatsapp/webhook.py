@@ -1,4 +1,4 @@
-"""The public webhook (`/webhooks/whatsapp`, behind Envoy's public listener) and `/healthz`.
+"""WhatsApp's public webhook (`/webhooks/whatsapp`, behind Envoy's public listener).
 
 Before the 200 only fast, local work happens: read the raw body (≤ `max_body_bytes`, else 413),
 check the signature on those bytes (401), decode JSON (400), parse, then one Redis round trip
@@ -10,6 +10,7 @@ acknowledged that is not stored.
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -17,16 +18,39 @@ from typing import Any
 from aiohttp import web
 from hotel.channel.v1 import message_pb2 as m
 
-from . import metrics
+from ... import metrics
+from ...store import GatewayStore
+from ..base import Inbox
 from .parser import parse_webhook
 from .signature import signature_is_valid, verification_challenge
-from .store import GatewayStore
 
 PATH = "/webhooks/whatsapp"
 MAX_BODY_BYTES = 3 * 1024 * 1024  # Meta sends up to 3 MB
 
 
-def build_webhook_app(
+# Meta's payloads nest about ten levels; a signed body nested deeper than Python's default
+# recursion limit must still be read (its other messages answered), up to this depth.
+JSON_MAX_DEPTH = 5000
+
+
+def decode_json(raw: bytes) -> Any:
+    """json.loads that copes with deep nesting: the first try uses the default recursion limit;
+    only a body that hits it is decoded again with a higher limit (synchronously, so nothing
+    else runs meanwhile), and one deeper than `JSON_MAX_DEPTH` is refused (RecursionError)."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        pass
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, JSON_MAX_DEPTH))
+    try:
+        return json.loads(raw)
+    finally:
+        sys.setrecursionlimit(previous)
+
+
+def whatsapp_routes(
+    inbox: Inbox,
     store: GatewayStore,
     *,
     app_secrets: Sequence[str],
@@ -34,8 +58,7 @@ def build_webhook_app(
     hotel_for: Callable[[str], str],
     log: Any,
     max_body_bytes: int = MAX_BODY_BYTES,
-    ready: Callable[[], bool] = lambda: True,
-) -> web.Application:
+) -> list[web.RouteDef]:
     secrets = [s for s in app_secrets if s]
 
     async def verify(request: web.Request) -> web.Response:
@@ -66,8 +89,8 @@ def build_webhook_app(
             )
             return web.Response(status=401, text="invalid signature")
         try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+            body = decode_json(raw)
+        except (ValueError, UnicodeDecodeError, RecursionError):
             metrics.WEBHOOK_REQUESTS.labels("POST", "malformed").inc()
             return web.Response(status=400, text="malformed JSON")
         if not isinstance(body, dict):
@@ -75,7 +98,7 @@ def build_webhook_app(
             return web.Response(status=400, text="JSON object expected")
         parsed = parse_webhook(body, hotel_for)
         try:
-            accepted = await store.accept_messages(parsed.messages)
+            accepted = await inbox.accept(parsed.messages, parsed.notes)
             applied = await store.apply_statuses(parsed.statuses)
         except Exception as exc:  # Redis down: refuse, Meta will redeliver
             metrics.WEBHOOK_REQUESTS.labels("POST", "error").inc()
@@ -106,7 +129,9 @@ def build_webhook_app(
         metrics.WEBHOOK_REQUESTS.labels("POST", "ok").inc()
         metrics.WEBHOOK_SECONDS.observe(time.perf_counter() - started)
         if parsed.messages:
-            log.info(
+            # debug: at hundreds of webhooks a second an info line each costs real CPU; the
+            # counters above tell the same story.
+            log.debug(
                 "webhook_accepted",
                 messages=len(parsed.messages),
                 new=sum(accepted),
@@ -114,16 +139,4 @@ def build_webhook_app(
             )
         return web.Response(text="ok")
 
-    async def healthz(_request: web.Request) -> web.Response:
-        try:
-            await store.r.ping()
-        except Exception as exc:
-            return web.json_response({"ok": False, "redis": str(exc)}, status=503)
-        return web.json_response({"ok": True, "ready": ready()}, status=200)
-
-    # A little over the limit so aiohttp's own check does not fire before ours.
-    app = web.Application(client_max_size=max_body_bytes + 1)
-    app.router.add_get(PATH, verify)
-    app.router.add_post(PATH, receive)
-    app.router.add_get("/healthz", healthz)
-    return app
+    return [web.get(PATH, verify), web.post(PATH, receive)]

@@ -7,12 +7,14 @@ business-scoped user ids). Unknown message types become MESSAGE_KIND_UNSUPPORTED
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from hotel.channel.v1 import message_pb2 as m
+
+from ..base import TEXT_MAX, TRUNCATED
 
 K = m.MessageKind
 S = m.DeliveryStatus
@@ -59,6 +61,8 @@ class ParsedWebhook:
     system: list[dict[str, Any]] = field(default_factory=list)
     # items we could not use at all (no id, not an object...), for metrics.
     skipped: int = 0
+    # message id → note for the worker ("truncated": the text was cut to TEXT_MAX).
+    notes: dict[str, str] = field(default_factory=dict)
 
 
 def conversation_id_for(business_account_id: str, guest_id: str) -> str:
@@ -74,11 +78,27 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+# Lone UTF-16 surrogates ("\\ud83d" in JSON) cannot be encoded as UTF-8 (protobuf strings,
+# Redis, PostgreSQL); NUL and other C0 controls break PostgreSQL text and terminals. Both are
+# replaced or dropped here, so odd input is handled instead of failing the whole batch.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Valid range of google.protobuf.Timestamp seconds (0001-01-01 .. 9999-12-31).
+_TS_MIN, _TS_MAX = -62135596800, 253402300799
+
+
+def clean_text(value: str) -> str:
+    """Valid, printable UTF-8: lone surrogates → U+FFFD, control characters dropped."""
+    if value.isascii():
+        return _CONTROLS.sub("", value) if not value.isprintable() else value
+    return _CONTROLS.sub("", _SURROGATES.sub("\ufffd", value))
+
+
 def _str(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return value
+        return clean_text(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -96,8 +116,13 @@ def _float(value: Any) -> float:
 def _int(value: Any) -> int:
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return 0
+
+
+def _ts(value: Any) -> int:
+    """Unix seconds within what a Timestamp can hold (a forged far-future value is clamped)."""
+    return min(max(_int(value), _TS_MIN), _TS_MAX)
 
 
 def _errors(value: Any) -> list[dict[str, Any]]:
@@ -136,13 +161,22 @@ def parse_webhook(
                 if raw.get("type") == "system":
                     out.system.append({"business_account_id": pnid, **raw})
                     continue
-                msg = _message(raw, pnid, contacts, hotel_for)
+                try:
+                    msg = _message(raw, pnid, contacts, hotel_for)
+                except Exception:  # one odd message never loses the others
+                    msg = None
                 if msg is None:
                     out.skipped += 1
-                else:
-                    out.messages.append(msg)
+                    continue
+                if len(msg.text) > TEXT_MAX:
+                    msg.text = msg.text[: TEXT_MAX - 1].rstrip() + "…"
+                    out.notes[msg.message_id] = TRUNCATED
+                out.messages.append(msg)
             for raw in _list(value.get("statuses")):
-                st = _status(_obj(raw), pnid)
+                try:
+                    st = _status(_obj(raw), pnid)
+                except Exception:
+                    st = None
                 if st is None:
                     out.skipped += 1
                 else:
@@ -163,7 +197,10 @@ def _contacts(value: Any) -> dict[str, dict[str, Any]]:
     return profiles
 
 
-def _guest(raw: dict[str, Any], contacts: dict[str, dict[str, Any]]) -> m.Guest | None:
+def _guest(
+    raw: dict[str, Any], contacts: dict[str, dict[str, Any]]
+) -> tuple[str, str, str, str] | None:
+    """(guest id, phone, display name, BSUID), or None when the sender is unknown."""
     phone = _str(raw.get("from"))
     bsuid = _str(raw.get("from_user_id"))
     contact = contacts.get(phone) or contacts.get(bsuid) or {}
@@ -177,7 +214,7 @@ def _guest(raw: dict[str, Any], contacts: dict[str, dict[str, Any]]) -> m.Guest 
         return None
     profile = _obj(contact.get("profile"))
     name = _str(profile.get("name")) or _str(profile.get("username"))
-    return m.Guest(id=guest_id, phone=phone, display_name=name, business_scoped_user_id=bsuid)
+    return guest_id, phone, name, bsuid
 
 
 def _message(
@@ -187,18 +224,24 @@ def _message(
     hotel_for: Callable[[str], str],
 ) -> m.InboundMessage | None:
     message_id = _str(raw.get("id"))
-    guest = _guest(raw, contacts)
-    if not message_id or guest is None:
+    who = _guest(raw, contacts)
+    if not message_id or who is None:
         return None
+    guest_id, phone, name, bsuid = who
+    # Fields are set in place (no sub-message built and then copied in): this runs before the
+    # webhook's 200 for every message of every batch.
     msg = m.InboundMessage(
         message_id=message_id,
         channel=m.CHANNEL_WHATSAPP,
         hotel_id=hotel_for(pnid),
-        conversation_id=conversation_id_for(pnid, guest.id),
+        conversation_id=conversation_id_for(pnid, guest_id),
         business_account_id=pnid,
-        guest=guest,
-        sent_at=Timestamp(seconds=_int(raw.get("timestamp"))),
     )
+    msg.guest.id = guest_id
+    msg.guest.phone = phone
+    msg.guest.display_name = name
+    msg.guest.business_scoped_user_id = bsuid
+    msg.sent_at.seconds = _ts(raw.get("timestamp"))
     context = _obj(raw.get("context"))
     if context.get("id"):
         msg.reply_to_message_id = _str(context.get("id"))
@@ -211,16 +254,13 @@ def _message(
         msg.text = _str(content.get("body"))
     elif mtype in _MEDIA_KINDS and content:
         msg.kind = _MEDIA_KINDS[mtype]
-        msg.media.CopyFrom(
-            m.Media(
-                media_id=_str(content.get("id")),
-                mime_type=_str(content.get("mime_type")),
-                sha256=_str(content.get("sha256")),
-                filename=_str(content.get("filename")),
-                caption=_str(content.get("caption")),
-                voice=content.get("voice") is True,
-            )
-        )
+        media = msg.media
+        media.media_id = _str(content.get("id"))
+        media.mime_type = _str(content.get("mime_type"))
+        media.sha256 = _str(content.get("sha256"))
+        media.filename = _str(content.get("filename"))
+        media.caption = _str(content.get("caption"))
+        media.voice = content.get("voice") is True
         # Captions are also the text of the turn for the agent.
         msg.text = msg.media.caption
     elif mtype == "location":
@@ -293,7 +333,7 @@ def _status(raw: dict[str, Any], pnid: str) -> StatusUpdate | None:
     return StatusUpdate(
         message_id=message_id,
         status=status,
-        timestamp=_int(raw.get("timestamp")),
+        timestamp=_ts(raw.get("timestamp")),
         business_account_id=pnid,
         recipient_id=_str(raw.get("recipient_id")),
         recipient_user_id=_str(raw.get("recipient_user_id")),
