@@ -22,6 +22,7 @@ from posada_common.server import ServiceRuntime, run_service
 from posada_common.settings import load_settings
 
 from posada_gateway.channel_service import ChannelServicer
+from posada_gateway.channels.email.setup import EmailRuntime, build_email_channel
 from posada_gateway.graph import GraphClient
 from posada_gateway.ratelimit import Bucket, RateLimiter
 from posada_gateway.sender import Sender, SenderConfig
@@ -46,6 +47,7 @@ class Gateway:
     worker: InboxWorker
     runner: web.AppRunner
     http_port: int
+    email: EmailRuntime | None = None
 
 
 def build_sender(
@@ -155,6 +157,16 @@ async def register(rt: ServiceRuntime) -> None:
         max_body_bytes=settings.webhook_max_body_bytes,
         ready=rt.ready.is_set,
     )
+    email = build_email_channel(
+        settings,
+        hotel_id=settings.hotel_id,
+        redis=redis,
+        session=session,
+        store=store,
+        app=app,
+        log=log,
+    )
+    worker.email = email.channel if email else None
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, settings.gateway_http_host, settings.gateway_http_port)
@@ -167,7 +179,7 @@ async def register(rt: ServiceRuntime) -> None:
         address=f"http://{settings.gateway_http_host}:{http_port}/webhooks/whatsapp",
     )
 
-    rt.state["gateway"] = Gateway(settings, store, sender, graph, worker, runner, http_port)
+    rt.state["gateway"] = Gateway(settings, store, sender, graph, worker, runner, http_port, email)
 
     async def close_clients() -> None:
         await session.close()
@@ -175,6 +187,8 @@ async def register(rt: ServiceRuntime) -> None:
 
     # Cleanups run last-added first: stop the webhook, then the worker, then the clients.
     rt.add_cleanup(close_clients)
+    if email is not None:
+        rt.add_cleanup(email.stop)
     rt.add_cleanup(worker.stop)
     rt.add_cleanup(runner.cleanup)
 
@@ -192,6 +206,8 @@ async def warmup(rt: ServiceRuntime) -> None:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
     await gw.worker.start()
+    if gw.email is not None:
+        await gw.email.start()
 
 
 def main() -> None:

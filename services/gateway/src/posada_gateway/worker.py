@@ -150,6 +150,8 @@ class InboxWorker:
         self._locks: dict[str, str] = {}
         self._lock_ms = int(config.claim_idle_seconds * 1000)
         self._stopping = asyncio.Event()
+        # The e-mail channel (channels/email), when a mailbox is configured.
+        self.email: Any = None
 
     # --- lifecycle ----------------------------------------------------------------------
     async def start(self) -> None:
@@ -428,6 +430,9 @@ class InboxWorker:
             return "done"
 
     async def handle(self, msg: m.InboundMessage) -> None:
+        if msg.channel == m.CHANNEL_GMAIL and self.email is not None:
+            await self.email.handle(msg, self._handle_message)
+            return
         pnid = msg.business_account_id
         await self._stable_guest(msg)
         recipient = Recipient(

@@ -1,0 +1,135 @@
+"""Builds the e-mail channel from the settings and hooks it into the gateway process.
+
+Kept apart from `main.py` so the gateway's entry point only calls `build_email_channel` and
+starts/stops what it returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from ...store import GatewayStore
+from .channel import EmailChannel, EmailIdentity, GmailTransport
+from .gmail_api import GmailClient, TokenSource
+from .gmail_sync import GmailSyncConfig, GmailSyncer
+from .imap import ImapConfig, ImapReader
+from .ingest import MailboxInfo
+from .mailstore import MailStore
+from .pubsub import PushVerifier
+from .push_webhook import add_gmail_push_route
+from .settings import EmailSettings
+from .smtp import SmtpConfig, SmtpTransport
+
+
+def _secret(value: Any) -> str:
+    return value.get_secret_value() if value is not None else ""
+
+
+@dataclass
+class EmailRuntime:
+    channel: EmailChannel
+    mail: MailStore
+    reader: GmailSyncer | ImapReader
+    api: GmailClient | None = None
+
+    async def start(self) -> None:
+        await self.reader.start()
+
+    async def stop(self) -> None:
+        await self.reader.stop()
+
+
+def imap_config(settings: EmailSettings) -> ImapConfig:
+    return ImapConfig(
+        host=settings.imap_host,
+        port=settings.imap_port,
+        user=settings.imap_user,
+        password=_secret(settings.imap_password),
+        security=settings.imap_security,
+        folder=settings.imap_folder,
+        idle_seconds=settings.imap_idle_seconds,
+        timeout_seconds=settings.email_http_timeout_seconds,
+    )
+
+
+def build_email_channel(
+    settings: EmailSettings,
+    *,
+    hotel_id: str,
+    redis: Any,
+    session: aiohttp.ClientSession,
+    store: GatewayStore,
+    app: web.Application,
+    log: Any,
+) -> EmailRuntime | None:
+    if settings.email_mode == "off":
+        return None
+    address = settings.email_address.lower()
+    mail = MailStore(redis)
+    info = MailboxInfo(
+        address=address,
+        hotel_id=settings.email_hotel_id or hotel_id,
+        own_addresses={address},
+        mode=settings.email_mode,
+    )
+    identity = EmailIdentity(address=address, hotel_name=settings.email_hotel_name)
+    if settings.email_mode == "gmail":
+        tokens = TokenSource(
+            static_token=_secret(settings.gmail_access_token),
+            refresh_token=_secret(settings.gmail_refresh_token),
+            client_id=settings.gmail_client_id,
+            client_secret=_secret(settings.gmail_client_secret),
+            token_uri=settings.gmail_token_uri,
+            timeout_seconds=settings.email_http_timeout_seconds,
+        )
+        api = GmailClient(
+            session,
+            tokens,
+            base_url=settings.gmail_api_base,
+            timeout_seconds=settings.email_http_timeout_seconds,
+        )
+        verifier = PushVerifier(
+            session,
+            jwks_url=settings.gmail_push_jwks_url,
+            audience=settings.gmail_push_audience,
+            service_account=settings.gmail_push_service_account,
+        )
+        add_gmail_push_route(
+            app,
+            verifier=verifier,
+            mail=mail,
+            mailbox=address,
+            subscription=settings.gmail_push_subscription,
+            log=log,
+        )
+        syncer = GmailSyncer(
+            api,
+            store,
+            mail,
+            info,
+            GmailSyncConfig(
+                topic=settings.gmail_topic,
+                sweep_seconds=settings.gmail_sweep_seconds,
+                watch_renew_seconds=settings.gmail_watch_renew_seconds,
+                full_sync_query=settings.gmail_full_sync_query,
+            ),
+            log=log,
+        )
+        channel = EmailChannel(store, mail, GmailTransport(api), identity, log=log)
+        return EmailRuntime(channel, mail, syncer, api)
+    imap = imap_config(settings)
+    smtp = SmtpConfig(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        user=settings.smtp_user or settings.imap_user,
+        password=_secret(settings.smtp_password) or _secret(settings.imap_password),
+        security=settings.smtp_security,
+        timeout_seconds=settings.email_http_timeout_seconds * 3,
+    )
+    transport = SmtpTransport(smtp, imap, settings.imap_sent_folder, log=log)
+    reader = ImapReader(imap, store, mail, info, log=log)
+    return EmailRuntime(EmailChannel(store, mail, transport, identity, log=log), mail, reader)
