@@ -28,6 +28,7 @@ from typing import Any
 import aiohttp
 import grpc
 import pytest
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from hotel.channel.v1 import channel_service_pb2_grpc
 from hotel.channel.v1 import message_pb2 as m
 from hotel.conversation.v1 import conversation_service_pb2 as conv_pb2
@@ -65,20 +66,34 @@ class EchoConversation(conv_grpc.ConversationServiceServicer):
     fail_next: int = 0
     hold: asyncio.Event | None = None
     calls: list[m.InboundMessage] = field(default_factory=list)
+    requests: list[conv_pb2.HandleMessageRequest] = field(default_factory=list)
+    # Overrides the echo answer (return None to fall through); a `retry_later` answer is not
+    # remembered, like the real service.
+    respond: Callable[[conv_pb2.HandleMessageRequest], Any] | None = None
+    # Message ids answered UNAVAILABLE until removed (poisoned messages).
+    unavailable_for: set[str] = field(default_factory=set)
     deliveries: list[conv_pb2.RecordDeliveryRequest] = field(default_factory=list)
     handled: dict[str, conv_pb2.HandleMessageResponse] = field(default_factory=dict)
     port: int = 0
     entered: asyncio.Event = field(default_factory=asyncio.Event)
+    health: Any = None
 
     async def HandleMessage(self, request: conv_pb2.HandleMessageRequest, context: Any) -> Any:
         msg = request.message
         self.calls.append(msg)
+        self.requests.append(request)
         self.entered.set()
-        if self.down or self.fail_next > 0:
+        if self.down or self.fail_next > 0 or msg.message_id in self.unavailable_for:
             self.fail_next = max(0, self.fail_next - 1)
             await context.abort(grpc.StatusCode.UNAVAILABLE, "conversation is down (test)")
         if self.hold is not None:
             await self.hold.wait()
+        if self.respond is not None:
+            custom = self.respond(request)
+            if custom is not None:
+                if not custom.retry_later:
+                    self.handled[msg.message_id] = custom
+                return custom
         if msg.message_id in self.handled:
             resp = conv_pb2.HandleMessageResponse()
             resp.CopyFrom(self.handled[msg.message_id])
@@ -106,6 +121,13 @@ async def conversation():
     servicer = EchoConversation()
     server = grpc.aio.server()
     conv_grpc.add_ConversationServiceServicer_to_server(servicer, server)
+    # Like the real service: the gateway consumes only once this says SERVING.
+    health_servicer = health.aio.HealthServicer()
+    await health_servicer.set(
+        "hotel.conversation.v1.ConversationService", health_pb2.HealthCheckResponse.SERVING
+    )
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    servicer.health = health_servicer
     servicer.port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     yield servicer

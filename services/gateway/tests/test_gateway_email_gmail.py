@@ -92,7 +92,8 @@ def email_gateway(gateway, gmail_standin: GmailStandIn):
         cfg.push_url = f"http://127.0.0.1:{running.gw.http_port}/webhooks/gmail"
         # Watch renewed at start: the stand-in knows where to push.
         await eventually(lambda: gmail_standin.sim.publisher.watching, within=10)
-        await eventually(lambda: running.gw.email.mail.history_id(cfg.address), within=10)
+        adapter = running.gw.registry.get(m.CHANNEL_GMAIL)
+        await eventually(lambda: adapter.mail.history_id(cfg.address), within=10)
         return running
 
     return start

@@ -13,7 +13,7 @@ from gw_payloads import (
     with_type,
 )
 from hotel.channel.v1 import message_pb2 as m
-from posada_gateway.parser import parse_webhook
+from posada_gateway.channels.whatsapp.parser import parse_webhook
 
 K = m.MessageKind
 

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from hotel.channel.v1 import message_pb2 as m
-from posada_gateway.render import match_choice, render_reply, split_text, whatsapp_markdown
+from posada_gateway.channels.whatsapp.render import (
+    match_choice,
+    render_reply,
+    split_text,
+    whatsapp_markdown,
+)
 
 
 def buttons(*titles: str, body: str = "Shall I book it?", **kw) -> m.Reply:

@@ -396,7 +396,7 @@ async def test_voice_note_whose_media_is_gone_is_handed_on_without_bytes(
 
     from gw_harness import SECRET
     from gw_payloads import envelope, msg
-    from posada_gateway.signature import sign
+    from posada_gateway.channels.whatsapp.signature import sign
 
     gw = await gateway()
     guest = guest_number()

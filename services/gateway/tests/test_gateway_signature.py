@@ -5,7 +5,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from posada_gateway.signature import sign, signature_is_valid, verification_challenge
+from posada_gateway.channels.whatsapp.signature import (
+    sign,
+    signature_is_valid,
+    verification_challenge,
+)
 
 SECRET = "app-secret-1"
 BODY = b'{"object":"whatsapp_business_account","entry":[{"x":"\\u00e9"}]}'

@@ -8,7 +8,7 @@ import pytest
 from hotel.channel.v1 import message_pb2 as m
 from posada_common.redis import connect_redis
 from posada_common.settings import SettingsError, load_settings
-from posada_gateway.parser import StatusUpdate
+from posada_gateway.channels.whatsapp.parser import StatusUpdate
 from posada_gateway.settings import GatewaySettings
 from posada_gateway.store import GatewayStore, StreamNames
 

@@ -6,7 +6,7 @@ import json
 
 from gw_harness import SECRET, eventually, guest_number
 from gw_payloads import envelope, msg
-from posada_gateway.signature import sign
+from posada_gateway.channels.whatsapp.signature import sign
 
 
 async def test_get_verification_echoes_the_challenge_only_with_the_right_token(gateway, sim, http):
@@ -119,17 +119,29 @@ async def test_redis_unavailable_answers_503_so_meta_redelivers(http):
     from aiohttp.test_utils import TestServer
     from posada_common.redis import connect_redis
     from posada_common.testing import free_port
+    from posada_gateway.channels.registry import ChannelRegistry
+    from posada_gateway.channels.whatsapp.adapter import WhatsAppAdapter, WhatsAppConfig
+    from posada_gateway.http import build_http_app
     from posada_gateway.store import GatewayStore, StreamNames
-    from posada_gateway.webhook import build_webhook_app
 
     dead = connect_redis(f"redis://127.0.0.1:{free_port()}/0", connect_timeout=0.2)
-    app = build_webhook_app(
-        GatewayStore(dead, StreamNames()),
-        app_secrets=[SECRET],
-        verify_token="v",
-        hotel_for=lambda _p: "1",
-        log=structlog.get_logger(),
+    store = GatewayStore(dead, StreamNames())
+    registry = ChannelRegistry()
+    registry.register(
+        WhatsAppAdapter(
+            store,
+            None,  # type: ignore[arg-type]  # no Graph calls in this test
+            None,  # type: ignore[arg-type]
+            WhatsAppConfig(
+                default_phone_number_id="1",
+                app_secrets=[SECRET],
+                verify_token="v",
+                hotel_for=lambda _p: "1",
+            ),
+            log=structlog.get_logger(),
+        )
     )
+    app = build_http_app(store, registry)
     server = TestServer(app, host="127.0.0.1", port=0)
     await server.start_server()
     try:

@@ -1,4 +1,10 @@
-"""`hotel.channel.v1.ChannelService`: send to guests, follow delivery, operate dead letters."""
+"""`hotel.channel.v1.ChannelService`: send to guests, follow delivery, operate dead letters.
+
+`SendMessage` goes through the same outbound pipeline as the worker's replies (`outbound.py`):
+the origin of its parts is `idem:<sha256(idempotency_key)>`, so a retried call skips parts that
+already went out, and the key is bound to a fingerprint of the request so a key reused for a
+different message is refused.
+"""
 
 from __future__ import annotations
 
@@ -24,11 +30,10 @@ from posada_common.errors import (
 )
 
 from . import metrics
-from .graph import GraphError
-from .render import render_reply
-from .sender import Recipient, Sender
-from .store import DAY, GatewayStore, _s
-from .worker import _encode_part
+from .channels.base import ChannelError
+from .channels.registry import ChannelRegistry, UnknownChannel
+from .outbound import OutboundPipeline
+from .store import GatewayStore, _s
 
 STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 PAGE_DEFAULT = 50
@@ -50,31 +55,27 @@ def _check_stream_id(value: str, field: str = "id") -> str:
     return value
 
 
-def recipient_from(recipient_id: str) -> Recipient:
-    """A wa_id (digits, '+' tolerated) or a business-scoped user id (CC.xxxx)."""
-    rid = recipient_id.strip()
-    digits = re.sub(r"[\s\-()]", "", rid).lstrip("+")
-    if digits.isdigit():
-        return Recipient(guest_id=digits, phone=digits)
-    return Recipient(guest_id=rid, bsuid=rid)
-
-
-def graph_error_to_status(exc: GraphError) -> ServiceError:
-    meta = {"whatsapp_code": str(exc.code), "kind": exc.kind}
+def channel_error_to_status(exc: ChannelError) -> ServiceError:
+    meta = {"provider_code": str(exc.code), "kind": exc.kind}
     if exc.kind == "rate_limit":
-        return ResourceExhausted(f"WhatsApp rate limit: {exc}", metadata=meta)
-    if exc.kind in ("transient", "auth"):
-        return Unavailable(f"WhatsApp unavailable: {exc}", metadata=meta)
-    return FailedPrecondition(f"WhatsApp refused the message: {exc}", metadata=meta)
+        return ResourceExhausted(f"provider rate limit: {exc}", metadata=meta)
+    if exc.kind in ("transient", "auth") or exc.retryable:
+        return Unavailable(f"provider unavailable: {exc}", metadata=meta)
+    return FailedPrecondition(f"provider refused the message: {exc}", metadata=meta)
 
 
 class ChannelServicer(pb_grpc.ChannelServiceServicer):
     def __init__(
-        self, store: GatewayStore, sender: Sender, *, default_business_account: str, log: Any
+        self,
+        store: GatewayStore,
+        registry: ChannelRegistry,
+        pipeline: OutboundPipeline,
+        *,
+        log: Any,
     ):
         self.store = store
-        self.sender = sender
-        self.default_pnid = default_business_account
+        self.registry = registry
+        self.pipeline = pipeline
         self.log = log
 
     # --- sending ------------------------------------------------------------------------
@@ -82,44 +83,52 @@ class ChannelServicer(pb_grpc.ChannelServiceServicer):
         self, request: pb.SendMessageRequest, context: Any
     ) -> pb.SendMessageResponse:
         violations = {}
-        if request.channel not in (m.CHANNEL_WHATSAPP, m.CHANNEL_UNSPECIFIED):
-            raise FailedPrecondition("this gateway sends on CHANNEL_WHATSAPP only")
-        if not request.recipient_id.strip():
-            violations["recipient_id"] = "required: the guest's wa_id or business-scoped user id"
+        if request.channel not in self.registry:
+            raise FailedPrecondition(
+                f"this gateway has no adapter for {m.Channel.Name(request.channel)}"
+                if request.channel in m.Channel.values()
+                else f"unknown channel {request.channel}"
+            )
+        adapter = self.registry.get(request.channel)
+        dest = None
+        try:
+            dest = adapter.destination_to(
+                request.recipient_id,
+                request.business_account_id,
+                subject=request.subject,
+                thread_id=request.thread_id,
+            )
+        except ValueError as exc:
+            violations["recipient_id"] = str(exc)
         if not request.idempotency_key.strip():
             violations["idempotency_key"] = "required: the same key never sends twice"
         elif len(request.idempotency_key) > 256:
             violations["idempotency_key"] = "at most 256 characters"
         if request.reply.WhichOneof("content") is None:
             violations["reply"] = "one of text, buttons, list, audio, location is required"
-        if violations:
+        if violations or dest is None:
             metrics.CHANNEL_SENDS.labels("invalid").inc()
             raise InvalidArgument("invalid SendMessage request", field_violations=violations)
-        parts = render_reply(request.reply)
-        if not parts:
+        if request.conversation_id:
+            dest.conversation_id = request.conversation_id
+        if not adapter.render(request.reply, "", dest):
             metrics.CHANNEL_SENDS.labels("invalid").inc()
             raise InvalidArgument(
                 "the reply renders to nothing", field_violations={"reply": "is empty"}
             )
 
-        pnid = request.business_account_id or self.default_pnid
-        recipient = recipient_from(request.recipient_id)
         fingerprint = hashlib.sha256(
             pb.SendMessageRequest(
-                channel=request.channel,
-                business_account_id=pnid,
-                recipient_id=recipient.key,
+                channel=request.channel or self.registry.default,
+                business_account_id=dest.account,
+                recipient_id=dest.key,
                 reply=request.reply,
+                subject=request.subject,
+                thread_id=request.thread_id,
             ).SerializeToString(deterministic=True)
         ).hexdigest()
-        key = "gw:idem:" + hashlib.sha256(request.idempotency_key.encode()).hexdigest()
-        r = self.store.r
-
-        busy = key + ":busy"
-
-        if await r.hsetnx(key, "fp", fingerprint):
-            await r.expire(key, 7 * DAY)
-        rec = {_s(k): _s(v) for k, v in (await r.hgetall(key)).items()}
+        key_hash = hashlib.sha256(request.idempotency_key.encode()).hexdigest()
+        rec = await self.store.idempotency_begin(key_hash, fingerprint)
         if rec.get("fp") != fingerprint:
             metrics.CHANNEL_SENDS.labels("conflict").inc()
             raise InvalidArgument(
@@ -129,119 +138,44 @@ class ChannelServicer(pb_grpc.ChannelServiceServicer):
         if rec.get("state") == "done":
             metrics.CHANNEL_SENDS.labels("replayed").inc()
             status = m.DELIVERY_STATUS_QUEUED if rec.get("held") else m.DELIVERY_STATUS_SENT
-            stored = await self.store.message(rec.get("wamid", ""))
+            stored = await self.store.message(rec.get("first", ""))
             if stored.get("status") and not rec.get("held"):
                 status = m.DeliveryStatus.Value(stored["status"])
             return pb.SendMessageResponse(
-                message_id=rec.get("wamid", ""), status=status, replayed=True
+                message_id=rec.get("first", ""), status=status, replayed=True
             )
-        # One call per key at a time; the lease frees the key if its holder died.
-        if not await r.set(busy, "1", nx=True, ex=IDEM_LEASE_SECONDS):
+        if not await self.store.idempotency_lease(key_hash, IDEM_LEASE_SECONDS):
             metrics.CHANNEL_SENDS.labels("in_progress").inc()
             raise Aborted("a call with this idempotency_key is in progress; retry shortly")
-        # Parts a failed earlier call already sent are not sent again.
-        sent = {k[5:]: v for k, v in rec.items() if k.startswith("part:")}
-        first = ""
-        held = False
         remaining = context.time_remaining() if context is not None else None
         try:
             async with asyncio.timeout(max(0.1, remaining - 0.25) if remaining else None):
-                first, held = await self._send_parts(request, parts, pnid, recipient, key, sent)
+                delivery = await self.pipeline.deliver(
+                    f"idem:{key_hash}", dest, [request.reply], raise_refused=True
+                )
         except TimeoutError as exc:
-            await r.delete(busy)
+            await self.store.idempotency_release(key_hash)
             metrics.CHANNEL_SENDS.labels("deadline").inc()
             raise DeadlineExceeded(
                 "sending did not finish within the deadline; retry with the same key"
             ) from exc
-        except GraphError as exc:
-            await r.delete(busy)
+        except ChannelError as exc:
+            await self.store.idempotency_release(key_hash)
             metrics.CHANNEL_SENDS.labels("failed").inc()
             self.log.warning("channel_send_failed", code=exc.code, kind=exc.kind)
-            raise graph_error_to_status(exc) from exc
+            raise channel_error_to_status(exc) from exc
+        except UnknownChannel as exc:
+            await self.store.idempotency_release(key_hash)
+            raise FailedPrecondition(str(exc)) from exc
         except BaseException:
-            await r.delete(busy)
+            await self.store.idempotency_release(key_hash)
             raise
-        async with r.pipeline(transaction=True) as pipe:
-            pipe.hset(
-                key, mapping={"state": "done", "wamid": first, **({"held": "1"} if held else {})}
-            )
-            pipe.delete(busy)
-            pipe.expire(key, 7 * DAY)
-            await pipe.execute()
-        metrics.CHANNEL_SENDS.labels("held" if held else "sent").inc()
+        await self.store.idempotency_done(key_hash, delivery.first_id, delivery.held)
+        metrics.CHANNEL_SENDS.labels("held" if delivery.held else "sent").inc()
         return pb.SendMessageResponse(
-            message_id=first,
-            status=m.DELIVERY_STATUS_QUEUED if held else m.DELIVERY_STATUS_SENT,
+            message_id=delivery.first_id,
+            status=m.DELIVERY_STATUS_QUEUED if delivery.held else m.DELIVERY_STATUS_SENT,
         )
-
-    async def _send_parts(
-        self,
-        request: pb.SendMessageRequest,
-        parts: list[Any],
-        pnid: str,
-        recipient: Recipient,
-        key: str,
-        sent: dict[str, str],
-    ) -> tuple[str, bool]:
-        r = self.store.r
-        first = ""
-        held = False
-        for j, part in enumerate(parts):
-            pkey = str(j)
-            if pkey in sent:
-                first = first or sent[pkey]
-                continue
-            if held:
-                await self.store.hold(
-                    request.conversation_id or f"wa:{pnid}:{recipient.guest_id}",
-                    {
-                        "part": _encode_part(part),
-                        "reply_id": request.reply.reply_id,
-                        "pnid": pnid,
-                        "guest": recipient.guest_id,
-                        "phone": recipient.phone,
-                        "bsuid": recipient.bsuid,
-                    },
-                )
-                continue
-            res = await self.sender.send_part(
-                pnid, recipient, part, callback_data=f"idem|{request.idempotency_key[:200]}|{j}"
-            )
-            await r.hset(key, f"part:{pkey}", res.wamid)
-            first = first or res.wamid
-            if res.outcome == "template":
-                held = True
-                await self.store.hold(
-                    request.conversation_id or f"wa:{pnid}:{recipient.guest_id}",
-                    {
-                        "part": _encode_part(part),
-                        "reply_id": request.reply.reply_id,
-                        "pnid": pnid,
-                        "guest": recipient.guest_id,
-                        "phone": recipient.phone,
-                        "bsuid": recipient.bsuid,
-                    },
-                )
-            await self.store.record_sent(
-                wamid=res.wamid,
-                recipient=recipient.key,
-                pnid=pnid,
-                conversation_id=request.conversation_id,
-                reply_id="" if res.outcome == "template" else request.reply.reply_id,
-                extra={
-                    "guest": recipient.guest_id,
-                    "phone": recipient.phone,
-                    "bsuid": recipient.bsuid,
-                    **(
-                        {"template": "1"}
-                        if res.outcome == "template"
-                        else {
-                            "body": json.dumps(_encode_part(part)) if part.kind != "audio" else ""
-                        }
-                    ),
-                },
-            )
-        return first, held
 
     async def GetMessageStatus(
         self, request: pb.GetMessageStatusRequest, context: Any

@@ -1,8 +1,9 @@
 """Entry point of the gateway service.
 
 One process serves three things: the `ChannelService` gRPC API (common server skeleton), the
-public webhook over HTTP (aiohttp, `GATEWAY_HTTP_PORT`) and the inbox worker (Redis consumer
-group → ConversationService through Envoy → WhatsApp).
+public webhooks of every registered channel over HTTP (aiohttp, `GATEWAY_HTTP_PORT`) and the
+inbox worker (Redis consumer group → ConversationService through Envoy → the channel adapter).
+A new channel is one more `registry.register(...)` here.
 """
 
 from __future__ import annotations
@@ -22,16 +23,23 @@ from posada_common.server import ServiceRuntime, run_service
 from posada_common.settings import load_settings
 
 from posada_gateway.channel_service import ChannelServicer
-from posada_gateway.channels.email.setup import EmailRuntime, build_email_channel
-from posada_gateway.graph import GraphClient
+from posada_gateway.channels.email.setup import build_email_adapter
+from posada_gateway.channels.registry import ChannelRegistry
+from posada_gateway.channels.whatsapp.adapter import WhatsAppAdapter, WhatsAppConfig
+from posada_gateway.channels.whatsapp.graph import GraphClient
+from posada_gateway.channels.whatsapp.sender import Sender, SenderConfig
+from posada_gateway.http import build_http_app
+from posada_gateway.outbound import OutboundPipeline
 from posada_gateway.ratelimit import Bucket, RateLimiter
-from posada_gateway.sender import Sender, SenderConfig
+from posada_gateway.readiness import dependency_serving
 from posada_gateway.settings import GatewaySettings
+from posada_gateway.status import StatusForwarder
 from posada_gateway.store import GatewayStore, StreamNames
-from posada_gateway.webhook import build_webhook_app
+from posada_gateway.turn import TurnConfig, TurnHandler
 from posada_gateway.worker import InboxWorker, WorkerConfig
 
 SERVICE_NAME = channel_service_pb2.DESCRIPTOR.services_by_name["ChannelService"].full_name
+CONVERSATION_SERVICE = "hotel.conversation.v1.ConversationService"
 
 log = get_logger("posada_gateway")
 
@@ -42,12 +50,14 @@ class Gateway:
 
     settings: GatewaySettings
     store: GatewayStore
+    registry: ChannelRegistry
+    pipeline: OutboundPipeline
     sender: Sender
     graph: GraphClient
     worker: InboxWorker
+    statuses: StatusForwarder
     runner: web.AppRunner
     http_port: int
-    email: EmailRuntime | None = None
 
 
 def build_sender(
@@ -118,55 +128,82 @@ async def register(rt: ServiceRuntime) -> None:
         connector=aiohttp.TCPConnector(limit=max(16, settings.gateway_worker_concurrency * 2))
     )
     graph, sender = build_sender(settings, redis, session, store)
-    conversation = conversation_service_pb2_grpc.ConversationServiceStub(rt.mesh_channel())
+    registry = ChannelRegistry()
+    registry.register(
+        WhatsAppAdapter(
+            store,
+            graph,
+            sender,
+            WhatsAppConfig(
+                default_phone_number_id=settings.whatsapp_phone_number_id,
+                app_secrets=settings.app_secrets(),
+                verify_token=settings.whatsapp_verify_token.get_secret_value(),
+                hotel_for=settings.hotel_for,
+                max_body_bytes=settings.webhook_max_body_bytes,
+                media_max_bytes=settings.gateway_media_max_bytes,
+                mark_read=settings.whatsapp_mark_read,
+                typing_indicator=settings.whatsapp_typing_indicator,
+            ),
+            log=log,
+        )
+    )
+    email = build_email_adapter(
+        settings, hotel_id=settings.hotel_id, redis=redis, session=session, log=log
+    )
+    if email is not None:
+        registry.register(email)
+    pipeline = OutboundPipeline(store, registry, log=log)
+    mesh = rt.mesh_channel()
+    conversation = conversation_service_pb2_grpc.ConversationServiceStub(mesh)
+    consumer = settings.gateway_consumer_name or f"{socket.gethostname()}:{settings.grpc_port}"
+    turn = TurnHandler(
+        store,
+        registry,
+        pipeline,
+        conversation,
+        TurnConfig(conversation_timeout_seconds=settings.gateway_conversation_timeout_seconds),
+        log=log,
+    )
+    ready = None
+    if settings.gateway_wait_for_conversation:
+
+        async def ready() -> bool:
+            return await dependency_serving(mesh, "conversation", CONVERSATION_SERVICE)
+
     worker = InboxWorker(
         store,
-        sender,
-        graph,
-        conversation,
+        turn,
         WorkerConfig(
-            consumer=settings.gateway_consumer_name
-            or f"{socket.gethostname()}:{settings.grpc_port}",
+            consumer=consumer,
             concurrency=settings.gateway_worker_concurrency,
             max_attempts=settings.gateway_max_attempts,
             retry_base_seconds=settings.gateway_retry_base_seconds,
             retry_max_seconds=settings.gateway_retry_max_seconds,
+            retry_budget_seconds=settings.gateway_retry_budget_seconds,
             claim_idle_seconds=settings.gateway_claim_idle_seconds,
             claim_interval_seconds=settings.gateway_claim_interval_seconds,
-            conversation_timeout_seconds=settings.gateway_conversation_timeout_seconds,
-            media_max_bytes=settings.gateway_media_max_bytes,
-            mark_read=settings.whatsapp_mark_read,
-            typing_indicator=settings.whatsapp_typing_indicator,
             stop_grace_seconds=settings.shutdown_grace_seconds,
         ),
         log=log,
+        ready=ready,
+    )
+    statuses = StatusForwarder(
+        store,
+        pipeline,
+        conversation,
+        consumer=consumer,
+        log=log,
+        claim_idle_seconds=settings.gateway_claim_idle_seconds,
+        claim_interval_seconds=settings.gateway_claim_interval_seconds,
+        max_attempts=settings.gateway_max_attempts * 4,
     )
     channel_service_pb2_grpc.add_ChannelServiceServicer_to_server(
-        ChannelServicer(
-            store, sender, default_business_account=settings.whatsapp_phone_number_id, log=log
-        ),
-        rt.server,
+        ChannelServicer(store, registry, pipeline, log=log), rt.server
     )
 
-    app = build_webhook_app(
-        store,
-        app_secrets=settings.app_secrets(),
-        verify_token=settings.whatsapp_verify_token.get_secret_value(),
-        hotel_for=settings.hotel_for,
-        log=log,
-        max_body_bytes=settings.webhook_max_body_bytes,
-        ready=rt.ready.is_set,
+    app = build_http_app(
+        store, registry, max_body_bytes=settings.webhook_max_body_bytes, ready=rt.ready.is_set
     )
-    email = build_email_channel(
-        settings,
-        hotel_id=settings.hotel_id,
-        redis=redis,
-        session=session,
-        store=store,
-        app=app,
-        log=log,
-    )
-    worker.email = email.channel if email else None
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, settings.gateway_http_host, settings.gateway_http_port)
@@ -179,16 +216,19 @@ async def register(rt: ServiceRuntime) -> None:
         address=f"http://{settings.gateway_http_host}:{http_port}/webhooks/whatsapp",
     )
 
-    rt.state["gateway"] = Gateway(settings, store, sender, graph, worker, runner, http_port, email)
+    rt.state["gateway"] = Gateway(
+        settings, store, registry, pipeline, sender, graph, worker, statuses, runner, http_port
+    )
 
     async def close_clients() -> None:
+        for adapter in registry:
+            await adapter.stop()
         await session.close()
         await redis.aclose()
 
-    # Cleanups run last-added first: stop the webhook, then the worker, then the clients.
+    # Cleanups run last-added first: stop the webhook, then the workers, then the clients.
     rt.add_cleanup(close_clients)
-    if email is not None:
-        rt.add_cleanup(email.stop)
+    rt.add_cleanup(statuses.stop)
     rt.add_cleanup(worker.stop)
     rt.add_cleanup(runner.cleanup)
 
@@ -206,8 +246,9 @@ async def warmup(rt: ServiceRuntime) -> None:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
     await gw.worker.start()
-    if gw.email is not None:
-        await gw.email.start()
+    gw.statuses.start()
+    for adapter in gw.registry:
+        await adapter.start()
 
 
 def main() -> None:

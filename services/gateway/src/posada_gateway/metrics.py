@@ -36,6 +36,9 @@ INBOX_PENDING = Gauge(
 INBOX_OLDEST_AGE = Gauge(
     "posada_gateway_inbox_oldest_age_seconds", "Age of the oldest unfinished inbox entry (lag)"
 )
+INBOX_PARKED = Gauge(
+    "posada_gateway_inbox_parked", "Inbox entries waiting outside the workers for a retry"
+)
 STATUS_STREAM_LENGTH = Gauge(
     "posada_gateway_status_stream_length", "Delivery events waiting to be forwarded to conversation"
 )

@@ -52,9 +52,15 @@ class GatewaySettings(EmailSettings):
 
     # Worker.
     gateway_worker_concurrency: int = Field(default=8, ge=1, le=256)
-    gateway_max_attempts: int = Field(default=5, ge=1, le=100)
+    # A message is offered to conversation at most `max_attempts` times and within
+    # `retry_budget_seconds` of its first failure (backoff base → max); the last offer carries
+    # final_attempt=true. Then it is dead-lettered and the guest is told.
+    gateway_max_attempts: int = Field(default=12, ge=1, le=100)
     gateway_retry_base_seconds: float = Field(default=1.0, gt=0, le=60)
     gateway_retry_max_seconds: float = Field(default=30.0, gt=0, le=3600)
+    gateway_retry_budget_seconds: float = Field(default=120.0, gt=0, le=86400)
+    # Start consuming only when conversation reports SERVING (gRPC health through Envoy).
+    gateway_wait_for_conversation: bool = True
     gateway_claim_idle_seconds: float = Field(default=30.0, gt=0, le=3600)
     gateway_claim_interval_seconds: float = Field(default=5.0, gt=0, le=600)
     # Under Envoy's route timeout for conversation (60 s: voice-note transcription + PMS calls).

@@ -9,14 +9,18 @@ Keys (all prefixed `gw:`; the stream names are settings):
 | `{dlq}` | stream | dead letters: `m`, `reason`, `attempts`, `at`, `src` |
 | `gw:seen:{wamid}` | string | dedupe of inbound messages (TTL days) |
 | `gw:msg:{wamid}` | hash | outbound message: status, rank, recipient, conversation, reply id, errors |
-| `gw:sent:{inbound id}` | hash | reply key → wamid: replies already sent for that inbound message |
+| `gw:sent:{origin}` | hash | part key → provider id / `held:` / `failed:code`: parts already handled for one inbound message or one SendMessage key (the one idempotency scheme of the outbound pipeline) |
 | `gw:done:{inbound id}` | string | the message was fully handled (TTL days) |
 | `gw:att:{inbound id}` | string | failed attempts so far |
-| `gw:idem:{key}` | string | ChannelService.SendMessage idempotency |
 | `gw:lastin:{pnid}:{guest}` | string | unix time the guest last wrote (24-hour window) |
 | `gw:menu:{conversation}` | string | JSON options of the last numbered-text menu |
 | `gw:held:{conversation}` | list | replies held back while the window is closed |
 | `gw:cb:{callback}` | string | wamid echoed by a status webhook for our callback data |
+| `gw:read:{inbound id}` | string | first delivery of a message claimed (read receipt sent once) |
+| `gw:lock:{inbound id}` | string | lease of the worker handling the message |
+| `gw:alias:{ns}:{alias}` | string | guest alias → guest id (WhatsApp BSUID → wa_id) |
+| `gw:once:{what}:{id}` | string | one-shot markers (one re-engagement template per failed message) |
+| `gw:idem:{sha256(key)}` | hash | SendMessage key: fingerprint, state, first provider id; `:busy` lease |
 
 Every step that has an effect is one atomic script or MULTI, so a crash between two steps
 leaves a state from which a redelivery continues without losing or doubling anything.
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,6 +120,14 @@ def _s(v: Any) -> str:
 
 
 @dataclass(slots=True)
+class Claim:
+    done: bool
+    locked: bool
+    attempts: int
+    first_failure: float
+
+
+@dataclass(slots=True)
 class StreamNames:
     inbox: str = "gw:inbox"
     status: str = "gw:status"
@@ -132,6 +145,104 @@ class GatewayStore:
         self._replay = redis.register_script(_REPLAY)
         self._max = redis.register_script(_MAX)
         self._unlock = redis.register_script(_UNLOCK)
+
+    async def ping(self) -> None:
+        await self.r.ping()
+
+    # --- streams: reading, claiming, keeping ------------------------------------------
+    async def read_inbox(
+        self, consumer: str, last: str, count: int, block_ms: int | None
+    ) -> list[tuple[Any, dict[bytes, bytes]]]:
+        res = await self.r.xreadgroup(
+            self.s.group, consumer, {self.s.inbox: last}, count=count, block=block_ms
+        )
+        return stream_entries(res)
+
+    async def read_status(
+        self, consumer: str, last: str, count: int, block_ms: int | None
+    ) -> list[tuple[Any, dict[bytes, bytes]]]:
+        res = await self.r.xreadgroup(
+            self.s.group, consumer, {self.s.status: last}, count=count, block=block_ms
+        )
+        return stream_entries(res)
+
+    async def autoclaim_inbox(
+        self, consumer: str, min_idle_ms: int
+    ) -> AsyncIterator[list[tuple[Any, dict[bytes, bytes]]]]:
+        """Entries of consumers that stopped working on them, page by page."""
+        start = "0-0"
+        while True:
+            res = await self.r.xautoclaim(
+                self.s.inbox,
+                self.s.group,
+                consumer,
+                min_idle_time=min_idle_ms,
+                start_id=start,
+                count=50,
+            )
+            start = _s(res[0])
+            yield list(res[1])
+            if start in ("0-0", "0"):
+                return
+
+    async def autoclaim_status(
+        self, consumer: str, min_idle_ms: int
+    ) -> list[tuple[Any, dict[bytes, bytes]]]:
+        res = await self.r.xautoclaim(
+            self.s.status, self.s.group, consumer, min_idle_time=min_idle_ms, count=100
+        )
+        return list(res[1])
+
+    async def keep_inbox_entries(
+        self, consumer: str, entry_ids: list[str], inbound_ids: list[str], lease_ms: int
+    ) -> None:
+        """Heartbeat: reset the idle time of entries we hold and renew their leases."""
+        ids: list[Any] = list(entry_ids)
+        await self.r.xclaim(
+            self.s.inbox, self.s.group, consumer, min_idle_time=0, message_ids=ids, justid=True
+        )
+        if inbound_ids:
+            async with self.r.pipeline(transaction=False) as pipe:
+                for inbound_id in inbound_ids:
+                    pipe.pexpire(f"gw:lock:{inbound_id}", lease_ms)
+                await pipe.execute()
+
+    async def inbox_gauges(self) -> dict[str, float]:
+        async with self.r.pipeline(transaction=False) as pipe:
+            pipe.xlen(self.s.inbox)
+            pipe.xpending(self.s.inbox, self.s.group)
+            pipe.xrange(self.s.inbox, count=1)
+            pipe.xlen(self.s.dlq)
+            pipe.xlen(self.s.status)
+            length, pending, oldest, dlq, status_len = await pipe.execute()
+        age = 0.0
+        if oldest:
+            age = max(0.0, time.time() - int(_s(oldest[0][0]).split("-")[0]) / 1000)
+        return {
+            "length": length,
+            "pending": pending.get("pending", 0) if isinstance(pending, dict) else 0,
+            "oldest_age": age,
+            "dlq": dlq,
+            "status": status_len,
+        }
+
+    async def records(self, wamids: list[str]) -> list[dict[str, str]]:
+        """Outbound records of several messages, one round trip ({} for unknown ids)."""
+        async with self.r.pipeline(transaction=False) as pipe:
+            for wamid in wamids:
+                pipe.hgetall(f"gw:msg:{wamid or '-'}")
+            raw = await pipe.execute()
+        return [{_s(k): _s(v) for k, v in (r or {}).items()} for r in raw]
+
+    async def finish_status(self, entry_ids: list[str]) -> None:
+        async with self.r.pipeline(transaction=True) as pipe:
+            pipe.xack(self.s.status, self.s.group, *entry_ids)
+            pipe.xdel(self.s.status, *entry_ids)
+            await pipe.execute()
+
+    async def requeue_status(self, fields: dict[bytes, bytes], attempts: int) -> None:
+        event: dict[Any, Any] = {**fields, b"n": attempts}
+        await self.r.xadd(self.s.status, event)
 
     async def ensure_groups(self) -> None:
         for stream in (self.s.inbox, self.s.status):
@@ -313,38 +424,48 @@ class GatewayStore:
         return _s(await self.r.get(f"gw:cb:{callback}"))
 
     # --- worker bookkeeping -------------------------------------------------------------
-    async def claim(self, inbound_id: str, owner: str, lease_ms: int) -> tuple[bool, bool]:
-        """(already done, lease taken) in one round trip."""
+    async def claim(self, inbound_id: str, owner: str, lease_ms: int) -> Claim:
+        """Already done?, lease taken?, failed attempts so far — one round trip."""
         async with self.r.pipeline(transaction=False) as pipe:
             pipe.exists(f"gw:done:{inbound_id}")
             pipe.set(f"gw:lock:{inbound_id}", owner, nx=True, px=lease_ms)
-            done, locked = await pipe.execute()
-        return bool(done), bool(locked)
+            pipe.hmget(f"gw:att:{inbound_id}", "n", "first")
+            done, locked, (n, first) = await pipe.execute()
+        return Claim(bool(done), bool(locked), int(n or 0), float(first or 0))
+
+    async def holds_lock(self, inbound_id: str, owner: str) -> bool:
+        return _s(await self.r.get(f"gw:lock:{inbound_id}")) == owner
 
     async def is_done(self, inbound_id: str) -> bool:
         return bool(await self.r.exists(f"gw:done:{inbound_id}"))
 
-    async def finish(self, stream: str, entry_id: str, inbound_id: str = "") -> None:
+    async def finish(self, entry_id: str, inbound_id: str = "") -> None:
         """Mark done, ack and delete the entry in one transaction (deleting keeps the stream
         short without MAXLEN trimming, which could drop entries still pending)."""
         async with self.r.pipeline(transaction=True) as pipe:
             if inbound_id:
                 pipe.set(f"gw:done:{inbound_id}", "1", ex=self.ttl)
                 pipe.delete(f"gw:att:{inbound_id}")
-            pipe.xack(stream, self.s.group, entry_id)
-            pipe.xdel(stream, entry_id)
+            pipe.xack(self.s.inbox, self.s.group, entry_id)
+            pipe.xdel(self.s.inbox, entry_id)
             await pipe.execute()
 
-    async def add_attempt(self, inbound_id: str) -> int:
+    async def ack_inbox(self, entry_id: str) -> None:
+        await self.r.xack(self.s.inbox, self.s.group, entry_id)
+
+    async def add_attempt(self, inbound_id: str) -> tuple[int, float]:
+        """Count a failed attempt; returns (failures so far, unix time of the first one)."""
+        key = f"gw:att:{inbound_id}"
         async with self.r.pipeline(transaction=True) as pipe:
-            pipe.incr(f"gw:att:{inbound_id}")
-            pipe.expire(f"gw:att:{inbound_id}", self.ttl)
-            n, _ = await pipe.execute()
-        return int(n)
+            pipe.hincrby(key, "n", 1)
+            pipe.hsetnx(key, "first", f"{time.time():.3f}")
+            pipe.hget(key, "first")
+            pipe.expire(key, self.ttl)
+            n, _set, first, _ = await pipe.execute()
+        return int(n), float(first or 0)
 
     async def dead_letter(
         self,
-        stream: str,
         entry_id: str,
         payload: bytes,
         inbound_id: str,
@@ -363,45 +484,75 @@ class GatewayStore:
                     "src": entry_id,
                 },
             )
-            pipe.xack(stream, self.s.group, entry_id)
-            pipe.xdel(stream, entry_id)
+            pipe.xack(self.s.inbox, self.s.group, entry_id)
+            pipe.xdel(self.s.inbox, entry_id)
             pipe.delete(f"gw:att:{inbound_id}")
             res = await pipe.execute()
         return _s(res[0])
 
     # --- window, menus, held replies ----------------------------------------------------
     async def begin(
-        self,
-        *,
-        pnid: str,
-        guest: str,
-        ts: int,
-        conversation_id: str,
-        message_id: str,
-        want_read: bool,
+        self, *, account: str, guest: str, ts: int, conversation_id: str, message_id: str
     ) -> tuple[list[dict[str, Any]], list[tuple[str, str]], bool]:
         """First step of handling a message, one round trip: note when the guest wrote (the
-        24-hour window), fetch held replies and the last numbered menu, and claim the one read
-        receipt for this message. Returns (held, menu, send_read_receipt)."""
+        WhatsApp 24-hour window is counted from it), fetch held replies and the last numbered
+        menu, and claim the first delivery of this message (read receipts are sent once).
+        Returns (held, menu, first_delivery)."""
         async with self.r.pipeline(transaction=False) as pipe:
-            await self._max(keys=[f"gw:lastin:{pnid}:{guest}"], args=[ts, self.ttl], client=pipe)
+            await self._max(keys=[f"gw:lastin:{account}:{guest}"], args=[ts, self.ttl], client=pipe)
             pipe.lrange(f"gw:held:{conversation_id}", 0, -1)
             pipe.get(f"gw:menu:{conversation_id}")
-            if want_read:
-                pipe.set(f"gw:read:{message_id}", "1", nx=True, ex=DAY)
+            pipe.set(f"gw:read:{message_id}", "1", nx=True, ex=DAY)
             res = await pipe.execute()
         held = [json.loads(x) for x in res[1]]
-        menu = [tuple(x) for x in json.loads(res[2])] if res[2] else []
-        return held, menu, bool(res[3]) if want_read else False  # type: ignore[return-value]
+        menu = [(str(x[0]), str(x[1])) for x in json.loads(res[2])] if res[2] else []
+        return held, menu, bool(res[3])
 
-    async def unlock(self, key: str, owner: str) -> None:
-        await self._unlock(keys=[key], args=[owner])
+    # --- guest aliases, one-shot markers ------------------------------------------------
+    async def remember_alias(self, namespace: str, alias: str, guest_id: str, ttl: int) -> None:
+        """Remember that `alias` (e.g. a WhatsApp BSUID) names `guest_id` (its wa_id)."""
+        await self.r.set(f"gw:alias:{namespace}:{alias}", guest_id, ex=ttl)
 
-    async def note_inbound(self, pnid: str, guest: str, ts: int) -> None:
-        key = f"gw:lastin:{pnid}:{guest}"
-        cur = await self.r.get(key)
-        if cur is None or int(cur) < ts:
-            await self.r.set(key, ts, ex=self.ttl)
+    async def alias(self, namespace: str, alias: str) -> str:
+        return _s(await self.r.get(f"gw:alias:{namespace}:{alias}"))
+
+    async def first_time(self, what: str, ident: str, ttl: int = 7 * DAY) -> bool:
+        """True exactly once per (what, ident) within `ttl` (e.g. one re-engagement template
+        per failed message)."""
+        return bool(await self.r.set(f"gw:once:{what}:{ident}", "1", nx=True, ex=ttl))
+
+    async def forget_first_time(self, what: str, ident: str) -> None:
+        await self.r.delete(f"gw:once:{what}:{ident}")
+
+    # --- SendMessage idempotency --------------------------------------------------------
+    async def idempotency_begin(self, key_hash: str, fingerprint: str) -> dict[str, str]:
+        """Bind an idempotency key to the request's fingerprint (first call wins) and return
+        its record: `fp` (the bound fingerprint), `state` ("done" once finished), `first`
+        (provider id of the first part), `held`."""
+        key = f"gw:idem:{key_hash}"
+        if await self.r.hsetnx(key, "fp", fingerprint):
+            await self.r.expire(key, 7 * DAY)
+        return {_s(k): _s(v) for k, v in (await self.r.hgetall(key)).items()}
+
+    async def idempotency_lease(self, key_hash: str, seconds: int) -> bool:
+        """One call per key at a time; the lease frees the key if its holder died."""
+        return bool(await self.r.set(f"gw:idem:{key_hash}:busy", "1", nx=True, ex=seconds))
+
+    async def idempotency_release(self, key_hash: str) -> None:
+        await self.r.delete(f"gw:idem:{key_hash}:busy")
+
+    async def idempotency_done(self, key_hash: str, first: str, held: bool) -> None:
+        key = f"gw:idem:{key_hash}"
+        async with self.r.pipeline(transaction=True) as pipe:
+            pipe.hset(
+                key, mapping={"state": "done", "first": first, **({"held": "1"} if held else {})}
+            )
+            pipe.delete(key + ":busy")
+            pipe.expire(key, 7 * DAY)
+            await pipe.execute()
+
+    async def unlock(self, inbound_id: str, owner: str) -> None:
+        await self._unlock(keys=[f"gw:lock:{inbound_id}"], args=[owner])
 
     async def last_inbound(self, pnid: str, guest: str) -> int | None:
         v = await self.r.get(f"gw:lastin:{pnid}:{guest}")

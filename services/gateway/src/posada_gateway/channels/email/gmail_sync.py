@@ -22,9 +22,8 @@ from typing import Any
 
 from prometheus_client import Counter
 
-from ...store import GatewayStore
 from .gmail_api import GmailClient, GmailError
-from .ingest import MailboxInfo, ingest_raw
+from .ingest import Accept, MailboxInfo, ingest_raw
 from .mailstore import MailStore
 
 SYNCS = Counter(
@@ -51,7 +50,7 @@ class GmailSyncer:
     def __init__(
         self,
         api: GmailClient,
-        store: GatewayStore,
+        accept: Accept,
         mail: MailStore,
         info: MailboxInfo,
         config: GmailSyncConfig,
@@ -59,7 +58,7 @@ class GmailSyncer:
         log: Any,
     ):
         self.api = api
-        self.store = store
+        self.accept = accept
         self.mail = mail
         self.info = info
         self.cfg = config
@@ -217,7 +216,7 @@ class GmailSyncer:
             provider_id=message_id,
             thread_id=str(meta.get("threadId") or thread_id),
             info=self.info,
-            store=self.store,
+            accept=self.accept,
             mail=self.mail,
             log=self.log,
             received_at=internal,

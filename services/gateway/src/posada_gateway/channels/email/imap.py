@@ -25,8 +25,7 @@ from typing import Any
 import aioimaplib
 from prometheus_client import Counter
 
-from ...store import GatewayStore
-from .ingest import MailboxInfo, ingest_raw
+from .ingest import Accept, MailboxInfo, ingest_raw
 from .mailstore import MailStore
 
 IMAP_EVENTS = Counter("posada_gateway_imap_events_total", "IMAP connection events.", ["event"])
@@ -85,14 +84,14 @@ class ImapReader:
     def __init__(
         self,
         cfg: ImapConfig,
-        store: GatewayStore,
+        accept: Accept,
         mail: MailStore,
         info: MailboxInfo,
         *,
         log: Any,
     ):
         self.cfg = cfg
-        self.store = store
+        self.accept = accept
         self.mail = mail
         self.info = info
         self.log = log
@@ -216,7 +215,7 @@ class ImapReader:
                     provider_id=f"{validity}.{uid}",
                     thread_id="",
                     info=self.info,
-                    store=self.store,
+                    accept=self.accept,
                     mail=self.mail,
                     log=self.log,
                 )

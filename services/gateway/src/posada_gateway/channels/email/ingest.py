@@ -8,12 +8,13 @@ e-mail read twice, through a push and a sweep or after a restart, is one message
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from hotel.channel.v1 import message_pb2 as m
 from prometheus_client import Counter
 
-from ...store import GatewayStore
 from .mailstore import Envelope, MailStore
 from .reading import read_mail, to_inbound
 
@@ -22,6 +23,10 @@ EMAILS = Counter(
     "Inbound e-mails read, by mode and outcome (queued, duplicate, robot_<reason>).",
     ["mode", "outcome"],
 )
+
+
+# The durable inbox (`Inbox.accept`): dedupe by message id and append, atomically.
+Accept = Callable[[Sequence[m.InboundMessage]], Awaitable[list[bool]]]
 
 
 @dataclass(slots=True)
@@ -38,7 +43,7 @@ async def ingest_raw(
     provider_id: str,
     thread_id: str,
     info: MailboxInfo,
-    store: GatewayStore,
+    accept: Accept,
     mail: MailStore,
     log: Any,
     received_at: int = 0,
@@ -72,7 +77,7 @@ async def ingest_raw(
             provider_id=provider_id,
         ),
     )
-    (new,) = await store.accept_messages([inbound])
+    (new,) = await accept([inbound])
     EMAILS.labels(info.mode, "queued" if new else "duplicate").inc()
     if new:
         log.info("email_queued", provider_id=provider_id, message_id=inbound.message_id)

@@ -25,15 +25,14 @@ PUSHES = Counter(
 )
 
 
-def add_gmail_push_route(
-    app: web.Application,
+def gmail_push_handler(
     *,
     verifier: PushVerifier,
     mail: MailStore,
     mailbox: str,
     subscription: str,
     log: Any,
-) -> None:
+) -> Any:
     async def receive(request: web.Request) -> web.Response:
         try:
             await verifier.verify_token(request.headers.get("Authorization", ""))
@@ -69,4 +68,4 @@ def add_gmail_push_route(
         PUSHES.labels("accepted").inc()
         return web.Response(status=204)
 
-    app.router.add_post(PATH, receive)
+    return receive

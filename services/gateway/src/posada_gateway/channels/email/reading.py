@@ -64,13 +64,14 @@ class ReadMail:
                 return att
         return None
 
-    def dedupe_key(self, fallback: str) -> str:
-        """Idempotency key of the message: its Message-ID (the same mail delivered twice, through
-        two paths or modes, is one message), else the provider's id."""
+    def dedupe_key(self, mailbox: str, fallback: str) -> str:
+        """Idempotency key of the message: mailbox + sender + Message-ID (the same mail
+        delivered twice, through two paths or modes, is one message; another sender reusing
+        an id is not), else the provider's id."""
         if self.message_id:
-            digest = hashlib.sha256(self.message_id.lower().encode()).hexdigest()[:32]
-            return f"mail:{digest}"
-        return f"mail:{fallback}"
+            seed = f"{mailbox.lower()}|{self.from_address}|{self.message_id.lower()}"
+            return f"mail:{hashlib.sha256(seed.encode()).hexdigest()[:32]}"
+        return f"mail:{mailbox.lower()}:{fallback}"
 
 
 def is_audio(mime_type: str, filename: str) -> bool:
@@ -177,7 +178,7 @@ def to_inbound(
 ) -> m.InboundMessage:
     """The channel-neutral message conversation understands."""
     msg = m.InboundMessage(
-        message_id=mail.dedupe_key(provider_id),
+        message_id=mail.dedupe_key(mailbox, provider_id),
         channel=m.CHANNEL_GMAIL,
         hotel_id=hotel_id,
         conversation_id=conversation_id_for(mailbox, mail.guest_address),

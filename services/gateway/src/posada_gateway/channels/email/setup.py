@@ -1,46 +1,25 @@
-"""Builds the e-mail channel from the settings and hooks it into the gateway process.
-
-Kept apart from `main.py` so the gateway's entry point only calls `build_email_channel` and
-starts/stops what it returns.
-"""
+"""Builds the e-mail adapter from the settings (the gateway's `main.register` registers it)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 
-from ...store import GatewayStore
-from .channel import EmailChannel, EmailIdentity, GmailTransport
+from .adapter import EmailAdapter, EmailIdentity, GmailTransport, push_routes
 from .gmail_api import GmailClient, TokenSource
 from .gmail_sync import GmailSyncConfig, GmailSyncer
 from .imap import ImapConfig, ImapReader
 from .ingest import MailboxInfo
 from .mailstore import MailStore
 from .pubsub import PushVerifier
-from .push_webhook import add_gmail_push_route
+from .push_webhook import gmail_push_handler
 from .settings import EmailSettings
 from .smtp import SmtpConfig, SmtpTransport
 
 
 def _secret(value: Any) -> str:
     return value.get_secret_value() if value is not None else ""
-
-
-@dataclass
-class EmailRuntime:
-    channel: EmailChannel
-    mail: MailStore
-    reader: GmailSyncer | ImapReader
-    api: GmailClient | None = None
-
-    async def start(self) -> None:
-        await self.reader.start()
-
-    async def stop(self) -> None:
-        await self.reader.stop()
 
 
 def imap_config(settings: EmailSettings) -> ImapConfig:
@@ -56,16 +35,15 @@ def imap_config(settings: EmailSettings) -> ImapConfig:
     )
 
 
-def build_email_channel(
+def build_email_adapter(
     settings: EmailSettings,
     *,
     hotel_id: str,
     redis: Any,
     session: aiohttp.ClientSession,
-    store: GatewayStore,
-    app: web.Application,
     log: Any,
-) -> EmailRuntime | None:
+) -> EmailAdapter | None:
+    """None when `EMAIL_MODE=off`."""
     if settings.email_mode == "off":
         return None
     address = settings.email_address.lower()
@@ -98,29 +76,29 @@ def build_email_channel(
             audience=settings.gmail_push_audience,
             service_account=settings.gmail_push_service_account,
         )
-        add_gmail_push_route(
-            app,
+        handler = gmail_push_handler(
             verifier=verifier,
             mail=mail,
             mailbox=address,
             subscription=settings.gmail_push_subscription,
             log=log,
         )
-        syncer = GmailSyncer(
-            api,
-            store,
-            mail,
-            info,
-            GmailSyncConfig(
-                topic=settings.gmail_topic,
-                sweep_seconds=settings.gmail_sweep_seconds,
-                watch_renew_seconds=settings.gmail_watch_renew_seconds,
-                full_sync_query=settings.gmail_full_sync_query,
-            ),
-            log=log,
+        sync_config = GmailSyncConfig(
+            topic=settings.gmail_topic,
+            sweep_seconds=settings.gmail_sweep_seconds,
+            watch_renew_seconds=settings.gmail_watch_renew_seconds,
+            full_sync_query=settings.gmail_full_sync_query,
         )
-        channel = EmailChannel(store, mail, GmailTransport(api), identity, log=log)
-        return EmailRuntime(channel, mail, syncer, api)
+        return EmailAdapter(
+            mail,
+            GmailTransport(api),
+            identity,
+            log=log,
+            push_route=push_routes(handler),
+            reader_factory=lambda accept: GmailSyncer(
+                api, accept, mail, info, sync_config, log=log
+            ),
+        )
     imap = imap_config(settings)
     smtp = SmtpConfig(
         host=settings.smtp_host,
@@ -131,5 +109,10 @@ def build_email_channel(
         timeout_seconds=settings.email_http_timeout_seconds * 3,
     )
     transport = SmtpTransport(smtp, imap, settings.imap_sent_folder, log=log)
-    reader = ImapReader(imap, store, mail, info, log=log)
-    return EmailRuntime(EmailChannel(store, mail, transport, identity, log=log), mail, reader)
+    return EmailAdapter(
+        mail,
+        transport,
+        identity,
+        log=log,
+        reader_factory=lambda accept: ImapReader(imap, accept, mail, info, log=log),
+    )

@@ -17,7 +17,7 @@ from typing import Any
 
 import aiosmtplib
 
-from .channel import SendError
+from .adapter import EmailSendError
 from .imap import ImapConfig, connect
 
 PERMANENT_SMTP = range(500, 600)
@@ -58,11 +58,13 @@ class SmtpTransport:
                 timeout=cfg.timeout_seconds,
             )
         except aiosmtplib.SMTPResponseException as exc:
-            raise SendError(
-                f"SMTP {exc.code}: {exc.message}", retryable=exc.code not in PERMANENT_SMTP
+            raise EmailSendError(
+                f"SMTP {exc.code}: {exc.message}",
+                retryable=exc.code not in PERMANENT_SMTP,
+                code=exc.code,
             ) from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            raise SendError(f"SMTP: {type(exc).__name__}: {exc}", retryable=True) from exc
+            raise EmailSendError(f"SMTP: {type(exc).__name__}: {exc}", retryable=True) from exc
         message_id = str(message["Message-ID"])
         if self.sent_folder:
             try:

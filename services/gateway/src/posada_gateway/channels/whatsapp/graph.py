@@ -16,6 +16,8 @@ from typing import Any
 
 import aiohttp
 
+from ..base import ChannelError
+
 USER_AGENT = "posada-gateway/0.1"
 
 # Retry classes (reference §9.3).
@@ -26,7 +28,7 @@ OPERATOR = {0, 190, 10, 131031, 131042, 368} | set(range(200, 300))
 UNDELIVERABLE = {131026}
 
 
-class GraphError(Exception):
+class GraphError(ChannelError):
     """A failed Graph call. `code` is Meta's error code (0 when there was none, e.g. a 502)."""
 
     def __init__(

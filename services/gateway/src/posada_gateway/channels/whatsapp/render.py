@@ -17,10 +17,20 @@ typed number back to the option id.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from hotel.channel.v1 import message_pb2 as m
+
+from ..base import Choice, OutboundPart, match_choice
+
+__all__ = [
+    "Choice",
+    "OutboundPart",
+    "match_choice",
+    "render_reply",
+    "split_text",
+    "whatsapp_markdown",
+]
 
 TEXT_MAX = 4096
 BUTTONS_MAX = 3
@@ -54,26 +64,6 @@ _LABELS = {
 def _label(name: str, language: str) -> str:
     table = _LABELS[name]
     return table.get((language or "en")[:2].lower(), table["en"])
-
-
-@dataclass(slots=True)
-class Choice:
-    id: str
-    title: str
-
-
-@dataclass(slots=True)
-class OutboundPart:
-    """One message to send. `payload` is the type-specific body (without `to`), or `audio`."""
-
-    kind: str  # text | interactive | audio | location | template
-    payload: dict[str, Any] = field(default_factory=dict)
-    audio: bytes = b""
-    audio_mime: str = ""
-    # Text to send instead when the payload cannot be delivered (old clients, upload refused).
-    fallback_text: str = ""
-    # Options offered as numbered text: the worker maps "2" back to choices[1].id.
-    choices: list[Choice] = field(default_factory=list)
 
 
 def whatsapp_markdown(text: str) -> str:
@@ -319,15 +309,3 @@ def _render_list(r: m.ListReply, language: str) -> list[OutboundPart]:
             )
         ]
     return numbered_text(r.body, options, language, r.header, r.footer)
-
-
-def match_choice(text: str, choices: list[Choice]) -> Choice | None:
-    """Map a typed answer to an offered option: its number ("2", "2.", "#2") or its exact title."""
-    t = text.strip().lower().rstrip(".)").lstrip("#")
-    if t.isdigit():
-        n = int(t)
-        return choices[n - 1] if 1 <= n <= len(choices) else None
-    for c in choices:
-        if c.title.strip().lower() == t:
-            return c
-    return None

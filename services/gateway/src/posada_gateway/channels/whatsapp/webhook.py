@@ -1,4 +1,4 @@
-"""The public webhook (`/webhooks/whatsapp`, behind Envoy's public listener) and `/healthz`.
+"""WhatsApp's public webhook (`/webhooks/whatsapp`, behind Envoy's public listener).
 
 Before the 200 only fast, local work happens: read the raw body (≤ `max_body_bytes`, else 413),
 check the signature on those bytes (401), decode JSON (400), parse, then one Redis round trip
@@ -17,16 +17,18 @@ from typing import Any
 from aiohttp import web
 from hotel.channel.v1 import message_pb2 as m
 
-from . import metrics
+from ... import metrics
+from ...store import GatewayStore
+from ..base import Inbox
 from .parser import parse_webhook
 from .signature import signature_is_valid, verification_challenge
-from .store import GatewayStore
 
 PATH = "/webhooks/whatsapp"
 MAX_BODY_BYTES = 3 * 1024 * 1024  # Meta sends up to 3 MB
 
 
-def build_webhook_app(
+def whatsapp_routes(
+    inbox: Inbox,
     store: GatewayStore,
     *,
     app_secrets: Sequence[str],
@@ -34,8 +36,7 @@ def build_webhook_app(
     hotel_for: Callable[[str], str],
     log: Any,
     max_body_bytes: int = MAX_BODY_BYTES,
-    ready: Callable[[], bool] = lambda: True,
-) -> web.Application:
+) -> list[web.RouteDef]:
     secrets = [s for s in app_secrets if s]
 
     async def verify(request: web.Request) -> web.Response:
@@ -75,7 +76,7 @@ def build_webhook_app(
             return web.Response(status=400, text="JSON object expected")
         parsed = parse_webhook(body, hotel_for)
         try:
-            accepted = await store.accept_messages(parsed.messages)
+            accepted = await inbox.accept(parsed.messages)
             applied = await store.apply_statuses(parsed.statuses)
         except Exception as exc:  # Redis down: refuse, Meta will redeliver
             metrics.WEBHOOK_REQUESTS.labels("POST", "error").inc()
@@ -114,16 +115,4 @@ def build_webhook_app(
             )
         return web.Response(text="ok")
 
-    async def healthz(_request: web.Request) -> web.Response:
-        try:
-            await store.r.ping()
-        except Exception as exc:
-            return web.json_response({"ok": False, "redis": str(exc)}, status=503)
-        return web.json_response({"ok": True, "ready": ready()}, status=200)
-
-    # A little over the limit so aiohttp's own check does not fire before ours.
-    app = web.Application(client_max_size=max_body_bytes + 1)
-    app.router.add_get(PATH, verify)
-    app.router.add_post(PATH, receive)
-    app.router.add_get("/healthz", healthz)
-    return app
+    return [web.get(PATH, verify), web.post(PATH, receive)]

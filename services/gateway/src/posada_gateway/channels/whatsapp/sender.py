@@ -22,9 +22,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import metrics
+from ... import metrics
+from ...ratelimit import RateLimited, RateLimiter
 from .graph import GraphClient, GraphError
-from .ratelimit import RateLimited, RateLimiter
 from .render import OutboundPart
 
 WINDOW_SECONDS = 24 * 3600
