@@ -50,6 +50,7 @@ class ImapConfig:
     timeout_seconds: float = 15.0
     backoff_max_seconds: float = 60.0
     fetch_batch: int = 50
+    ca_file: str = ""  # a private CA (tests, on-premise servers); empty = system trust store
 
 
 async def connect(cfg: ImapConfig, on_lost: Any = None) -> aioimaplib.IMAP4:
@@ -58,7 +59,7 @@ async def connect(cfg: ImapConfig, on_lost: Any = None) -> aioimaplib.IMAP4:
             cfg.host,
             cfg.port,
             timeout=cfg.timeout_seconds,
-            ssl_context=ssl.create_default_context(),
+            ssl_context=ssl.create_default_context(cafile=cfg.ca_file or None),
         )
     else:
         client = aioimaplib.IMAP4(

@@ -41,7 +41,8 @@ class EmailSettings(CommonSettings):
     # IMAP/SMTP mode.
     imap_host: str = "imap.gmail.com"
     imap_port: int = Field(default=993, ge=1, le=65535)
-    imap_security: Literal["tls", "starttls", "none"] = "tls"
+    # Implicit TLS (993). aioimaplib has no STARTTLS; "none" only for loopback test servers.
+    imap_security: Literal["tls", "none"] = "tls"
     imap_user: str = ""
     imap_password: SecretStr | None = None
     imap_folder: str = "INBOX"
@@ -52,6 +53,8 @@ class EmailSettings(CommonSettings):
     smtp_security: Literal["tls", "starttls", "none"] = "tls"
     smtp_user: str = ""
     smtp_password: SecretStr | None = None
+    # A private CA bundle for self-hosted mail servers (empty = the system trust store).
+    email_ca_file: str = ""
 
     @model_validator(mode="after")
     def _email_mode_complete(self) -> EmailSettings:

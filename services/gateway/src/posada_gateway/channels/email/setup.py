@@ -32,6 +32,7 @@ def imap_config(settings: EmailSettings) -> ImapConfig:
         folder=settings.imap_folder,
         idle_seconds=settings.imap_idle_seconds,
         timeout_seconds=settings.email_http_timeout_seconds,
+        ca_file=settings.email_ca_file,
     )
 
 
@@ -107,6 +108,7 @@ def build_email_adapter(
         password=_secret(settings.smtp_password) or _secret(settings.imap_password),
         security=settings.smtp_security,
         timeout_seconds=settings.email_http_timeout_seconds * 3,
+        ca_file=settings.email_ca_file,
     )
     transport = SmtpTransport(smtp, imap, settings.imap_sent_folder, log=log)
     return EmailAdapter(

@@ -31,6 +31,7 @@ class SmtpConfig:
     password: str
     security: str = "tls"  # tls | starttls | none
     timeout_seconds: float = 30.0
+    ca_file: str = ""  # a private CA (tests, on-premise servers); empty = system trust store
 
 
 class SmtpTransport:
@@ -54,7 +55,11 @@ class SmtpTransport:
                 password=cfg.password or None,
                 use_tls=cfg.security == "tls",
                 start_tls=cfg.security == "starttls",
-                tls_context=ssl.create_default_context() if cfg.security != "none" else None,
+                tls_context=(
+                    ssl.create_default_context(cafile=cfg.ca_file or None)
+                    if cfg.security != "none"
+                    else None
+                ),
                 timeout=cfg.timeout_seconds,
             )
         except aiosmtplib.SMTPResponseException as exc:
