@@ -22,7 +22,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from hotelctl import embedded
+from hotelctl import embedded, gmail_standin
 from hotelctl.envoy_config import render_text
 from hotelctl.health import check_all
 from hotelctl.mesh import REPO_ROOT, Mesh, load_mesh
@@ -88,6 +88,8 @@ def ports_in_use(mesh: Mesh, base_env: dict[str, str]) -> list[str]:
         wanted["qloapps stand-in"] = mesh.qloapps_port
     if "WHATSAPP_API_BASE" not in base_env:
         wanted["whatsapp simulator"] = mesh.whatsapp_sim_port
+    if gmail_standin.wanted(base_env):
+        wanted["gmail stand-in"] = gmail_standin.gmail_port(mesh)
     return [f"{name} :{port}" for name, port in wanted.items() if embedded.port_open(port)]
 
 
@@ -104,6 +106,7 @@ def build_env(mesh: Mesh, run_dir: Path, base: dict[str, str]) -> dict[str, str]
     env["GATEWAY_HTTP_PORT"] = str(mesh.services["gateway"].http_port)
     env["SIM_WEBHOOK_URL"] = f"http://127.0.0.1:{mesh.public_port}/webhooks/whatsapp"
     env["QLOAPPS_DB"] = str(run_dir / "qloapps.sqlite3")
+    gmail_standin.add_env(env, mesh, base)
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
 
@@ -143,7 +146,7 @@ def start_mesh(
             "ports already in use (another mesh running? try --port-offset): " + ", ".join(busy)
         )
     run = MeshRun(mesh, run_dir, build_env(mesh, run_dir, base_env))
-    progress = Progress(console, 5 + len(mesh.services) + 1)
+    progress = Progress(console, 6 + len(mesh.services) + 1)
     py = sys.executable
     try:
         if "REDIS_URL" in base_env:
@@ -206,6 +209,12 @@ def start_mesh(
             progress(f"WhatsApp Cloud API simulator on 127.0.0.1:{mesh.whatsapp_sim_port}")
         else:
             progress("WhatsApp simulator not installed")
+        if gmail_standin.wanted(base_env):
+            run.processes.append(gmail_standin.start(mesh, run.env, py, logs))
+            progress(
+                f"Gmail API stand-in on 127.0.0.1:{gmail_standin.gmail_port(mesh)} "
+                f"(mailbox {run.env['EMAIL_ADDRESS']})"
+            )
         for name in SERVICE_ORDER:
             spec = mesh.services[name]
             svc_env = {
@@ -252,6 +261,7 @@ def start_mesh(
         "Envoy admin": f"http://127.0.0.1:{mesh.admin_port}/",
         "Envoy Prometheus stats": f"http://127.0.0.1:{mesh.stats_port}/stats/prometheus",
         "Grafana dashboards (import)": str(REPO_ROOT / "deploy" / "observability" / "grafana"),
+        **gmail_standin.urls(mesh, run.env),
     }
     return run
 
@@ -338,7 +348,11 @@ def up(offset: int = 0, run_dir: Path | None = None) -> int:
     console.print(summary_table(run))
     for label, url in run.urls.items():
         console.print(f"  {label:34} {url}")
-    secrets_shown = {k: run.env[k] for k in DEV_DEFAULTS if k not in os.environ}
+    shown_keys = [
+        *DEV_DEFAULTS,
+        *(gmail_standin.DEV_DEFAULTS if "GMAIL_SIM_PUSH_URL" in run.env else []),
+    ]
+    secrets_shown = {k: run.env[k] for k in shown_keys if k not in os.environ}
     if secrets_shown:
         console.print("  dev defaults (set these env vars to override):")
         for key, value in secrets_shown.items():
