@@ -56,7 +56,8 @@ def _env(run_dir: Path, otlp_port: int) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"REDIS_URL", "POSTGRES_URL", "PMS_BASE_URL", "WHATSAPP_API_BASE"}
+        if k
+        not in {"REDIS_URL", "POSTGRES_URL", "PMS_BASE_URL", "WHATSAPP_API_BASE", "GMAIL_API_BASE"}
     }
     env.update(
         POSADA_RUN_DIR=str(run_dir),
@@ -65,6 +66,9 @@ def _env(run_dir: Path, otlp_port: int) -> dict[str, str]:
         OTEL_BSP_SCHEDULE_DELAY="100",
         ENVIRONMENT="development",
         SHUTDOWN_GRACE_SECONDS="5",
+        # E-mail: the gateway sweeps the Gmail stand-in's history every 2 s (a dropped push is
+        # then caught within the tests' patience; production sweeps every minute).
+        GMAIL_SWEEP_SECONDS="2",
     )
     return env
 
