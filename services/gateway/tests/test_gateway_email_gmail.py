@@ -268,3 +268,40 @@ async def test_a_written_choice_number_is_mapped_to_the_offered_option(
     chosen = conversation.calls[-1]
     assert chosen.kind == m.MESSAGE_KIND_INTERACTIVE_REPLY
     assert chosen.interactive_reply.id == "room:2"
+
+
+async def test_staff_send_message_by_email_goes_into_the_guest_thread_once(
+    email_gateway, gmail_standin
+):
+    from hotel.channel.v1 import channel_service_pb2 as pb
+
+    running = await email_gateway()
+    added = await gmail_standin.deliver(guest_raw("Factura", "¿Me envían la factura?"))
+    await eventually(lambda: gmail_standin.sent_in(added["threadId"]), within=15)
+    stub = running.channel()
+    req = pb.SendMessageRequest(
+        channel=m.CHANNEL_GMAIL,
+        recipient_id="ana@example.org",
+        reply=m.Reply(reply_id="staff-1", text=m.TextReply(body="Le adjuntamos la factura.")),
+        idempotency_key=f"staff-{uuid.uuid4().hex}",
+        subject="Factura",
+        thread_id=added["threadId"],
+    )
+    first = await stub.SendMessage(req)
+    second = await stub.SendMessage(req)
+    assert second.replayed and second.message_id == first.message_id
+    staff = [x for x in gmail_standin.sent_in(added["threadId"]) if x.id == first.message_id]
+    assert len(staff) == 1 and len(gmail_standin.sent_in(added["threadId"])) == 2
+    text = parsed(staff[0]).get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Le adjuntamos la factura." in text and parsed(staff[0])["Subject"] == "Re: Factura"
+    bad = pb.SendMessageRequest(
+        channel=m.CHANNEL_GMAIL,
+        recipient_id="not-an-address",
+        reply=m.Reply(text=m.TextReply(body="x")),
+        idempotency_key="k",
+    )
+    import grpc
+
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.SendMessage(bad)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
