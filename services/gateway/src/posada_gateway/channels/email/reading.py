@@ -30,6 +30,8 @@ from .text import html_to_text, strip_quoted
 
 # An audio attachment with at most this much written text is handled as a voice note.
 VOICE_NOTE_TEXT_MAX = 200
+# Larger audio is not transcribed (the same bound as WhatsApp voice notes); the text is kept.
+AUDIO_MAX_BYTES = 16 * 1024 * 1024
 AUDIO_EXTENSIONS = {".mp3", ".m4a", ".ogg", ".oga", ".opus", ".wav", ".webm", ".aac", ".amr"}
 _MSGID = re.compile(r"<[^<>\s]+>")
 
@@ -195,7 +197,11 @@ def to_inbound(
         provider_type="email",
     )
     audio = mail.audio
-    if audio is not None and len(mail.text) <= VOICE_NOTE_TEXT_MAX:
+    if (
+        audio is not None
+        and len(mail.text) <= VOICE_NOTE_TEXT_MAX
+        and len(audio.data) <= AUDIO_MAX_BYTES
+    ):
         msg.kind = m.MESSAGE_KIND_AUDIO
         msg.media.CopyFrom(
             m.Media(
