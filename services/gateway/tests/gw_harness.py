@@ -77,6 +77,12 @@ class EchoConversation(conv_grpc.ConversationServiceServicer):
     port: int = 0
     entered: asyncio.Event = field(default_factory=asyncio.Event)
     health: Any = None
+    tasks: dict[str, conv_pb2.OpenTaskRequest] = field(default_factory=dict)
+    tasks_down: bool = False
+    # Status code of a failing HandleMessage (UNAVAILABLE: transient; INVALID_ARGUMENT: permanent)
+    fail_code: grpc.StatusCode = grpc.StatusCode.UNAVAILABLE
+    # conversation id → language OpenTask reports (unknown by default)
+    language_of: dict[str, str] = field(default_factory=dict)
 
     async def HandleMessage(self, request: conv_pb2.HandleMessageRequest, context: Any) -> Any:
         msg = request.message
@@ -85,7 +91,7 @@ class EchoConversation(conv_grpc.ConversationServiceServicer):
         self.entered.set()
         if self.down or self.fail_next > 0 or msg.message_id in self.unavailable_for:
             self.fail_next = max(0, self.fail_next - 1)
-            await context.abort(grpc.StatusCode.UNAVAILABLE, "conversation is down (test)")
+            await context.abort(self.fail_code, "conversation is down (test)")
         if self.hold is not None:
             await self.hold.wait()
         if self.respond is not None:
@@ -107,6 +113,23 @@ class EchoConversation(conv_grpc.ConversationServiceServicer):
         )
         self.handled[msg.message_id] = resp
         return resp
+
+    async def OpenTask(self, request: conv_pb2.OpenTaskRequest, context: Any) -> Any:
+        """Like the real service: one task per idempotency key; answers the known language."""
+        if self.tasks_down:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "conversation is down (test)")
+        if request.idempotency_key not in self.tasks:
+            self.tasks[request.idempotency_key] = request
+        return conv_pb2.OpenTaskResponse(
+            task=conv_pb2.Task(
+                task_id=f"t-{len(self.tasks)}",
+                conversation_id=request.conversation_id,
+                kind=request.kind,
+                status=conv_pb2.TASK_STATUS_OPEN,
+                description=request.description,
+            ),
+            language=self.language_of.get(request.conversation_id, ""),
+        )
 
     async def RecordDelivery(self, request: conv_pb2.RecordDeliveryRequest, context: Any) -> Any:
         self.deliveries.append(request)

@@ -9,6 +9,7 @@ import grpc
 import pytest
 from gw_harness import eventually, guest_number
 from hotel.channel.v1 import channel_service_pb2 as pb
+from hotel.conversation.v1 import conversation_service_pb2 as conv_pb2
 
 
 async def test_duplicate_delivery_gets_one_reply(gateway, sim, conversation):
@@ -108,15 +109,21 @@ async def test_conversation_down_retries_then_dead_letters_and_replay_answers(
     (dl,) = await eventually(dead)
     assert dl.attempts == 3 and "UNAVAILABLE" in dl.reason
     assert len(conversation.calls_for(res["wamid"])) == 3
-    assert await sim.sent_messages(guest) == []
+    # The guest is told honestly (language unknown: es, en and pt) and staff get a task.
+    (notice,) = await sim.wait_sent(guest, 1)
+    assert notice["body"]["text"]["body"].startswith("Lo siento")
+    assert "Sorry" in notice["body"]["text"]["body"]
+    task = conversation.tasks[f"dead-letter:{res['wamid']}"]
+    assert task.kind == conv_pb2.TASK_KIND_UNANSWERED_MESSAGE
+    assert task.message.message_id == res["wamid"] and "are you there" not in task.description
     got = await stub.GetDeadLetter(pb.GetDeadLetterRequest(id=dl.id))
     assert got.dead_letter.message.text == "are you there?"
 
     conversation.down = False
     replay = await stub.ReplayDeadLetter(pb.ReplayDeadLetterRequest(id=dl.id))
     assert replay.stream_id
-    rows = await sim.wait_sent(guest, 1)
-    assert [r["body"]["text"]["body"] for r in rows] == ["echo: are you there?"]
+    rows = await sim.wait_sent(guest, 2)
+    assert [r["body"]["text"]["body"] for r in rows][1:] == ["echo: are you there?"]
     assert await dead() == []
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await stub.ReplayDeadLetter(pb.ReplayDeadLetterRequest(id=dl.id))

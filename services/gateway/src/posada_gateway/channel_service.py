@@ -38,6 +38,7 @@ from .store import GatewayStore, _s
 STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 PAGE_DEFAULT = 50
 PAGE_MAX = 500
+PAGE_MAX_BYTES = 3 * 1024 * 1024  # under gRPC's default 4 MB message limit
 IDEM_LEASE_SECONDS = 120
 
 
@@ -212,6 +213,11 @@ class ChannelServicer(pb_grpc.ChannelServiceServicer):
             msg.ParseFromString(fields.get("m") or b"")
         except Exception:
             msg = m.InboundMessage()
+        # Media bytes (up to 16 MB) are not an operator's business and would break gRPC's
+        # 4 MB message limit; the media id, type and checksum stay.
+        msg.media.ClearField("data")
+        if not msg.media.ListFields():
+            msg.ClearField("media")
         at_ms = int(_s(fields.get("at")) or 0)
         return pb.DeadLetter(
             id=entry_id,
@@ -224,6 +230,8 @@ class ChannelServicer(pb_grpc.ChannelServiceServicer):
     async def ListDeadLetters(
         self, request: pb.ListDeadLettersRequest, context: Any
     ) -> pb.ListDeadLettersResponse:
+        """A page holds at most `page_size` entries and at most PAGE_MAX_BYTES: a page can
+        never reach gRPC's 4 MB message limit, however long the dead-lettered texts are."""
         if request.page_size < 0:
             raise InvalidArgument(
                 "page_size must not be negative", field_violations={"page_size": ">= 0"}
@@ -232,11 +240,18 @@ class ChannelServicer(pb_grpc.ChannelServiceServicer):
         if request.page_token:
             _check_stream_id(request.page_token, "page_token")
         rows = await self.store.list_dead(request.page_token, size + 1)
-        page = rows[:size]
-        return pb.ListDeadLettersResponse(
-            dead_letters=[self._dead_letter(i, f) for i, f in page],
-            next_page_token=page[-1][0] if len(rows) > size else "",
-        )
+        out = pb.ListDeadLettersResponse()
+        used = 0
+        for entry_id, fields in rows[:size]:
+            dead = self._dead_letter(entry_id, fields)
+            cost = dead.ByteSize() + 8
+            if out.dead_letters and used + cost > PAGE_MAX_BYTES:
+                break
+            out.dead_letters.append(dead)
+            used += cost
+        if out.dead_letters and len(rows) > len(out.dead_letters):
+            out.next_page_token = out.dead_letters[-1].id
+        return out
 
     async def GetDeadLetter(
         self, request: pb.GetDeadLetterRequest, context: Any

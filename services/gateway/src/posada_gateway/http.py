@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from aiohttp import web
 from hotel.channel.v1 import message_pb2 as m
@@ -20,8 +20,10 @@ class StoreInbox(Inbox):
     def __init__(self, store: GatewayStore):
         self.store = store
 
-    async def accept(self, messages: Sequence[m.InboundMessage]) -> list[bool]:
-        return await self.store.accept_messages(list(messages))
+    async def accept(
+        self, messages: Sequence[m.InboundMessage], notes: Mapping[str, str] | None = None
+    ) -> list[bool]:
+        return await self.store.accept_messages(list(messages), notes)
 
 
 def build_http_app(

@@ -28,6 +28,7 @@ from posada_gateway.channels.registry import ChannelRegistry
 from posada_gateway.channels.whatsapp.adapter import WhatsAppAdapter, WhatsAppConfig
 from posada_gateway.channels.whatsapp.graph import GraphClient
 from posada_gateway.channels.whatsapp.sender import Sender, SenderConfig
+from posada_gateway.dead_letters import DeadLetterNotifier
 from posada_gateway.http import build_http_app
 from posada_gateway.outbound import OutboundPipeline
 from posada_gateway.ratelimit import Bucket, RateLimiter
@@ -186,6 +187,7 @@ async def register(rt: ServiceRuntime) -> None:
         ),
         log=log,
         ready=ready,
+        on_dead_letter=DeadLetterNotifier(registry, pipeline, conversation, log=log),
     )
     statuses = StatusForwarder(
         store,

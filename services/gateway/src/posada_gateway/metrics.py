@@ -36,6 +36,11 @@ INBOX_PENDING = Gauge(
 INBOX_OLDEST_AGE = Gauge(
     "posada_gateway_inbox_oldest_age_seconds", "Age of the oldest unfinished inbox entry (lag)"
 )
+DEAD_LETTER_NOTICES = Counter(
+    "posada_gateway_dead_letter_notices_total",
+    "Guests told that their message could not be handled",
+    ["result"],
+)
 INBOX_PARKED = Gauge(
     "posada_gateway_inbox_parked", "Inbox entries waiting outside the workers for a retry"
 )

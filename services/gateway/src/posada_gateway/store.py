@@ -4,7 +4,7 @@ Keys (all prefixed `gw:`; the stream names are settings):
 
 | key | type | what |
 | --- | --- | --- |
-| `{inbox}` | stream | accepted guest messages, field `m` = serialised InboundMessage |
+| `{inbox}` | stream | accepted guest messages: `m` = serialised InboundMessage, `rx` = ms received, `note` (optional, e.g. `truncated`) |
 | `{status_stream}` | stream | delivery events to forward to ConversationService.RecordDelivery |
 | `{dlq}` | stream | dead letters: `m`, `reason`, `attempts`, `at`, `src` |
 | `gw:seen:{wamid}` | string | dedupe of inbound messages (TTL days) |
@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,11 +39,14 @@ from hotel.channel.v1 import message_pb2 as m
 
 DAY = 86400
 
-# KEYS: seen, inbox ; ARGV: ttl, payload, received_ms
+# KEYS: seen, inbox ; ARGV: ttl, payload, received_ms, note
 # Dedupe and append in one atomic step: SET NX alone then crashing before XADD would lose the
 # message (Meta's redelivery would be seen as a duplicate).
 _ACCEPT = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[1])) then
+  if ARGV[4] ~= '' then
+    return redis.call('XADD', KEYS[2], '*', 'm', ARGV[2], 'rx', ARGV[3], 'note', ARGV[4])
+  end
   return redis.call('XADD', KEYS[2], '*', 'm', ARGV[2], 'rx', ARGV[3])
 end
 return false
@@ -253,16 +256,19 @@ class GatewayStore:
                     raise
 
     # --- webhook side -------------------------------------------------------------------
-    async def accept_messages(self, messages: list[m.InboundMessage]) -> list[bool]:
+    async def accept_messages(
+        self, messages: list[m.InboundMessage], notes: Mapping[str, str] | None = None
+    ) -> list[bool]:
         """Dedupe + append each message atomically; one round trip for the whole batch."""
         if not messages:
             return []
         now_ms = str(int(time.time() * 1000))
+        notes = notes or {}
         async with self.r.pipeline(transaction=False) as pipe:
             for msg in messages:
                 await self._accept(
                     keys=[f"gw:seen:{msg.message_id}", self.s.inbox],
-                    args=[self.ttl, msg.SerializeToString(), now_ms],
+                    args=[self.ttl, msg.SerializeToString(), now_ms, notes.get(msg.message_id, "")],
                     client=pipe,
                 )
             results = await pipe.execute()

@@ -16,8 +16,9 @@ from hotel.channel.v1 import message_pb2 as m
 from hotel.conversation.v1 import conversation_service_pb2 as conv_pb2
 
 from . import metrics
-from .channels.base import Choice, TurnState
+from .channels.base import TRUNCATED, Choice, TurnState
 from .channels.registry import ChannelRegistry
+from .notices import notice
 from .outbound import OutboundPipeline
 from .store import GatewayStore
 
@@ -78,7 +79,9 @@ class TurnHandler:
         self.cfg = config
         self.log = log
 
-    async def handle(self, msg: m.InboundMessage, attempt: Attempt | None = None) -> None:
+    async def handle(
+        self, msg: m.InboundMessage, attempt: Attempt | None = None, *, note: str = ""
+    ) -> None:
         attempt = attempt or Attempt()
         adapter = self.registry.get(msg.channel)
         await adapter.identify(msg)
@@ -100,7 +103,14 @@ class TurnHandler:
         if resp.conversation_id:
             dest.conversation_id = resp.conversation_id
         dest.language = resp.language
-        await self.pipeline.deliver(msg.message_id, dest, resp.replies, resp.language)
+        replies = list(resp.replies)
+        if note == TRUNCATED and not resp.retry_later:
+            # The guest wrote more than conversation reads: say that only the start was read.
+            body = notice("truncated", resp.language)
+            replies.append(
+                m.Reply(reply_id=f"{msg.message_id}:truncated", text=m.TextReply(body=body))
+            )
+        await self.pipeline.deliver(msg.message_id, dest, replies, resp.language)
         if resp.retry_later:
             raise RetryLater("conversation asked to retry later", resp.retry_after_ms)
 

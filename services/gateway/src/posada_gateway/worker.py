@@ -72,6 +72,7 @@ class Entry:
     received_ms: int
     msg: m.InboundMessage | None
     error: str = ""
+    note: str = ""
 
     @property
     def lane(self) -> str:
@@ -89,14 +90,14 @@ class _Lane:
 
 def decode_entry(entry_id: Any, fields: dict[bytes, bytes]) -> Entry:
     payload = fields.get(b"m", b"")
-    received_ms = int(_s(fields.get(b"rx")) or 0)
     try:
+        received_ms = int(_s(fields.get(b"rx")) or 0)
         msg = m.InboundMessage.FromString(payload)
         if not msg.message_id:
             raise ValueError("no message id")
     except Exception as exc:
-        return Entry(_s(entry_id), payload, received_ms, None, f"undecodable entry: {exc}")
-    return Entry(_s(entry_id), payload, received_ms, msg)
+        return Entry(_s(entry_id), payload, 0, None, f"undecodable entry: {exc}")
+    return Entry(_s(entry_id), payload, received_ms, msg, note=_s(fields.get(b"note")))
 
 
 class InboxWorker:
@@ -396,7 +397,7 @@ class InboxWorker:
         number = failures + 1
         attempt = Attempt(number=number, final=self._is_final(number, first_failure))
         try:
-            await self.turn.handle(msg, attempt)
+            await self.turn.handle(msg, attempt, note=entry.note)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

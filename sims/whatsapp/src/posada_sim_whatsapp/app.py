@@ -45,6 +45,9 @@ def _check_token(request: web.Request, sim: Simulator) -> None:
         raise GraphError(190, "Invalid OAuth access token - Cannot parse access token", subcode=0)
 
 
+MEDIA_CHUNK = 64 * 1024
+
+
 def _fault_response(fault: dict) -> web.Response:
     if fault["code"] is None:
         return web.Response(status=fault["http_status"] or 502, text="upstream connect error")
@@ -327,7 +330,7 @@ async def media_download(request: web.Request) -> web.StreamResponse:
         return err.response()
     fault = sim.take_fault("media_download")
     await _maybe_delay(fault)
-    if fault is not None:
+    if fault is not None and not fault.get("corrupt"):
         resp = _fault_response(fault)
         sim.record(info, resp.status, _resp_json(resp), fault=fault["id"])
         return resp
@@ -336,8 +339,25 @@ async def media_download(request: web.Request) -> web.StreamResponse:
         # Expired or forged URL: resolve the media id again (reference §8.2).
         sim.record(info, 404, "not found")
         return web.Response(status=404, text="URL signature expired")
-    sim.record(info, 200, {"id": m.id, "mime_type": m.mime_type, "file_size": len(m.data)})
-    return web.Response(body=m.data, headers={"Content-Type": m.mime_type})
+    data = m.data
+    if fault is not None:  # corrupt: same size, one byte changed
+        data = bytes([data[0] ^ 0xFF]) + data[1:] if data else b"\x00"
+    sim.record(
+        info,
+        200,
+        {"id": m.id, "mime_type": m.mime_type, "file_size": len(data)},
+        fault=fault["id"] if fault is not None else None,
+    )
+    # Streamed in chunks like a CDN: a client must read to the end, not take the first chunk.
+    stream = web.StreamResponse(
+        headers={"Content-Type": m.mime_type, "Content-Length": str(len(data))}
+    )
+    await stream.prepare(request)
+    for start in range(0, len(data), MEDIA_CHUNK):
+        await stream.write(data[start : start + MEDIA_CHUNK])
+        await asyncio.sleep(0)
+    await stream.write_eof()
+    return stream
 
 
 # ---------------------------------------------------------------------------------- control API

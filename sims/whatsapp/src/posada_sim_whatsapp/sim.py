@@ -269,8 +269,9 @@ class Simulator:
     def add_fault(self, spec: dict) -> dict:
         code = spec.get("code")
         http_status = spec.get("http_status")
-        if code is None and http_status is None:
-            raise ValueError("a fault needs 'code' and/or 'http_status'")
+        corrupt = bool(spec.get("corrupt", False))
+        if code is None and http_status is None and not corrupt:
+            raise ValueError("a fault needs 'code' and/or 'http_status' (or 'corrupt': true)")
         if code is not None:
             code = int(code)
         mode = spec.get("mode") or (errors.default_mode(code) if code is not None else "sync")
@@ -279,6 +280,8 @@ class Simulator:
         endpoint = spec.get("endpoint", "messages")
         if endpoint not in ("messages", "media_upload", "media_get", "media_download", "any"):
             raise ValueError("unknown endpoint")
+        if corrupt and endpoint != "media_download":
+            raise ValueError("'corrupt' applies to endpoint media_download only")
         fault = {
             "id": self.next_seq(),
             "code": code,
@@ -290,6 +293,8 @@ class Simulator:
             "delay_ms": int(spec.get("delay_ms", 0)),
             "details": spec.get("details"),
             "include_read": bool(spec.get("include_read", False)),
+            # media_download answers 200 with altered bytes (the checksum no longer matches)
+            "corrupt": corrupt,
         }
         self.faults.append(fault)
         return fault

@@ -104,7 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
     dlq = sub.add_parser("dlq", help="gateway dead letters")
     dlq.add_argument("action", choices=["list", "show", "replay", "drop"])
     dlq.add_argument("id", nargs="?", help="dead letter id (show/replay/drop)")
-    dlq.add_argument("--address", help="Envoy mesh address")
+    dlq.add_argument("--address", help="Envoy mesh address (default 127.0.0.1:9000+offset)")
+    dlq.add_argument(
+        "--port-offset",
+        type=int,
+        default=argparse.SUPPRESS,
+        help="shift every port (also accepted before the command)",
+    )
     dlq.add_argument("--limit", type=int, default=50)
     dlq.add_argument("--json", action="store_true")
     dlq.set_defaults(func=cmd_dlq)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 import grpc
@@ -16,9 +17,19 @@ from rich.table import Table
 from hotelctl.mesh import load_mesh
 
 
+def dlq_address(args: argparse.Namespace) -> str:
+    """Envoy's mesh listener: `--address`, else 127.0.0.1 at the mesh port shifted by the
+    offset (`--port-offset`, else $POSADA_PORT_OFFSET, like every other command)."""
+    if args.address:
+        return str(args.address)
+    offset = args.port_offset
+    if offset is None:
+        offset = int(os.environ.get("POSADA_PORT_OFFSET", "0") or 0)
+    return f"127.0.0.1:{load_mesh(offset=int(offset)).mesh_port}"
+
+
 async def run_dlq(args: argparse.Namespace) -> int:
-    mesh = load_mesh(offset=args.port_offset or 0)
-    address = args.address or f"127.0.0.1:{mesh.mesh_port}"
+    address = dlq_address(args)
     if args.action in ("show", "replay", "drop") and not args.id:
         print(f"hotelctl dlq {args.action} needs an id (see `hotelctl dlq list`)", file=sys.stderr)
         return 2

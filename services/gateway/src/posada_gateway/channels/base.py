@@ -31,11 +31,17 @@ How to write an adapter (e-mail is the worked example in the docstrings below):
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
 from hotel.channel.v1 import message_pb2 as m
+
+# The longest guest text conversation reads. An adapter cuts longer texts to this length and
+# passes the note TRUNCATED for the message to `Inbox.accept`; the guest is then told that only
+# the first part was read.
+TEXT_MAX = 16384
+TRUNCATED = "truncated"
 
 # ── values passed across the port ────────────────────────────────────────────────────────────
 
@@ -154,10 +160,14 @@ class Inbox(ABC):
     """What an inbound route hands parsed messages to (implemented over `GatewayStore`)."""
 
     @abstractmethod
-    async def accept(self, messages: Sequence[m.InboundMessage]) -> list[bool]:
+    async def accept(
+        self, messages: Sequence[m.InboundMessage], notes: Mapping[str, str] | None = None
+    ) -> list[bool]:
         """Dedupe by `message_id` and append each new message to the durable inbox, atomically
         per message. Returns, per message, True when it was new. Raises when the store is down
-        (the route must then answer with a status that makes the provider redeliver)."""
+        (the route must then answer with a status that makes the provider redeliver).
+        `notes` (message id → "truncated") travel with the entry: the turn then tells the guest
+        that only the first part of an over-long text was read."""
 
 
 @dataclass(slots=True)

@@ -36,6 +36,7 @@ class TaskKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TASK_KIND_LATE_CHECKOUT: _ClassVar[TaskKind]
     TASK_KIND_SERVICE_REQUEST: _ClassVar[TaskKind]
     TASK_KIND_HANDOFF: _ClassVar[TaskKind]
+    TASK_KIND_UNANSWERED_MESSAGE: _ClassVar[TaskKind]
 
 class TaskStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -56,6 +57,7 @@ TASK_KIND_UNSPECIFIED: TaskKind
 TASK_KIND_LATE_CHECKOUT: TaskKind
 TASK_KIND_SERVICE_REQUEST: TaskKind
 TASK_KIND_HANDOFF: TaskKind
+TASK_KIND_UNANSWERED_MESSAGE: TaskKind
 TASK_STATUS_UNSPECIFIED: TaskStatus
 TASK_STATUS_OPEN: TaskStatus
 TASK_STATUS_DONE: TaskStatus
@@ -285,3 +287,27 @@ class CompleteTaskResponse(_message.Message):
     TASK_FIELD_NUMBER: _ClassVar[int]
     task: Task
     def __init__(self, task: _Optional[_Union[Task, _Mapping]] = ...) -> None: ...
+
+class OpenTaskRequest(_message.Message):
+    __slots__ = ("conversation_id", "hotel_id", "kind", "description", "message", "idempotency_key")
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    HOTEL_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    conversation_id: str
+    hotel_id: str
+    kind: TaskKind
+    description: str
+    message: _message_pb2.InboundMessage
+    idempotency_key: str
+    def __init__(self, conversation_id: _Optional[str] = ..., hotel_id: _Optional[str] = ..., kind: _Optional[_Union[TaskKind, str]] = ..., description: _Optional[str] = ..., message: _Optional[_Union[_message_pb2.InboundMessage, _Mapping]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class OpenTaskResponse(_message.Message):
+    __slots__ = ("task", "language")
+    TASK_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    task: Task
+    language: str
+    def __init__(self, task: _Optional[_Union[Task, _Mapping]] = ..., language: _Optional[str] = ...) -> None: ...

@@ -76,6 +76,11 @@ class ConversationServiceStub:
                 request_serializer=hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.CompleteTaskRequest.SerializeToString,
                 response_deserializer=hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.CompleteTaskResponse.FromString,
                 _registered_method=True)
+        self.OpenTask = channel.unary_unary(
+                '/hotel.conversation.v1.ConversationService/OpenTask',
+                request_serializer=hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.OpenTaskRequest.SerializeToString,
+                response_deserializer=hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.OpenTaskResponse.FromString,
+                _registered_method=True)
 
 
 class ConversationServiceServicer:
@@ -136,6 +141,15 @@ class ConversationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def OpenTask(self, request, context):
+        """Opens a staff task from outside the dialogue: the gateway calls it when a guest message
+        could not be handled at all (dead-lettered), so a person answers the guest. Idempotent by
+        `idempotency_key`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ConversationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -178,6 +192,11 @@ def add_ConversationServiceServicer_to_server(servicer, server):
                     servicer.CompleteTask,
                     request_deserializer=hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.CompleteTaskRequest.FromString,
                     response_serializer=hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.CompleteTaskResponse.SerializeToString,
+            ),
+            'OpenTask': grpc.unary_unary_rpc_method_handler(
+                    servicer.OpenTask,
+                    request_deserializer=hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.OpenTaskRequest.FromString,
+                    response_serializer=hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.OpenTaskResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -398,6 +417,33 @@ class ConversationService:
             '/hotel.conversation.v1.ConversationService/CompleteTask',
             hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.CompleteTaskRequest.SerializeToString,
             hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.CompleteTaskResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OpenTask(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotel.conversation.v1.ConversationService/OpenTask',
+            hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.OpenTaskRequest.SerializeToString,
+            hotel_dot_conversation_dot_v1_dot_conversation__service__pb2.OpenTaskResponse.FromString,
             options,
             channel_credentials,
             insecure,

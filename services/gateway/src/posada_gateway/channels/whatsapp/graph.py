@@ -26,6 +26,8 @@ RATE_LIMIT = {130429, 131056, 4, 80007}
 NEEDS_TEMPLATE = {131047}
 OPERATOR = {0, 190, 10, 131031, 131042, 368} | set(range(200, 300))
 UNDELIVERABLE = {131026}
+# Our own code (not Meta's) for a downloaded file whose sha256 differs from the announced one.
+MEDIA_CHECKSUM_MISMATCH = -1
 
 
 class GraphError(ChannelError):
@@ -125,6 +127,10 @@ class GraphClient:
         self.base = f"{base_url.rstrip('/')}/{version.strip('/')}"
         self._token = access_token
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        # A 16 MB voice note needs more than one API exchange: bounded per read and in total.
+        self.media_timeout = aiohttp.ClientTimeout(
+            total=max(60.0, timeout_seconds * 6), sock_read=timeout_seconds
+        )
 
     @property
     def _headers(self) -> dict[str, str]:
@@ -211,19 +217,27 @@ class GraphClient:
         )
 
     async def download(self, url: str, *, max_bytes: int) -> tuple[bytes, str]:
-        """GET the media URL with the bearer token (required); returns (bytes, content type)."""
+        """GET the media URL with the bearer token (required); returns (bytes, content type).
+
+        Reads the body to its end in chunks (a voice note can be up to 16 MB and arrives in
+        many chunks), refusing early when it exceeds `max_bytes` (131052, permanent) and
+        treating a body shorter than its Content-Length as a network failure (retryable)."""
         try:
             async with self.session.get(
-                url, headers=self._headers, timeout=self.timeout, allow_redirects=True
+                url, headers=self._headers, timeout=self.media_timeout, allow_redirects=True
             ) as resp:
                 if resp.status >= 400:
                     raise GraphError(f"media download HTTP {resp.status}", http_status=resp.status)
                 if resp.content_length and resp.content_length > max_bytes:
                     raise GraphError("media too large", code=131052, http_status=resp.status)
-                data = await resp.content.read(max_bytes + 1)
-                if len(data) > max_bytes:
-                    raise GraphError("media too large", code=131052, http_status=resp.status)
-                return data, resp.headers.get("Content-Type", "")
+                buf = bytearray()
+                async for chunk in resp.content.iter_chunked(256 * 1024):
+                    buf += chunk
+                    if len(buf) > max_bytes:
+                        raise GraphError("media too large", code=131052, http_status=resp.status)
+                if resp.content_length is not None and len(buf) != resp.content_length:
+                    raise GraphError("media download cut short", network=True)
+                return bytes(buf), resp.headers.get("Content-Type", "")
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise GraphError(f"media download: {type(exc).__name__}", network=True) from exc
 
@@ -239,7 +253,11 @@ class GraphClient:
                 if exc.http_status == 404 and attempt == 0:
                     continue  # URL expired between resolve and fetch: resolve again
                 raise
-            if not (sha256_matches(data, expected_sha256) or sha256_matches(data, info.sha256)):
-                raise GraphError("media sha256 mismatch", network=True)
-            return data, info.mime_type or ctype
+            if sha256_matches(data, expected_sha256) or sha256_matches(data, info.sha256):
+                return data, info.mime_type or ctype
+            if attempt == 0:
+                continue  # one fresh download: a corrupted transfer does not repeat
+            # The complete file does not match what WhatsApp announced: permanent, never
+            # retried from the inbox (the guest is asked to send it again / write instead).
+            raise GraphError("media sha256 mismatch", code=MEDIA_CHECKSUM_MISMATCH)
         raise GraphError("media URL kept expiring", http_status=404)

@@ -7,12 +7,15 @@ business-scoped user ids). Unknown message types become MESSAGE_KIND_UNSUPPORTED
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from hotel.channel.v1 import message_pb2 as m
+
+from ..base import TEXT_MAX, TRUNCATED
 
 K = m.MessageKind
 S = m.DeliveryStatus
@@ -59,6 +62,8 @@ class ParsedWebhook:
     system: list[dict[str, Any]] = field(default_factory=list)
     # items we could not use at all (no id, not an object...), for metrics.
     skipped: int = 0
+    # message id → note for the worker ("truncated": the text was cut to TEXT_MAX).
+    notes: dict[str, str] = field(default_factory=dict)
 
 
 def conversation_id_for(business_account_id: str, guest_id: str) -> str:
@@ -74,11 +79,27 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+# Lone UTF-16 surrogates ("\\ud83d" in JSON) cannot be encoded as UTF-8 (protobuf strings,
+# Redis, PostgreSQL); NUL and other C0 controls break PostgreSQL text and terminals. Both are
+# replaced or dropped here, so odd input is handled instead of failing the whole batch.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Valid range of google.protobuf.Timestamp seconds (0001-01-01 .. 9999-12-31).
+_TS_MIN, _TS_MAX = -62135596800, 253402300799
+
+
+def clean_text(value: str) -> str:
+    """Valid, printable UTF-8: lone surrogates → U+FFFD, control characters dropped."""
+    if value.isascii():
+        return _CONTROLS.sub("", value) if not value.isprintable() else value
+    return _CONTROLS.sub("", _SURROGATES.sub("\ufffd", value))
+
+
 def _str(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return value
+        return clean_text(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -96,8 +117,13 @@ def _float(value: Any) -> float:
 def _int(value: Any) -> int:
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return 0
+
+
+def _ts(value: Any) -> int:
+    """Unix seconds within what a Timestamp can hold (a forged far-future value is clamped)."""
+    return min(max(_int(value), _TS_MIN), _TS_MAX)
 
 
 def _errors(value: Any) -> list[dict[str, Any]]:
@@ -136,13 +162,22 @@ def parse_webhook(
                 if raw.get("type") == "system":
                     out.system.append({"business_account_id": pnid, **raw})
                     continue
-                msg = _message(raw, pnid, contacts, hotel_for)
+                try:
+                    msg = _message(raw, pnid, contacts, hotel_for)
+                except Exception:  # one odd message never loses the others
+                    msg = None
                 if msg is None:
                     out.skipped += 1
-                else:
-                    out.messages.append(msg)
+                    continue
+                if len(msg.text) > TEXT_MAX:
+                    msg.text = msg.text[: TEXT_MAX - 1].rstrip() + "…"
+                    out.notes[msg.message_id] = TRUNCATED
+                out.messages.append(msg)
             for raw in _list(value.get("statuses")):
-                st = _status(_obj(raw), pnid)
+                try:
+                    st = _status(_obj(raw), pnid)
+                except Exception:
+                    st = None
                 if st is None:
                     out.skipped += 1
                 else:
@@ -197,7 +232,7 @@ def _message(
         conversation_id=conversation_id_for(pnid, guest.id),
         business_account_id=pnid,
         guest=guest,
-        sent_at=Timestamp(seconds=_int(raw.get("timestamp"))),
+        sent_at=Timestamp(seconds=_ts(raw.get("timestamp"))),
     )
     context = _obj(raw.get("context"))
     if context.get("id"):
@@ -293,7 +328,7 @@ def _status(raw: dict[str, Any], pnid: str) -> StatusUpdate | None:
     return StatusUpdate(
         message_id=message_id,
         status=status,
-        timestamp=_int(raw.get("timestamp")),
+        timestamp=_ts(raw.get("timestamp")),
         business_account_id=pnid,
         recipient_id=_str(raw.get("recipient_id")),
         recipient_user_id=_str(raw.get("recipient_user_id")),

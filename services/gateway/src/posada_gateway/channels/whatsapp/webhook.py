@@ -10,6 +10,7 @@ acknowledged that is not stored.
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -25,6 +26,27 @@ from .signature import signature_is_valid, verification_challenge
 
 PATH = "/webhooks/whatsapp"
 MAX_BODY_BYTES = 3 * 1024 * 1024  # Meta sends up to 3 MB
+
+
+# Meta's payloads nest about ten levels; a signed body nested deeper than Python's default
+# recursion limit must still be read (its other messages answered), up to this depth.
+JSON_MAX_DEPTH = 5000
+
+
+def decode_json(raw: bytes) -> Any:
+    """json.loads that copes with deep nesting: the first try uses the default recursion limit;
+    only a body that hits it is decoded again with a higher limit (synchronously, so nothing
+    else runs meanwhile), and one deeper than `JSON_MAX_DEPTH` is refused (RecursionError)."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        pass
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, JSON_MAX_DEPTH))
+    try:
+        return json.loads(raw)
+    finally:
+        sys.setrecursionlimit(previous)
 
 
 def whatsapp_routes(
@@ -67,8 +89,8 @@ def whatsapp_routes(
             )
             return web.Response(status=401, text="invalid signature")
         try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+            body = decode_json(raw)
+        except (ValueError, UnicodeDecodeError, RecursionError):
             metrics.WEBHOOK_REQUESTS.labels("POST", "malformed").inc()
             return web.Response(status=400, text="malformed JSON")
         if not isinstance(body, dict):
@@ -76,7 +98,7 @@ def whatsapp_routes(
             return web.Response(status=400, text="JSON object expected")
         parsed = parse_webhook(body, hotel_for)
         try:
-            accepted = await inbox.accept(parsed.messages)
+            accepted = await inbox.accept(parsed.messages, parsed.notes)
             applied = await store.apply_statuses(parsed.statuses)
         except Exception as exc:  # Redis down: refuse, Meta will redeliver
             metrics.WEBHOOK_REQUESTS.labels("POST", "error").inc()
