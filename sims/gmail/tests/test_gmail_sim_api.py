@@ -217,3 +217,23 @@ async def test_the_mail_view_composes_a_guest_mail_into_the_inbox_thread(
         assert resp.status == 200 and "Mail view" in await resp.text()
     async with gmail.http.post(f"{gmail.base}/mail/api/compose", json={"text": "x"}) as resp:
         assert resp.status == 400
+
+
+async def test_threads_compare_decoded_subjects(gmail: Gmail):
+    """An RFC 2047-encoded subject and the same subject in raw UTF-8 are the same thread."""
+    first = await gmail.import_raw(
+        (
+            "From: Ana <ana@example.org>\r\nTo: x@y\r\nSubject: =?utf-8?q?Habitaci=C3=B3n?=\r\n"
+            "Message-ID: <enc-1@example.org>\r\nContent-Type: text/plain\r\n\r\nhola\r\n"
+        ).encode()
+    )
+    reply = (
+        f"From: Hotel <{ADDRESS}>\r\nTo: ana@example.org\r\nSubject: Re: Habitación\r\n"
+        "In-Reply-To: <enc-1@example.org>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nsí\r\n"
+    ).encode()
+    status, sent = await gmail.call(
+        "POST",
+        "messages/send",
+        json={"raw": base64.urlsafe_b64encode(reply).decode(), "threadId": first["threadId"]},
+    )
+    assert status == 200 and sent["threadId"] == first["threadId"]

@@ -237,7 +237,7 @@ async def messages_send(request: web.Request) -> web.Response:
     from email import message_from_bytes, policy
 
     parsed = message_from_bytes(raw, policy=policy.compat32)
-    recipients = [v for k in ("To", "Cc", "Bcc") for v in parsed.get_all(k, [])]
+    recipients = [str(v) for k in ("To", "Cc", "Bcc") for v in parsed.get_all(k, [])]
     if not any("@" in r for r in recipients):
         raise MailboxError(400, "Invalid To header", "invalidArgument")
     if parseaddr(str(parsed.get("From", "")))[1].lower() != sim.config.address.lower():
@@ -342,21 +342,12 @@ def _view(msg: Any, address: str) -> dict[str, Any]:
         "id": msg.id,
         "from": msg.header("From"),
         "to": msg.header("To"),
-        "subject": _decode_header(msg.header("Subject")),
+        "subject": msg.subject,
         "date": msg.header("Date"),
         "labels": msg.label_ids,
         "outgoing": sender_address(msg.parsed) == address.lower(),
         "text": text_of(msg.parsed),
     }
-
-
-def _decode_header(value: str) -> str:
-    from email.header import decode_header, make_header
-
-    try:
-        return str(make_header(decode_header(value)))
-    except Exception:
-        return value
 
 
 async def mail_threads(request: web.Request) -> web.Response:
@@ -374,7 +365,7 @@ async def mail_threads(request: web.Request) -> web.Response:
         out.append(
             {
                 "threadId": tid,
-                "subject": _decode_header(msgs[0].header("Subject")),
+                "subject": msgs[0].subject,
                 "messages": [_view(m, sim.config.address) for m in msgs],
             }
         )
@@ -418,7 +409,7 @@ async def mail_compose(request: web.Request) -> web.Response:
         if not msgs:
             return web.json_response({"error": "unknown thread"}, status=404)
         refs = [m.header("Message-ID").strip() for m in msgs if m.header("Message-ID")]
-        first = _decode_header(msgs[0].header("Subject"))
+        first = msgs[0].subject
         subject = subject or (
             first if normalized_subject(first) != first.lower() else f"Re: {first}"
         )

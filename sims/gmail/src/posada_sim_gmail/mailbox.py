@@ -58,6 +58,7 @@ class StoredMessage:
     internal_date_ms: int
     history_id: int
     parsed: Message = field(repr=False)
+    subject: str = ""  # decoded (RFC 2047 / UTF-8 headers), as Gmail compares subjects
 
     def header(self, name: str) -> str:
         v = self.parsed.get(name)
@@ -95,8 +96,8 @@ class Mailbox:
         return self.history_id
 
     # --- adding ------------------------------------------------------------------------
-    def _thread_for(self, parsed: Message, thread_id: str = "") -> str:
-        subject = normalized_subject(str(parsed.get("Subject", "")))
+    def _thread_for(self, parsed: Message, subject_text: str, thread_id: str = "") -> str:
+        subject = normalized_subject(subject_text)
         refs = message_ids(str(parsed.get("References", ""))) + message_ids(
             str(parsed.get("In-Reply-To", ""))
         )
@@ -112,7 +113,7 @@ class Mailbox:
                 if self.messages[m].thread_id == thread_id and not refs
             ]
         for cand in reversed(candidates):
-            if normalized_subject(cand.header("Subject")) == subject:
+            if normalized_subject(cand.subject) == subject:
                 return cand.thread_id
         return ""
 
@@ -123,7 +124,8 @@ class Mailbox:
         if thread_id and not any(m.thread_id == thread_id for m in self.messages.values()):
             raise MailboxError(404, "Requested entity was not found.", "notFound")
         mid = self._new_id()
-        tid = self._thread_for(parsed, thread_id) or mid
+        subject = decoded_subject(raw)
+        tid = self._thread_for(parsed, subject, thread_id) or mid
         hid = self._bump_history()
         msg = StoredMessage(
             id=mid,
@@ -133,6 +135,7 @@ class Mailbox:
             internal_date_ms=int(time.time() * 1000),
             history_id=hid,
             parsed=parsed,
+            subject=subject,
         )
         self.messages[mid] = msg
         self.order.append(mid)
@@ -333,6 +336,14 @@ def render(msg: StoredMessage, fmt: str, metadata_headers: list[str]) -> dict[st
     elif fmt == "full":
         out["payload"] = _part(msg.parsed, "", msg.id)
     return out
+
+
+def decoded_subject(raw: bytes) -> str:
+    try:
+        value = email.message_from_bytes(raw, policy=email.policy.default).get("Subject", "")
+        return str(value or "")
+    except Exception:
+        return ""
 
 
 def addresses(value: str) -> list[str]:
