@@ -222,10 +222,8 @@ async def test_the_mail_view_composes_a_guest_mail_into_the_inbox_thread(
 async def test_threads_compare_decoded_subjects(gmail: Gmail):
     """An RFC 2047-encoded subject and the same subject in raw UTF-8 are the same thread."""
     first = await gmail.import_raw(
-        (
-            "From: Ana <ana@example.org>\r\nTo: x@y\r\nSubject: =?utf-8?q?Habitaci=C3=B3n?=\r\n"
-            "Message-ID: <enc-1@example.org>\r\nContent-Type: text/plain\r\n\r\nhola\r\n"
-        ).encode()
+        b"From: Ana <ana@example.org>\r\nTo: x@y\r\nSubject: =?utf-8?q?Habitaci=C3=B3n?=\r\n"
+        b"Message-ID: <enc-1@example.org>\r\nContent-Type: text/plain\r\n\r\nhola\r\n"
     )
     reply = (
         f"From: Hotel <{ADDRESS}>\r\nTo: ana@example.org\r\nSubject: Re: Habitación\r\n"
