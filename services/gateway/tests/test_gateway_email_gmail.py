@@ -121,13 +121,13 @@ def parsed(stored: Any) -> email.message.EmailMessage:
 
 async def test_a_guest_email_gets_one_threaded_reply(email_gateway, gmail_standin, conversation):
     await email_gateway()
-    raw = guest_raw("Disponibilidad", "Hola, ¿tienen habitación doble?")
+    raw = guest_raw("Habitación — disponibilidad", "Hola, ¿tienen habitación doble?")
     added = await gmail_standin.deliver(raw)
     replies = await eventually(lambda: gmail_standin.sent_in(added["threadId"]), within=15)
     assert len(replies) == 1
     reply = parsed(replies[0])
     original = email.message_from_bytes(raw, policy=email.policy.default)
-    assert reply["Subject"] == "Re: Disponibilidad"
+    assert reply["Subject"] == "Re: Habitación — disponibilidad"
     assert reply["In-Reply-To"] == original["Message-ID"]
     assert reply["References"] == original["Message-ID"]
     assert reply["To"] == "Ana García <ana@example.org>"
@@ -137,7 +137,7 @@ async def test_a_guest_email_gets_one_threaded_reply(email_gateway, gmail_standi
     assert reply.get_body(preferencelist=("html",)) is not None
     (call,) = conversation.calls
     assert call.channel == m.CHANNEL_GMAIL and call.guest.email == "ana@example.org"
-    assert call.thread_id == added["threadId"] and call.subject == "Disponibilidad"
+    assert call.thread_id == added["threadId"] and call.subject == "Habitación — disponibilidad"
     # google-auth refreshed an access token at the stand-in's token endpoint.
     assert gmail_standin.sim.tokens
 
