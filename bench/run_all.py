@@ -22,17 +22,18 @@ sys.path.insert(0, str(ROOT))
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", help="comma-separated subset: nlp,pms,gateway,email,audio")
+    parser.add_argument("--only", help="comma-separated subset: nlp,pms,gateway,email,audio,load")
     parser.add_argument("--offset", type=int, default=12000)  # ports outside the ephemeral range
     args = parser.parse_args()
-    wanted = set((args.only or "nlp,pms,gateway,email,audio").split(","))
+    wanted = set((args.only or "nlp,pms,gateway,email,audio,load").split(","))
 
-    from hotelctl.runner import start_mesh
+    from hotelctl.runner import start_mesh, write_state
 
     py = sys.executable
     with tempfile.TemporaryDirectory(prefix="posada-bench-") as tmp:
         print(f"» starting a mesh on port offset {args.offset} for the benchmarks", flush=True)
         run = start_mesh(run_dir=Path(tmp), offset=args.offset)
+        write_state(run)  # pids for the load benchmark's CPU per service
         mesh = run.mesh
         addr = f"127.0.0.1:{mesh.mesh_port}"
         public = f"http://127.0.0.1:{mesh.public_port}"
@@ -61,6 +62,8 @@ def main() -> int:
                 ],
             ),
             ("audio", [py, "bench/audio/run.py"]),
+            # Last: open-loop load up to the knee (bounded, < 5 minutes).
+            ("load", [py, "bench/load/run.py", "--public-url", public, "--run-dir", tmp]),
         ]
         failures = []
         try:

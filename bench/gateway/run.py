@@ -203,6 +203,14 @@ class LocalStack:
         conv = EchoConversation()
         server = grpc.aio.server()
         cg.add_ConversationServiceServicer_to_server(conv.servicer, server)
+        # The gateway starts consuming once conversation's health says SERVING.
+        from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+        health_servicer = health.aio.HealthServicer()
+        await health_servicer.set(
+            "hotel.conversation.v1.ConversationService", health_pb2.HealthCheckResponse.SERVING
+        )
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
         conv_port = server.add_insecure_port("127.0.0.1:0")
         await server.start()
         self.stack.push_async_callback(server.stop, 0)
@@ -240,6 +248,9 @@ class LocalStack:
             "GATEWAY_WORKER_CONCURRENCY": str(self.worker_concurrency),
             "LOG_LEVEL": "WARNING",
         }
+        if os.environ.get("BENCH_GATEWAY_SRC"):
+            # Measure another version of the gateway (e.g. before a change) with the same stack.
+            env["PYTHONPATH"] = os.environ["BENCH_GATEWAY_SRC"]
         gw = spawn([sys.executable, "-m", "posada_gateway"], env, self.tmp / "gateway.log")
         self.procs.append(gw)
         await wait_http(f"http://127.0.0.1:{http_port}/healthz", gw)

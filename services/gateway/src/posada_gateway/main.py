@@ -253,9 +253,25 @@ async def warmup(rt: ServiceRuntime) -> None:
         await adapter.start()
 
 
+def use_uvloop(enabled: bool) -> bool:
+    """uvloop's event loop: the gateway is I/O bound on many small exchanges (webhooks, Redis,
+    Graph, gRPC) and spends a good part of its CPU in the loop itself. Falls back to asyncio's
+    loop when uvloop is unavailable."""
+    if not enabled:
+        return False
+    try:
+        import uvloop
+    except ImportError:
+        return False
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    return True
+
+
 def main() -> None:
+    settings = load_settings(GatewaySettings)
+    use_uvloop(settings.gateway_uvloop)
     run_service(
-        load_settings(GatewaySettings),
+        settings,
         service_names=[SERVICE_NAME],
         register=register,
         warmup=warmup,

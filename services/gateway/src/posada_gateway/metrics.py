@@ -54,6 +54,12 @@ DEAD_LETTERED = Counter(
 PROCESSED = Counter(
     "posada_gateway_processed_total", "Inbox entries finished by the worker", ["outcome"]
 )  # done, duplicate, dead_letter, retry
+CONVERSATION_SECONDS = Histogram(
+    "posada_gateway_conversation_seconds",
+    "HandleMessage as the gateway sees it (through Envoy), by outcome",
+    ["outcome"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
 PROCESS_SECONDS = Histogram(
     "posada_gateway_process_seconds",
     "Time from taking an inbox entry to acknowledging it",

@@ -81,6 +81,8 @@ class OutboundPipeline:
         language: str = "",
         *,
         raise_refused: bool = False,
+        done: dict[str, str] | None = None,
+        check_echo: bool = True,
     ) -> Delivery:
         """Render and send every reply to `dest`, idempotently per (origin, part key).
 
@@ -103,7 +105,7 @@ class OutboundPipeline:
                     await self._hold(dest, origin, key, reply_id, part)
                     continue
                 idem = f"{origin}|{key}"
-                echoed = await self.store.wamid_for_callback(idem)
+                echoed = await self.store.wamid_for_callback(idem) if check_echo else ""
                 if echoed:
                     # The provider accepted it before a crash; its status echo told us the id.
                     await self._record(dest, echoed, reply_id, origin, key, part)

@@ -61,6 +61,8 @@ class GatewaySettings(EmailSettings):
     gateway_retry_budget_seconds: float = Field(default=120.0, gt=0, le=86400)
     # Start consuming only when conversation reports SERVING (gRPC health through Envoy).
     gateway_wait_for_conversation: bool = True
+    # Run on uvloop's event loop (less CPU per webhook and per message).
+    gateway_uvloop: bool = True
     gateway_claim_idle_seconds: float = Field(default=30.0, gt=0, le=3600)
     gateway_claim_interval_seconds: float = Field(default=5.0, gt=0, le=600)
     # Under Envoy's route timeout for conversation (60 s: voice-note transcription + PMS calls).

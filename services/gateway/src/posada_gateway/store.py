@@ -123,6 +123,14 @@ def _s(v: Any) -> str:
 
 
 @dataclass(slots=True)
+class Begun:
+    held: list[dict[str, Any]]
+    menu: list[tuple[str, str]]
+    first_delivery: bool
+    sent: dict[str, str]
+
+
+@dataclass(slots=True)
 class Claim:
     done: bool
     locked: bool
@@ -445,15 +453,18 @@ class GatewayStore:
     async def is_done(self, inbound_id: str) -> bool:
         return bool(await self.r.exists(f"gw:done:{inbound_id}"))
 
-    async def finish(self, entry_id: str, inbound_id: str = "") -> None:
+    async def finish(self, entry_id: str, inbound_id: str = "", owner: str = "") -> None:
         """Mark done, ack and delete the entry in one transaction (deleting keeps the stream
-        short without MAXLEN trimming, which could drop entries still pending)."""
+        short without MAXLEN trimming, which could drop entries still pending), releasing our
+        lease in the same round trip when `owner` is given."""
         async with self.r.pipeline(transaction=True) as pipe:
             if inbound_id:
                 pipe.set(f"gw:done:{inbound_id}", "1", ex=self.ttl)
                 pipe.delete(f"gw:att:{inbound_id}")
             pipe.xack(self.s.inbox, self.s.group, entry_id)
             pipe.xdel(self.s.inbox, entry_id)
+            if inbound_id and owner:
+                await self._unlock(keys=[f"gw:lock:{inbound_id}"], args=[owner], client=pipe)
             await pipe.execute()
 
     async def ack_inbox(self, entry_id: str) -> None:
@@ -499,20 +510,24 @@ class GatewayStore:
     # --- window, menus, held replies ----------------------------------------------------
     async def begin(
         self, *, account: str, guest: str, ts: int, conversation_id: str, message_id: str
-    ) -> tuple[list[dict[str, Any]], list[tuple[str, str]], bool]:
+    ) -> Begun:
         """First step of handling a message, one round trip: note when the guest wrote (the
-        WhatsApp 24-hour window is counted from it), fetch held replies and the last numbered
-        menu, and claim the first delivery of this message (read receipts are sent once).
-        Returns (held, menu, first_delivery)."""
+        WhatsApp 24-hour window is counted from it), fetch held replies, the last numbered
+        menu and the reply parts already handled for this message, and claim the first
+        delivery of this message (read receipts are sent once)."""
         async with self.r.pipeline(transaction=False) as pipe:
             await self._max(keys=[f"gw:lastin:{account}:{guest}"], args=[ts, self.ttl], client=pipe)
             pipe.lrange(f"gw:held:{conversation_id}", 0, -1)
             pipe.get(f"gw:menu:{conversation_id}")
             pipe.set(f"gw:read:{message_id}", "1", nx=True, ex=DAY)
+            pipe.hgetall(f"gw:sent:{message_id}")
             res = await pipe.execute()
-        held = [json.loads(x) for x in res[1]]
-        menu = [(str(x[0]), str(x[1])) for x in json.loads(res[2])] if res[2] else []
-        return held, menu, bool(res[3])
+        return Begun(
+            held=[json.loads(x) for x in res[1]],
+            menu=[(str(x[0]), str(x[1])) for x in json.loads(res[2])] if res[2] else [],
+            first_delivery=bool(res[3]),
+            sent={_s(k): _s(v) for k, v in res[4].items()},
+        )
 
     # --- guest aliases, one-shot markers ------------------------------------------------
     async def remember_alias(self, namespace: str, alias: str, guest_id: str, ttl: int) -> None:

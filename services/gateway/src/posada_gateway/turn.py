@@ -80,12 +80,21 @@ class TurnHandler:
         self.log = log
 
     async def handle(
-        self, msg: m.InboundMessage, attempt: Attempt | None = None, *, note: str = ""
+        self,
+        request: conv_pb2.HandleMessageRequest,
+        attempt: Attempt | None = None,
+        *,
+        note: str = "",
+        fresh: bool = False,
     ) -> None:
+        """Handle `request.message` (changed in place: guest identity, media bytes, a typed
+        choice) and send conversation's answer. `request` is what goes to conversation, so the
+        message is never copied on the way."""
         attempt = attempt or Attempt()
+        msg = request.message
         adapter = self.registry.get(msg.channel)
         await adapter.identify(msg)
-        held, menu, first = await self.store.begin(
+        begun = await self.store.begin(
             account=msg.business_account_id,
             guest=msg.guest.id,
             ts=msg.sent_at.seconds or int(time.time()),
@@ -93,13 +102,19 @@ class TurnHandler:
             message_id=msg.message_id,
         )
         dest = adapter.destination_for(msg)
-        if held:
-            await self.pipeline.flush_held(dest, held)
-        state = TurnState(menu=[Choice(i, t) for i, t in menu], first_delivery=first)
+        if begun.held:
+            await self.pipeline.flush_held(dest, begun.held)
+        state = TurnState(
+            menu=[Choice(i, t) for i, t in begun.menu], first_delivery=begun.first_delivery
+        )
         await adapter.prepare(msg, state)
-        if menu and msg.kind == m.MESSAGE_KIND_INTERACTIVE_REPLY:
-            await self.store.clear_menu(msg.conversation_id)
-        resp = await self.call_conversation(msg, attempt)
+        try:
+            if begun.menu and msg.kind == m.MESSAGE_KIND_INTERACTIVE_REPLY:
+                await self.store.clear_menu(msg.conversation_id)
+            resp = await self.call_conversation(request, attempt)
+        finally:
+            # Work `prepare` started alongside the conversation call (read receipt, typing).
+            await adapter.settle(msg)
         if resp.conversation_id:
             dest.conversation_id = resp.conversation_id
         dest.language = resp.language
@@ -110,24 +125,33 @@ class TurnHandler:
             replies.append(
                 m.Reply(reply_id=f"{msg.message_id}:truncated", text=m.TextReply(body=body))
             )
-        await self.pipeline.deliver(msg.message_id, dest, replies, resp.language)
+        await self.pipeline.deliver(
+            msg.message_id,
+            dest,
+            replies,
+            resp.language,
+            done=begun.sent,
+            check_echo=not fresh,
+        )
         if resp.retry_later:
             raise RetryLater("conversation asked to retry later", resp.retry_after_ms)
 
     async def call_conversation(
-        self, msg: m.InboundMessage, attempt: Attempt
+        self, request: conv_pb2.HandleMessageRequest, attempt: Attempt
     ) -> conv_pb2.HandleMessageResponse:
+        request.attempt = attempt.number
+        request.final_attempt = attempt.final
+        started = time.perf_counter()
         try:
             resp = await self.conv.HandleMessage(
-                conv_pb2.HandleMessageRequest(
-                    message=msg, attempt=attempt.number, final_attempt=attempt.final
-                ),
-                timeout=self.cfg.conversation_timeout_seconds,
+                request, timeout=self.cfg.conversation_timeout_seconds
             )
         except grpc.aio.AioRpcError as exc:
+            metrics.CONVERSATION_SECONDS.labels("error").observe(time.perf_counter() - started)
             metrics.CONVERSATION_CALLS.labels("HandleMessage", exc.code().name).inc()
             if exc.code() in PERMANENT_GRPC:
                 raise PermanentError(f"HandleMessage {exc.code().name}: {exc.details()}") from exc
             raise
+        metrics.CONVERSATION_SECONDS.labels("ok").observe(time.perf_counter() - started)
         metrics.CONVERSATION_CALLS.labels("HandleMessage", "OK").inc()
         return resp

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hotel.channel.v1 import message_pb2 as m
+from hotel.conversation.v1 import conversation_service_pb2 as conv_pb2
 from posada_common.logging import bind_context, unbind_context
 
 from . import metrics
@@ -65,14 +66,23 @@ def default_consumer_name() -> str:
 
 @dataclass(slots=True)
 class Entry:
-    """One stream entry, decoded once. `msg` is None when the payload is not a message."""
+    """One stream entry, decoded once, straight into the HandleMessageRequest that will carry it
+    (no copy of the message — with a voice note that is up to 16 MB — on the way to
+    conversation). `request` is None when the payload is not a message."""
 
     id: str
     payload: bytes
     received_ms: int
-    msg: m.InboundMessage | None
+    request: conv_pb2.HandleMessageRequest | None
     error: str = ""
     note: str = ""
+    # Read for the first time (XREADGROUP '>'), not replayed: nothing can have been sent for it
+    # before, so the pipeline skips looking for provider echoes of earlier sends.
+    fresh: bool = False
+
+    @property
+    def msg(self) -> m.InboundMessage | None:
+        return self.request.message if self.request is not None else None
 
     @property
     def lane(self) -> str:
@@ -88,16 +98,24 @@ class _Lane:
     busy: bool = False
 
 
-def decode_entry(entry_id: Any, fields: dict[bytes, bytes]) -> Entry:
+def decode_entry(entry_id: Any, fields: dict[bytes, bytes], *, fresh: bool = False) -> Entry:
     payload = fields.get(b"m", b"")
     try:
         received_ms = int(_s(fields.get(b"rx")) or 0)
-        msg = m.InboundMessage.FromString(payload)
-        if not msg.message_id:
+        request = conv_pb2.HandleMessageRequest()
+        request.message.MergeFromString(payload)
+        if not request.message.message_id:
             raise ValueError("no message id")
     except Exception as exc:
         return Entry(_s(entry_id), payload, 0, None, f"undecodable entry: {exc}")
-    return Entry(_s(entry_id), payload, received_ms, msg, note=_s(fields.get(b"note")))
+    return Entry(
+        _s(entry_id),
+        payload,
+        received_ms,
+        request,
+        note=_s(fields.get(b"note")),
+        fresh=fresh and b"replay" not in fields,
+    )
 
 
 class InboxWorker:
@@ -176,7 +194,7 @@ class InboxWorker:
         self._tasks, self._workers = [], []
 
     # --- reading ------------------------------------------------------------------------
-    def _dispatch(self, raw: list[Any]) -> None:
+    def _dispatch(self, raw: list[Any], *, fresh: bool = False) -> None:
         for entry_id, fields in raw:
             eid = _s(entry_id)
             if eid in self._held:
@@ -185,7 +203,7 @@ class InboxWorker:
                 # Deleted while pending (finished elsewhere): just clear it from the PEL.
                 asyncio.get_running_loop().create_task(self.store.ack_inbox(eid))
                 continue
-            entry = decode_entry(eid, fields)
+            entry = decode_entry(eid, fields, fresh=fresh)
             self._held[eid] = entry
             lane = self._lanes.get(entry.lane)
             if lane is None:
@@ -229,7 +247,7 @@ class InboxWorker:
                     self._dispatch(raw)
                     last = _s(raw[-1][0]) if len(raw) >= page else ">"
                     continue
-                self._dispatch(raw)
+                self._dispatch(raw, fresh=True)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -348,12 +366,13 @@ class InboxWorker:
         """Handle one entry. Returns None when it is finished (done, duplicate, dead letter,
         handled elsewhere) or the delay after which it must be offered again."""
         started = time.monotonic()
-        msg = entry.msg
-        if msg is None:
+        request = entry.request
+        if request is None:
             await self.store.dead_letter(entry.id, entry.payload, "", entry.error, 1)
             metrics.DEAD_LETTERED.labels("undecodable").inc()
             metrics.PROCESSED.labels("dead_letter").inc()
             return None
+        msg = request.message
         # One worker per message id at a time, even if an entry was claimed from a replica that
         # is slow rather than dead (or the same message sits in the stream twice after a replay).
         # The lease is renewed by the heartbeat and lapses with the idle time after a crash.
@@ -371,13 +390,16 @@ class InboxWorker:
             return self.cfg.claim_idle_seconds
         self._locks[entry.id] = msg.message_id
         bind_context(message_id=msg.message_id, conversation_id=msg.conversation_id)
+        delay: float | None = self.cfg.retry_base_seconds
         try:
-            return await self._offer(entry, msg, claim.attempts, claim.first_failure, started)
+            delay = await self._offer(entry, request, claim.attempts, claim.first_failure, started)
+            return delay
         finally:
             self._locks.pop(entry.id, None)
             unbind_context("message_id", "conversation_id")
-            with contextlib.suppress(Exception):
-                await self.store.unlock(msg.message_id, owner)
+            if delay is not None:  # a finished entry released its lease with the ack
+                with contextlib.suppress(Exception):
+                    await self.store.unlock(msg.message_id, owner)
 
     def _is_final(self, number: int, first_failure: float) -> bool:
         if number >= self.cfg.max_attempts:
@@ -389,20 +411,23 @@ class InboxWorker:
     async def _offer(
         self,
         entry: Entry,
-        msg: m.InboundMessage,
+        request: conv_pb2.HandleMessageRequest,
         failures: int,
         first_failure: float,
         started: float,
     ) -> float | None:
+        msg = request.message
         number = failures + 1
         attempt = Attempt(number=number, final=self._is_final(number, first_failure))
         try:
-            await self.turn.handle(msg, attempt, note=entry.note)
+            await self.turn.handle(
+                request, attempt, note=entry.note, fresh=entry.fresh and number == 1
+            )
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             return await self._failed(entry, msg, exc, attempt)
-        await self.store.finish(entry.id, msg.message_id)
+        await self.store.finish(entry.id, msg.message_id, owner=f"{self.consumer}|{entry.id}")
         metrics.PROCESSED.labels("done").inc()
         metrics.PROCESS_SECONDS.observe(time.monotonic() - started)
         if entry.received_ms:

@@ -99,6 +99,9 @@ class Destination:
     thread_id: str = ""
     in_reply_to: str = ""
     references: str = ""
+    # Unix time the guest wrote the message being answered (0: not a reply). A lower bound of
+    # when they last wrote: WhatsApp's 24-hour window needs no lookup while it is recent.
+    guest_wrote_at: int = 0
 
     @property
     def key(self) -> str:
@@ -106,7 +109,8 @@ class Destination:
         return self.phone or self.address or self.guest_id
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v not in ("", 0)}
+        """What is stored with records and held parts (the per-turn hint is left out)."""
+        return {k: v for k, v in asdict(self).items() if v not in ("", 0) and k != "guest_wrote_at"}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Destination:
@@ -258,6 +262,11 @@ class ChannelAdapter(ABC):
         Raise a retryable `ChannelError` to have the message retried later. The default maps
         numbered choices (so the base class's numbered-text menus work on every channel)."""
         self.map_numbered_choice(msg, state.menu)
+
+    async def settle(self, msg: m.InboundMessage) -> None:  # noqa: B027 - optional hook
+        """Wait for side work `prepare` started to run alongside the conversation call (read
+        receipts, typing indicators), so it lands before the reply. Called once per turn,
+        also when the turn failed; must not raise."""
 
     @staticmethod
     def map_numbered_choice(msg: m.InboundMessage, menu: Sequence[Choice]) -> bool:

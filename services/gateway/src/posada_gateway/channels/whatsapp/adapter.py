@@ -9,8 +9,11 @@ mapping for guests who hide their number (here).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -23,7 +26,7 @@ from ..base import ChannelAdapter, Destination, Inbox, OutboundPart, SendResult,
 from .graph import GraphClient, GraphError
 from .parser import conversation_id_for
 from .render import render_reply
-from .sender import Recipient, Sender
+from .sender import WINDOW_SECONDS, Recipient, Sender
 from .webhook import whatsapp_routes
 
 BSUID_TTL = 90 * 86400
@@ -77,6 +80,7 @@ class WhatsAppAdapter(ChannelAdapter):
         self.sender = sender
         self.cfg = config
         self.log = log
+        self._reads: dict[str, asyncio.Task[bool]] = {}
 
     @property
     def default_account(self) -> str:
@@ -113,13 +117,23 @@ class WhatsAppAdapter(ChannelAdapter):
     async def prepare(self, msg: m.InboundMessage, state: TurnState) -> None:
         self.map_numbered_choice(msg, state.menu)
         if state.first_delivery and self.cfg.mark_read and msg.kind != m.MESSAGE_KIND_REACTION:
-            await self.sender.mark_read(
-                msg.business_account_id,
-                msg.message_id,
-                typing=self.cfg.typing_indicator and msg.kind in _TYPING_KINDS,
+            # Blue ticks and "typing…" go out while conversation thinks (awaited in `settle`,
+            # before the reply): off the critical path of the answer.
+            self._reads[msg.message_id] = asyncio.create_task(
+                self.sender.mark_read(
+                    msg.business_account_id,
+                    msg.message_id,
+                    typing=self.cfg.typing_indicator and msg.kind in _TYPING_KINDS,
+                )
             )
         if msg.kind == m.MESSAGE_KIND_AUDIO and msg.media.media_id and not msg.media.data:
             await self._download_audio(msg)
+
+    async def settle(self, msg: m.InboundMessage) -> None:
+        task = self._reads.pop(msg.message_id, None)
+        if task is not None:
+            with contextlib.suppress(Exception):
+                await task
 
     async def _download_audio(self, msg: m.InboundMessage) -> None:
         try:
@@ -155,6 +169,7 @@ class WhatsAppAdapter(ChannelAdapter):
             display_name=msg.guest.display_name,
             conversation_id=msg.conversation_id,
             hotel_id=msg.hotel_id,
+            guest_wrote_at=msg.sent_at.seconds,
         )
 
     def destination_to(
@@ -186,8 +201,18 @@ class WhatsAppAdapter(ChannelAdapter):
         return render_reply(reply, language or "en")
 
     async def send(self, dest: Destination, part: OutboundPart, *, idempotency: str) -> SendResult:
+        # Answering a message the guest wrote recently: the window is open, no lookup needed
+        # (the stored "last wrote" time can only be later than this message).
+        recent = bool(dest.guest_wrote_at) and (
+            time.time() - dest.guest_wrote_at
+            < WINDOW_SECONDS - self.sender.cfg.window_margin_seconds
+        )
         res = await self.sender.send_part(
-            dest.account, recipient_of(dest), part, callback_data=idempotency
+            dest.account,
+            recipient_of(dest),
+            part,
+            callback_data=idempotency,
+            check_window=not recent,
         )
         if res.outcome == "template":
             return SendResult(res.wamid, "deferred")

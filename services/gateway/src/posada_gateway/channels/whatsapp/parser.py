@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from hotel.channel.v1 import message_pb2 as m
 
 from ..base import TEXT_MAX, TRUNCATED
@@ -198,7 +197,10 @@ def _contacts(value: Any) -> dict[str, dict[str, Any]]:
     return profiles
 
 
-def _guest(raw: dict[str, Any], contacts: dict[str, dict[str, Any]]) -> m.Guest | None:
+def _guest(
+    raw: dict[str, Any], contacts: dict[str, dict[str, Any]]
+) -> tuple[str, str, str, str] | None:
+    """(guest id, phone, display name, BSUID), or None when the sender is unknown."""
     phone = _str(raw.get("from"))
     bsuid = _str(raw.get("from_user_id"))
     contact = contacts.get(phone) or contacts.get(bsuid) or {}
@@ -212,7 +214,7 @@ def _guest(raw: dict[str, Any], contacts: dict[str, dict[str, Any]]) -> m.Guest 
         return None
     profile = _obj(contact.get("profile"))
     name = _str(profile.get("name")) or _str(profile.get("username"))
-    return m.Guest(id=guest_id, phone=phone, display_name=name, business_scoped_user_id=bsuid)
+    return guest_id, phone, name, bsuid
 
 
 def _message(
@@ -222,18 +224,24 @@ def _message(
     hotel_for: Callable[[str], str],
 ) -> m.InboundMessage | None:
     message_id = _str(raw.get("id"))
-    guest = _guest(raw, contacts)
-    if not message_id or guest is None:
+    who = _guest(raw, contacts)
+    if not message_id or who is None:
         return None
+    guest_id, phone, name, bsuid = who
+    # Fields are set in place (no sub-message built and then copied in): this runs before the
+    # webhook's 200 for every message of every batch.
     msg = m.InboundMessage(
         message_id=message_id,
         channel=m.CHANNEL_WHATSAPP,
         hotel_id=hotel_for(pnid),
-        conversation_id=conversation_id_for(pnid, guest.id),
+        conversation_id=conversation_id_for(pnid, guest_id),
         business_account_id=pnid,
-        guest=guest,
-        sent_at=Timestamp(seconds=_ts(raw.get("timestamp"))),
     )
+    msg.guest.id = guest_id
+    msg.guest.phone = phone
+    msg.guest.display_name = name
+    msg.guest.business_scoped_user_id = bsuid
+    msg.sent_at.seconds = _ts(raw.get("timestamp"))
     context = _obj(raw.get("context"))
     if context.get("id"):
         msg.reply_to_message_id = _str(context.get("id"))
@@ -246,16 +254,13 @@ def _message(
         msg.text = _str(content.get("body"))
     elif mtype in _MEDIA_KINDS and content:
         msg.kind = _MEDIA_KINDS[mtype]
-        msg.media.CopyFrom(
-            m.Media(
-                media_id=_str(content.get("id")),
-                mime_type=_str(content.get("mime_type")),
-                sha256=_str(content.get("sha256")),
-                filename=_str(content.get("filename")),
-                caption=_str(content.get("caption")),
-                voice=content.get("voice") is True,
-            )
-        )
+        media = msg.media
+        media.media_id = _str(content.get("id"))
+        media.mime_type = _str(content.get("mime_type"))
+        media.sha256 = _str(content.get("sha256"))
+        media.filename = _str(content.get("filename"))
+        media.caption = _str(content.get("caption"))
+        media.voice = content.get("voice") is True
         # Captions are also the text of the turn for the agent.
         msg.text = msg.media.caption
     elif mtype == "location":
