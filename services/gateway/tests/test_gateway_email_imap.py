@@ -151,3 +151,20 @@ async def test_robot_mail_over_imap_gets_no_answer(
     await eventually(lambda: smtp_server.to(guest), within=20)
     assert smtp_server.to(robot) == []
     assert not [c for c in conversation.calls if c.guest.email == robot]
+
+
+async def test_a_changed_uidvalidity_rescans_without_answering_twice(
+    imap_gateway, dovecot, smtp_server, conversation
+):
+    running, adapter = await imap_gateway()
+    guest = unique("renumber")
+    await guest_sends(smtp_server, dovecot, guest, "Primero", "Before the renumbering")
+    await eventually(lambda: len(smtp_server.to(guest)) == 1, within=20)
+    await running.stop()
+    # The server renumbered the folder (a new UIDVALIDITY): our stored UIDs mean nothing now.
+    await adapter.mail.imap_advance(HOTEL_USER, "INBOX", 1, 10**6)
+    await guest_sends(smtp_server, dovecot, guest, "Segundo", "After the renumbering")
+    await imap_gateway()
+    await eventually(lambda: len(smtp_server.to(guest)) == 2, within=30)
+    texts = sorted(c.text for c in conversation.calls if c.guest.email == guest)
+    assert texts == ["After the renumbering", "Before the renumbering"]
