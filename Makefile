@@ -11,7 +11,7 @@ UV := $(PYTHON) -m uv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_LINK_MODE := copy
 APT_RUNTIME := espeak-ng
-APT_TEST := chromium docker-compose
+APT_TEST := chromium docker-compose dovecot-imapd
 
 
 .PHONY: k8s-render k8s-check proto-breaking
@@ -27,7 +27,7 @@ uv:
 system-deps: ## Debian packages the services need at run time (root only)
 	@bash scripts/apt_install.sh $(APT_RUNTIME)
 
-system-test-deps: ## Debian packages the tests need (headless Chromium, docker-compose for config validation)
+system-test-deps: ## Debian packages the tests need (headless Chromium, docker-compose for config validation, Dovecot for the IMAP tests)
 	@bash scripts/apt_install.sh $(APT_TEST)
 
 sync: uv

@@ -24,7 +24,7 @@ from posada_common.auth_keys import MeshCredentials
 from rich.console import Console
 from rich.table import Table
 
-from hotelctl import console_app, embedded
+from hotelctl import console_app, embedded, gmail_standin
 from hotelctl.credentials import dev_credentials, mask
 from hotelctl.envoy_config import render_text
 from hotelctl.health import check_all
@@ -92,6 +92,8 @@ def ports_in_use(mesh: Mesh, base_env: dict[str, str]) -> list[str]:
         wanted["qloapps stand-in"] = mesh.qloapps_port
     if "WHATSAPP_API_BASE" not in base_env:
         wanted["whatsapp simulator"] = mesh.whatsapp_sim_port
+    if gmail_standin.wanted(base_env):
+        wanted["gmail stand-in"] = gmail_standin.gmail_port(mesh)
     return [f"{name} :{port}" for name, port in wanted.items() if embedded.port_open(port)]
 
 
@@ -108,6 +110,7 @@ def build_env(mesh: Mesh, run_dir: Path, base: dict[str, str]) -> dict[str, str]
     env["GATEWAY_HTTP_PORT"] = str(mesh.services["gateway"].http_port)
     env["SIM_WEBHOOK_URL"] = f"http://127.0.0.1:{mesh.public_port}/webhooks/whatsapp"
     env["QLOAPPS_DB"] = str(run_dir / "qloapps.sqlite3")
+    gmail_standin.add_env(env, mesh, base)
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
 
@@ -115,7 +118,7 @@ def build_env(mesh: Mesh, run_dir: Path, base: dict[str, str]) -> dict[str, str]
 def shown_secret(key: str, env: dict[str, str], supplied: Mapping[str, str]) -> str:
     """A dev default in full (it is in the source anyway); anything supplied, masked."""
     value = env.get(key, "")
-    if key not in supplied and value == DEV_DEFAULTS.get(key):
+    if key not in supplied and value == {**DEV_DEFAULTS, **gmail_standin.DEV_DEFAULTS}.get(key):
         return f"{value} (dev default)"
     return mask(value)
 
@@ -156,7 +159,7 @@ def start_mesh(
         )
     run = MeshRun(mesh, run_dir, build_env(mesh, run_dir, base_env))
     creds = run.credentials = dev_credentials(run_dir, run.env)
-    progress = Progress(console, 5 + len(mesh.services) + 1)
+    progress = Progress(console, 6 + len(mesh.services) + 1)
     py = sys.executable
     try:
         if "REDIS_URL" in base_env:
@@ -219,6 +222,12 @@ def start_mesh(
             progress(f"WhatsApp Cloud API simulator on 127.0.0.1:{mesh.whatsapp_sim_port}")
         else:
             progress("WhatsApp simulator not installed")
+        if gmail_standin.wanted(base_env):
+            run.processes.append(gmail_standin.start(mesh, run.env, py, logs))
+            progress(
+                f"Gmail API stand-in on 127.0.0.1:{gmail_standin.gmail_port(mesh)} "
+                f"(mailbox {run.env['EMAIL_ADDRESS']})"
+            )
         for name in SERVICE_ORDER:
             spec = mesh.services[name]
             svc_env = {
@@ -269,6 +278,7 @@ def start_mesh(
         "Envoy Prometheus stats": f"http://127.0.0.1:{mesh.stats_port}/stats/prometheus",
         "Grafana dashboards (import)": str(REPO_ROOT / "deploy" / "observability" / "grafana"),
         **console_app.urls(mesh),
+        **gmail_standin.urls(mesh, run.env),
     }
     return run
 
@@ -355,8 +365,12 @@ def up(offset: int = 0, run_dir: Path | None = None) -> int:
     console.print(summary_table(run))
     for label, url in run.urls.items():
         console.print(f"  {label:34} {url}")
+    shown_keys = [
+        *DEV_DEFAULTS,
+        *(gmail_standin.DEV_DEFAULTS if "GMAIL_SIM_PUSH_URL" in run.env else []),
+    ]
     console.print("  secrets (set these env vars to override the dev defaults):")
-    for key in DEV_DEFAULTS:
+    for key in shown_keys:
         console.print(f"    {key}={shown_secret(key, run.env, os.environ)}")
     console.print(f"  mesh credentials: {run.run_dir / 'credentials'} (development, 0600)")
     console_app.print_login(run, console)
