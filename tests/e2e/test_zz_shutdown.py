@@ -26,8 +26,28 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _processes_of(run_dir: str) -> set[int]:
+    """Every live process (children, grandchildren, restarted ones) started for this mesh run:
+    they all inherit POSADA_RUN_DIR from hotelctl's environment."""
+    marker = f"POSADA_RUN_DIR={run_dir}".encode()
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as fh:
+                if marker in fh.read().split(b"\0") and _alive(int(entry)):
+                    found.add(int(entry))
+        except (FileNotFoundError, PermissionError, ProcessLookupError):
+            continue
+    return found
+
+
 def test_sigterm_stops_the_whole_mesh_within_the_grace_period(running_mesh: RunningMesh) -> None:
     pids = {name: info["pid"] for name, info in running_mesh.state()["processes"].items()}
+    descendants = _processes_of(str(running_mesh.run_dir)) - {running_mesh.proc.pid}
+    # The scan must see the mesh (else "no orphans" below would prove nothing).
+    assert set(pids.values()) <= descendants, (pids, descendants)
     assert set(pids) >= {
         "gateway",
         "conversation",
@@ -45,6 +65,8 @@ def test_sigterm_stops_the_whole_mesh_within_the_grace_period(running_mesh: Runn
     assert running_mesh.proc.returncode == 0, running_mesh.log()[-3000:]
     leftovers = {name: pid for name, pid in pids.items() if _alive(pid)}
     assert not leftovers, f"orphans after shutdown: {leftovers}"
+    stray = _processes_of(str(running_mesh.run_dir))
+    assert not stray, f"processes of this mesh still running: {sorted(stray)}"
     assert elapsed < GRACE_SECONDS
     log = running_mesh.log()
     assert "stopped." in log
