@@ -17,6 +17,7 @@ from hotel.conversation.v1 import conversation_service_pb2_grpc as conv_grpc
 from posada_common.errors import InvalidArgument, NotFound, Unavailable
 from posada_common.logging import bind_context, get_logger
 
+from .degradation import Delivery, is_fault_handoff
 from .deps import DependencyDown, DependencyError
 from .engine import Engine
 from .repository import HANDED_OFF, Repository, decode_token
@@ -162,7 +163,9 @@ class ConversationServicer(conv_grpc.ConversationServiceServicer):
             message.hotel_id = self.default_hotel_id
         bind_context(conversation_id=message.conversation_id, message_id=message.message_id)
         try:
-            return await self.engine.handle(message)
+            return await self.engine.handle(
+                message, Delivery(attempt=request.attempt, final=request.final_attempt)
+            )
         except LockTimeout as exc:
             raise Unavailable("conversation is busy; retry later") from exc
 
@@ -265,8 +268,9 @@ class ConversationServicer(conv_grpc.ConversationServiceServicer):
         )
         if saved["provider_message_id"]:
             return conv_pb2.ReplyAsStaffResponse(message=message_pb(saved))
-        if row["state"] != HANDED_OFF:
-            # A person is talking now: the agent must not talk over them.
+        if row["state"] != HANDED_OFF or is_fault_handoff(row["handoff_reason"]):
+            # A person is talking now: the agent must not talk over them (nor take back a
+            # conversation a fault handed off once staff answered in it).
             await self.repo.hand_off(request.conversation_id, "staff_reply")
         send = channel_service_pb2.SendMessageRequest(
             channel=row["channel"],
