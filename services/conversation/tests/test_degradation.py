@@ -245,7 +245,7 @@ async def test_a_guest_asking_for_a_person_is_handed_off_even_on_a_first_attempt
 
 
 async def test_nlp_down_for_a_caller_that_will_not_retry_is_an_honest_fault_handoff(conversation):  # type: ignore[no-untyped-def]
-    async with conversation(down=("nlp",)) as svc:
+    async with conversation(down=("nlp",), ready_after_dependencies="") as svc:
         g = Guest(svc.stub)
         r = await g.say("quiero reservar una habitación")
         assert r.state == conv_pb2.CONVERSATION_STATE_HANDED_OFF
@@ -358,3 +358,49 @@ async def test_lost_pms_answer_at_confirmation_never_books_twice(service, mesh):
         assert "*" in g.text()  # pms recovered the booking by its key: the reference is given
     again = await g.send(confirm)  # the gateway's redelivery
     assert again.duplicate and mesh.sim.count_orders() == before + 1
+
+
+async def test_conversation_is_not_serving_until_nlp_answers(mesh, conv_db, redis_url):  # type: ignore[no-untyped-def]
+    """The gateway starts consuming only when conversation is SERVING: not before nlp answers."""
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    from hotel.conversation.v1 import conversation_service_pb2_grpc as conv_grpc
+    from posada_common.server import running
+    from posada_conversation.main import SERVICE_NAME, add_readiness_checks, build
+    from posada_conversation.settings import ConversationSettings
+
+    nlp = Flappable(nlp_grpc.add_NlpServiceServicer_to_server, mesh.nlp)
+    settings = ConversationSettings(
+        grpc_port=0,
+        metrics_port=0,
+        postgres_url=conv_db,
+        redis_url=redis_url,
+        mesh_address=mesh.address,
+        postgres_pool_max=2,
+    )
+
+    async def register(rt):  # type: ignore[no-untyped-def]
+        components = await build(settings, rt.mesh_channel(), nlp=nlp.channel())
+        conv_grpc.add_ConversationServiceServicer_to_server(components.servicer, rt.server)
+        rt.add_cleanup(components.close)
+        add_readiness_checks(rt, components, settings)
+
+    async with running(
+        settings, service_names=[SERVICE_NAME], register=register, wait_ready=False
+    ) as rt:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{rt.port}") as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+
+            async def status() -> int:
+                reply = await health.Check(
+                    health_pb2.HealthCheckRequest(service=SERVICE_NAME), timeout=5
+                )
+                return int(reply.status)
+
+            await asyncio.sleep(1.5)  # several startup probes have failed by now
+            assert await status() == health_pb2.HealthCheckResponse.NOT_SERVING
+            try:
+                await nlp.start()
+                await asyncio.wait_for(rt.ready.wait(), 20)
+                assert await status() == health_pb2.HealthCheckResponse.SERVING
+            finally:
+                await nlp.stop()
