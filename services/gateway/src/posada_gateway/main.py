@@ -139,6 +139,12 @@ async def register(rt: ServiceRuntime) -> None:
         ),
         log=log,
     )
+
+    async def redis_reachable() -> None:
+        await redis.ping()
+
+    # The inbox, dedupe keys and send idempotency live in Redis: NOT_SERVING while it is gone.
+    rt.add_readiness_check("redis", redis_reachable)
     channel_service_pb2_grpc.add_ChannelServiceServicer_to_server(
         ChannelServicer(
             store, sender, default_business_account=settings.whatsapp_phone_number_id, log=log
