@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -70,7 +71,7 @@ def test_supervisor_restarts_a_killed_child_and_records_it_in_the_state_file(
         "sleeper", [sys.executable, "-c", "import time; time.sleep(60)"], log_path=tmp_path / "log"
     ).start()
     run = MeshRun(load_mesh(offset=0), tmp_path, {}, [proc])
-    supervisor = Supervisor(run, Console(file=open(os.devnull, "w")))
+    supervisor = Supervisor(run, Console(file=io.StringIO()))
     try:
         first = proc.pid
         assert first is not None

@@ -46,6 +46,7 @@ class ManagedProcess:
         cwd: Path | None = None,
         user_switch: Callable[[], None] | None = None,
         stop_signal: int = signal.SIGTERM,
+        prepare: Callable[[], None] | None = None,
     ):
         self.name = name
         self.argv = list(argv)
@@ -54,6 +55,7 @@ class ManagedProcess:
         self.cwd = cwd
         self.user_switch = user_switch
         self.stop_signal = stop_signal
+        self.prepare = prepare  # runs in the parent before every (re)start
         self.proc: subprocess.Popen[bytes] | None = None
         self.started_at = 0.0
         self.restarts = 0
@@ -61,6 +63,8 @@ class ManagedProcess:
 
     def start(self) -> ManagedProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        if self.prepare is not None:
+            self.prepare()
         self.started_at = time.monotonic()
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
