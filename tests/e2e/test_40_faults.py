@@ -109,7 +109,8 @@ def test_qloapps_misbehaving_for_a_few_seconds_costs_no_message(
     day = 10 + sorted(QLOAPPS_FAULTS).index(fault)  # dates nobody asked for: no cache hit
     bench.qlo_faults(**QLOAPPS_FAULTS[fault])
     try:
-        during = bench.all_say(guests, f"¿tenéis habitación del {day} al {day + 2} de noviembre?")
+        # (March: always ahead, so the question reaches pms and QloApps)
+        during = bench.all_say(guests, f"¿tenéis habitación del {day} al {day + 2} de marzo?")
         settle(PAUSE_SECONDS)()
     finally:
         bench.qlo_clear()
@@ -140,7 +141,7 @@ def _to_confirmation(bench: Bench, wa_id: str, n: int) -> dict[str, object]:
         return bench.turn(wa_id, {"type": "text", "text": text})
 
     say("quiero reservar una habitación")
-    bodies = say(f"del {3 + 3 * n} al {5 + 3 * n} de diciembre")
+    bodies = say(f"del {3 + 3 * n} al {5 + 3 * n} de febrero")
     if any("adults:" in str(body) for body in bodies):
         bodies = bench.turn(wa_id, _choose(bodies, "adults:2"))
     bodies = bench.turn(wa_id, _choose(bodies, "offer:"))

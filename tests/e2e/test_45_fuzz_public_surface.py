@@ -118,7 +118,7 @@ def _date_values() -> st.SearchStrategy[dict[str, Any]]:
 
 
 def _repeated(field: pb_descriptor.FieldDescriptor) -> bool:
-    return field.label == FD.LABEL_REPEATED
+    return bool(field.is_repeated)
 
 
 def values_for(descriptor: pb_descriptor.Descriptor, depth: int = 0) -> st.SearchStrategy[dict]:
