@@ -39,7 +39,8 @@ STORE_DOWN = (
 
 
 def stores_down_unavailable(fn: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
-    """Postgres or Redis unreachable → UNAVAILABLE (the caller retries), not INTERNAL."""
+    """Postgres or Redis unreachable → UNAVAILABLE (the caller retries), not INTERNAL; text
+    PostgreSQL cannot store (a NUL character in an id) → INVALID_ARGUMENT, not INTERNAL."""
 
     @functools.wraps(fn)
     async def wrapper(self: Any, request: Any, context: Any) -> R:
@@ -48,8 +49,29 @@ def stores_down_unavailable(fn: Callable[..., Awaitable[R]]) -> Callable[..., Aw
         except STORE_DOWN as exc:
             log.error("store_unavailable", rpc=fn.__name__, error_type=type(exc).__name__)
             raise Unavailable("conversation store unavailable; retry later") from exc
+        except asyncpg.CharacterNotInRepertoireError as exc:
+            raise InvalidArgument(
+                "invalid request: text with characters that cannot be stored (NUL)"
+            ) from exc
 
     return wrapper
+
+
+MAX_TEXT = 16384
+
+
+def clean_inbound(message: message_pb2.InboundMessage) -> None:
+    """What a guest wrote is answered, never refused: NUL characters (which PostgreSQL cannot
+    store) are dropped and a text longer than MAX_TEXT characters is cut to that length."""
+    for holder, name in (
+        (message, "text"),
+        (message.media, "caption"),
+        (message.interactive_reply, "title"),
+        (message.guest, "display_name"),
+    ):
+        value = getattr(holder, name)
+        if "\x00" in value or len(value) > MAX_TEXT:
+            setattr(holder, name, value.replace("\x00", "")[:MAX_TEXT])
 
 
 def _ts(value: dt.datetime | None) -> timestamp_pb2.Timestamp:
@@ -154,11 +176,15 @@ class ConversationServicer(conv_grpc.ConversationServiceServicer):
             violations["message.guest.id"] = "required"
         if m.channel == message_pb2.CHANNEL_UNSPECIFIED:
             violations["message.channel"] = "must be WHATSAPP or GMAIL"
-        if len(m.text) > 16384:
-            violations["message.text"] = "at most 16384 characters"
+        for name in ("message_id", "conversation_id", "hotel_id"):
+            if "\x00" in getattr(m, name):
+                violations[f"message.{name}"] = "must not contain NUL"
+        if "\x00" in m.guest.id:
+            violations["message.guest.id"] = "must not contain NUL"
         _raise(violations)
         message = message_pb2.InboundMessage()
         message.CopyFrom(m)
+        clean_inbound(message)
         if not message.hotel_id:
             message.hotel_id = self.default_hotel_id
         bind_context(conversation_id=message.conversation_id, message_id=message.message_id)
