@@ -36,6 +36,9 @@ TRANSIENT_HANDOFFS = {
     "pms_unavailable": "pms",
     "pms_unavailable_during_booking": "pms",
 }
+# Handoffs for a reason of the guest or the business: never deferred, even when a dependency
+# also failed during the turn.
+BUSINESS_HANDOFFS = frozenset({"guest_request", "misunderstood", "booking_rejected", "staff_reply"})
 HOLDING_TTL_SECONDS = 900  # one holding reply per outage and conversation, at most every 15 min
 RETRY_FIRST_MS = 1000
 RETRY_CEILING_MS = 10_000

@@ -29,6 +29,7 @@ from posada_common.logging import get_logger
 from prometheus_client import Counter, Histogram
 
 from .degradation import (
+    BUSINESS_HANDOFFS,
     DEFERRED,
     FAULT_PREFIX,
     FAULT_RELEASES,
@@ -39,7 +40,13 @@ from .degradation import (
     HoldingNotices,
     is_fault_handoff,
 )
-from .deps import Dependencies, DependencyDown, DependencyError
+from .deps import (
+    Dependencies,
+    DependencyDown,
+    DependencyError,
+    dependencies_down,
+    start_turn,
+)
 from .i18n import DEFAULT_LANGUAGE, LANGUAGES, Templates
 from .policy import Outcome, OutReply, Policy, Understanding, is_our_button
 from .repository import HANDED_OFF, NewTask, Repository, TurnRecord
@@ -138,6 +145,7 @@ class Engine:
                     )
                     await self.sessions.remember(cid, mid, response.SerializeToString())
                     return response
+                start_turn()
                 try:
                     response = await self._turn(message, delivery)
                 except Deferred as deferred:
@@ -309,6 +317,11 @@ class Engine:
                     understanding = None
                     outcome = Outcome()
                     self._apologise(outcome, language, text, "nlp_unavailable", fault=True)
+                except DependencyError as exc:
+                    # nlp refused the request itself (say, a time zone it does not know): the
+                    # guest's words stay unread, the dialogue treats them as not understood.
+                    log.warning("nlp_refused", code=exc.code.name, detail=exc.detail[:200])
+                    understanding = Understanding(text=text, language=language)
             if understanding is not None:
                 language = self._choose_language(session, understanding, text)
                 session.language = language
@@ -332,6 +345,12 @@ class Engine:
                     self._apologise(outcome, language, text, "internal_error")
                 intent = understanding.intent or f"button:{understanding.interactive_id}"
                 dependency = TRANSIENT_HANDOFFS.get(outcome.handoff_reason)
+                if (
+                    outcome.handoff_reason
+                    and outcome.handoff_reason not in BUSINESS_HANDOFFS
+                    and "pms" in dependencies_down()
+                ):
+                    dependency = "pms"  # handed off because pms was down, whatever the name
                 if dependency:
                     # The policy answered "pms is down, a person will help": a fault, not a
                     # business answer. Defer while the gateway retries; at the end, mark it.
