@@ -8,6 +8,7 @@ retries here: Envoy retries idempotent calls (one retry layer only, docs/reliabi
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 from dataclasses import dataclass
 
@@ -48,6 +49,23 @@ class DependencyError(Exception):
         self.reason = reason  # google.rpc.ErrorInfo.reason, e.g. a PmsErrorReason value
 
 
+# Dependencies found down during the current turn (one asyncio task per RPC, so per turn):
+# lets the engine tell a handoff caused by a fault from a business one whatever the policy
+# called it (degradation.py).
+_down_in_turn: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
+    "dependencies_down_in_turn", default=frozenset()
+)
+
+
+def dependencies_down() -> frozenset[str]:
+    """Names of the dependencies that answered UNAVAILABLE/DEADLINE_EXCEEDED in this turn."""
+    return _down_in_turn.get()
+
+
+def start_turn() -> None:
+    _down_in_turn.set(frozenset())
+
+
 async def _call(dependency: str, coro):  # type: ignore[no-untyped-def]
     try:
         return await coro
@@ -55,6 +73,7 @@ async def _call(dependency: str, coro):  # type: ignore[no-untyped-def]
         code = exc.code()
         if code in _BUSINESS:
             raise DependencyError(dependency, code, exc.details() or "", error_reason(exc)) from exc
+        _down_in_turn.set(_down_in_turn.get() | {dependency})
         raise DependencyDown(dependency, code, exc.details() or "") from exc
 
 

@@ -441,6 +441,63 @@ class Repository:
                 reason,
             )
 
+    async def record_notice(
+        self,
+        conversation_id: str,
+        in_reply_to: str,
+        reply: message_pb2.Reply,
+        text: str,
+        template: str,
+    ) -> None:
+        """An agent message outside a turn (the holding reply of a deferred turn): kept in the
+        history for staff and delivery statuses, but with no payload, so a redelivered message
+        is never answered with it again."""
+        await self.pool.execute(
+            """INSERT INTO messages (conversation_id, direction, author, kind, reply_id,
+                   in_reply_to, text, intent, status)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING""",
+            conversation_id,
+            OUTBOUND,
+            conv_pb2.AUTHOR_AGENT,
+            message_pb2.MESSAGE_KIND_TEXT,
+            reply.reply_id,
+            in_reply_to,
+            text,
+            template,
+            message_pb2.DELIVERY_STATUS_QUEUED,
+        )
+
+    async def release_fault_handoff(self, conversation_id: str) -> None:
+        """The agent takes back a conversation a fault handed off (only if still a fault
+        handoff: a staff reply in between made it theirs) and closes the fault's tasks."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                "UPDATE conversations SET state = $2, handoff_reason = '' "
+                "WHERE conversation_id = $1 AND state = $3 AND handoff_reason LIKE 'fault:%' "
+                "AND coalesce(assigned_staff_id, '') = '' "
+                "RETURNING conversation_id",
+                conversation_id,
+                ACTIVE,
+                HANDED_OFF,
+            )
+            if row is None:
+                return
+            await conn.execute(
+                "UPDATE handoffs SET released_at = now(), released_by = 'agent:recovered' "
+                "WHERE conversation_id = $1 AND released_at IS NULL",
+                conversation_id,
+            )
+            await conn.execute(
+                "UPDATE tasks SET status = $2, completed_at = now(), completed_by = 'agent', "
+                "note = 'the service recovered; the agent answered the guest again' "
+                "WHERE conversation_id = $1 AND kind = $3 AND status = $4 "
+                "AND description LIKE 'Fault handoff%'",
+                conversation_id,
+                conv_pb2.TASK_STATUS_DONE,
+                conv_pb2.TASK_KIND_HANDOFF,
+                conv_pb2.TASK_STATUS_OPEN,
+            )
+
     async def release_handoff(
         self, conversation_id: str, staff_id: str, staff_name: str = ""
     ) -> asyncpg.Record | None:

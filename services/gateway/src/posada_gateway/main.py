@@ -199,6 +199,12 @@ async def register(rt: ServiceRuntime) -> None:
         claim_interval_seconds=settings.gateway_claim_interval_seconds,
         max_attempts=settings.gateway_max_attempts * 4,
     )
+
+    async def redis_reachable() -> None:
+        await redis.ping()
+
+    # The inbox, dedupe keys and send idempotency live in Redis: NOT_SERVING while it is gone.
+    rt.add_readiness_check("redis", redis_reachable)
     channel_service_pb2_grpc.add_ChannelServiceServicer_to_server(
         ChannelServicer(store, registry, pipeline, log=log), rt.server
     )

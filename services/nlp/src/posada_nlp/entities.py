@@ -476,7 +476,12 @@ def extract_entities(text: str, reference: date, *, bare_ref_ok: bool = False) -
         )
         add("phone", value, s, e)
 
-    for d in extract_dates(f, reference):
+    try:
+        dates = extract_dates(f, reference)
+    except OverflowError:
+        # A reference date or a stay at the end of the calendar (year 9999): no bookable date.
+        dates = []
+    for d in dates:
         if _overlaps(taken, d.start, d.end) and not (
             d.type == "check_out" and any(x.type == "check_in" and x.start == d.start for x in ents)
         ):

@@ -44,8 +44,9 @@ def _validate(req: pb.ParseRequest, prefix: str = "") -> tuple[dict[str, str], d
     if tz:
         try:
             ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            bad[f"{prefix}time_zone"] = f"unknown IANA time zone {tz!r}"
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            # OSError: a name too long for a file name (ZoneInfo looks it up on disk).
+            bad[f"{prefix}time_zone"] = f"unknown IANA time zone {tz[:64]!r}"
     ref: date | None = None
     if req.HasField("reference_date"):
         d: date_pb2.Date = req.reference_date

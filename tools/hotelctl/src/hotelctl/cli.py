@@ -1,7 +1,8 @@
 """hotelctl: run, inspect and operate the Posada mesh.
 
 hotelctl up                      start everything (what `make run` does)
-hotelctl status                  health of every service through Envoy; exit 1 if any is not SERVING
+hotelctl status                  health of every service through Envoy (and restart counts of a
+                                 local `up`); exit 1 if any is not SERVING
 hotelctl envoy render|check      write / verify deploy/envoy/*.yaml and the auth policy from deploy/mesh.yaml
 hotelctl dlq list|show|replay|drop   operate the gateway's dead-letter stream
 hotelctl credentials show|compose|k8s|token   dev mesh credentials (masked), compose env
@@ -37,14 +38,37 @@ def cmd_up(args: argparse.Namespace) -> int:
     return up(offset=_offset(args), run_dir=Path(run_dir) if run_dir else None)
 
 
+def _local_processes(offset: int) -> dict[str, dict]:  # type: ignore[type-arg]
+    """What the supervisor of a local `hotelctl up` on this offset wrote (empty if none runs)."""
+    from hotelctl.mesh import REPO_ROOT
+
+    run_dir = Path(os.environ.get("POSADA_RUN_DIR") or REPO_ROOT / ".run")
+    try:
+        state = json.loads((run_dir / "state.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    if state.get("offset") != offset:
+        return {}
+    return dict(state.get("processes") or {})
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from hotelctl.health import check_all
     from hotelctl.mesh import load_mesh
 
-    mesh = load_mesh(offset=_offset(args))
+    offset = _offset(args)
+    mesh = load_mesh(offset=offset)
     results = asyncio.run(check_all(mesh, timeout=args.timeout, address=args.address))
+    processes = {} if args.address else _local_processes(offset)
     if args.json:
-        print(json.dumps([r.__dict__ for r in results]))
+        print(
+            json.dumps(
+                [
+                    {**r.__dict__, "restarts": processes.get(r.service, {}).get("restarts")}
+                    for r in results
+                ]
+            )
+        )
     else:
         table = Table(
             title=f"Posada health through Envoy ({args.address or f'127.0.0.1:{mesh.mesh_port}'})"
@@ -52,9 +76,24 @@ def cmd_status(args: argparse.Namespace) -> int:
         table.add_column("service")
         table.add_column("gRPC service")
         table.add_column("status")
+        table.add_column("restarts", justify="right")
         for r in results:
             colour = "green" if r.serving else "red"
-            table.add_row(r.service, r.grpc_service, f"[{colour}]{r.status}[/{colour}] {r.detail}")
+            restarts = processes.get(r.service, {}).get("restarts")
+            table.add_row(
+                r.service,
+                r.grpc_service,
+                f"[{colour}]{r.status}[/{colour}] {r.detail}",
+                "" if restarts is None else str(restarts),
+            )
+        for name, info in processes.items():
+            if name not in mesh.services:
+                table.add_row(
+                    name,
+                    "",
+                    "running" if info.get("running") else "restarting",
+                    str(info.get("restarts", 0)),
+                )
         Console().print(table)
     return 0 if all(r.serving for r in results) else 1
 

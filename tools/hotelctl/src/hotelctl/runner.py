@@ -5,6 +5,10 @@ stand-ins for QloApps and Meta's Graph API (unless PMS_BASE_URL / WHATSAPP_API_B
 elsewhere), the five services, then Envoy. We are up when every service answers SERVING
 *through Envoy*. Every child dies with us (see processes.py); Ctrl-C or SIGTERM stops them
 in reverse order, each with its own grace period.
+
+Once up, `hotelctl up` supervises (ADR 0008): a child that exits on its own (a crash, kill -9,
+an OOM kill) is restarted after a bounded backoff, logged, and counted in `.run/state.json`
+(`hotelctl status` shows the counts). Only Ctrl-C or SIGTERM stops the mesh.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from hotelctl.credentials import dev_credentials, mask
 from hotelctl.envoy_config import render_text
 from hotelctl.health import check_all
 from hotelctl.mesh import REPO_ROOT, Mesh, load_mesh
-from hotelctl.processes import ManagedProcess, wait_until
+from hotelctl.processes import ManagedProcess, Restarts, wait_until
 
 SERVICE_ORDER = ("pms", "nlp", "audio", "conversation", "gateway")
 
@@ -251,8 +255,9 @@ def start_mesh(
             str(envoy_file),
             "--log-level",
             "warn",
-            "--base-id",
-            str(offset + 7),
+            # No hot restart: no shared memory left behind by a killed Envoy, so the supervisor
+            # can start a fresh one at once (and meshes on other offsets never share a region).
+            "--disable-hot-restart",
             "--drain-time-s",
             "2",
             "--parent-shutdown-time-s",
@@ -334,11 +339,68 @@ def write_state(run: MeshRun) -> Path:
         "offset": run.mesh.offset,
         "mesh_address": f"127.0.0.1:{run.mesh.mesh_port}",
         "public_url": f"http://127.0.0.1:{run.mesh.public_port}",
-        "processes": {p.name: {"pid": p.pid, "log": str(p.log_path)} for p in run.processes},
+        "processes": {
+            p.name: {
+                "pid": p.pid,
+                "log": str(p.log_path),
+                "restarts": p.restarts,
+                "last_exit": p.last_exit,
+                "running": p.running(),
+            }
+            for p in run.processes
+        },
         "urls": run.urls,
     }
-    path.write_text(json.dumps(state, indent=2))
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=2))
+    tmp.replace(path)  # readers never see half a file
     return path
+
+
+class Supervisor:
+    """Restarts children of a running mesh that exit on their own (ADR 0008).
+
+    `tick()` is called about twice a second by `up`: a child found dead is scheduled for a
+    restart after its backoff (0.5 s doubling to 10 s, reset after a healthy minute); a due
+    restart starts it again with the same command, environment and log. Every event is logged
+    and written to state.json so `hotelctl status` can show restart counts.
+    """
+
+    def __init__(self, run: MeshRun, console: Console):
+        self.run = run
+        self.console = console
+        self.backoff: dict[str, Restarts] = {p.name: Restarts() for p in run.processes}
+
+    def tick(self, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        changed = False
+        for proc in self.run.processes:
+            policy = self.backoff.setdefault(proc.name, Restarts())
+            if proc.running():
+                continue
+            if policy.due is None:
+                code = proc.exit_code()
+                ran_for = now - proc.started_at
+                delay = policy.schedule(now, ran_for)
+                self.console.print(
+                    f"[red]{proc.name} exited ({code}) after {ran_for:.1f}s[/red]; "
+                    f"restart #{proc.restarts + 1} in {delay:.1f}s (log {proc.log_path})"
+                )
+                changed = True
+            elif now >= policy.due:
+                policy.due = None
+                try:
+                    proc.restart()
+                except OSError as exc:
+                    self.console.print(f"[red]{proc.name} could not be restarted: {exc}[/red]")
+                    policy.schedule(now, 0.0)
+                    continue
+                self.console.print(
+                    f"[yellow]{proc.name} restarted[/yellow] (pid {proc.pid}, restart #{proc.restarts})"
+                )
+                changed = True
+        if changed:
+            write_state(self.run)
 
 
 def up(offset: int = 0, run_dir: Path | None = None) -> int:
@@ -377,16 +439,14 @@ def up(offset: int = 0, run_dir: Path | None = None) -> int:
     console.print(
         f"[bold green]All services SERVING through Envoy in {time.monotonic() - t0:.1f}s.[/bold green] Ctrl-C stops everything."
     )
+    supervisor = Supervisor(run, console)
     try:
-        while True:
-            for proc in run.processes:
-                if not proc.running():
-                    console.print(
-                        f"[red]{proc.name} exited ({proc.proc.returncode if proc.proc else '?'}); see {proc.log_path}[/red]"
-                    )
-                    raise KeyboardInterrupt
-            time.sleep(1)
+        while not stop_requested:
+            supervisor.tick()
+            time.sleep(0.25)
     except KeyboardInterrupt:
+        pass
+    finally:
         console.print("[bold]Stopping…[/bold]")
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
