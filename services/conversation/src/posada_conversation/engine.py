@@ -44,6 +44,9 @@ DEGRADED = Counter(
     "posada_conversation_degraded_total", "Turns where a dependency was down", ["dependency"]
 )
 BOOKINGS = Counter("posada_conversation_bookings_total", "Bookings confirmed by the agent")
+# Dependencies known to degrade a turn, exported at zero so the first degraded turn alerts.
+for _dependency in ("nlp", "audio", "pms"):
+    DEGRADED.labels(_dependency)
 TURN_SECONDS = Histogram(
     "posada_conversation_turn_seconds",
     "Time to handle one inbound message",
