@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from hotelctl.mesh import Mesh
@@ -27,7 +27,7 @@ SERVER_FAULT_CODES = "UNKNOWN|INTERNAL|UNAVAILABLE|DEADLINE_EXCEEDED|DATA_LOSS|U
 HASH_LABEL = "rollouts_pod_template_hash"
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     SUCCESSFUL = "Successful"
     FAILED = "Failed"
     INCONCLUSIVE = "Inconclusive"
