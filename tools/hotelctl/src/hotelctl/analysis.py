@@ -230,9 +230,7 @@ def concrete_metrics(
         "max-p99-seconds": f"{budget:g}",
     }
     return [
-        AnalysisMetric(
-            m.name, fill_args(m.query, args), fill_args(m.threshold, args), m.at_least
-        )
+        AnalysisMetric(m.name, fill_args(m.query, args), fill_args(m.threshold, args), m.at_least)
         for m in template_metrics(judge)
     ]
 
