@@ -747,6 +747,8 @@ def _argo_metric(m: AnalysisMetric, analysis: dict[str, Any], *, gate: bool) -> 
         metric["failureLimit"] = 0
         metric["inconclusiveLimit"] = 0
     else:
+        # The first measurement waits one window, so it sees a full window of canary traffic.
+        metric["initialDelay"] = str(analysis["window"])
         metric["interval"] = analysis["interval"]
         metric["failureLimit"] = int(analysis["failure_limit"])
         metric["inconclusiveLimit"] = int(analysis["inconclusive_limit"])

@@ -65,6 +65,8 @@ def _env(run_dir: Path, otlp_port: int) -> dict[str, str]:
         OTEL_BSP_SCHEDULE_DELAY="100",
         ENVIRONMENT="development",
         SHUTDOWN_GRACE_SECONDS="5",
+        POSADA_OBSERVE="1",  # a real Prometheus with the project's rules (test_7x_*)
+        POSADA_SCRAPE_INTERVAL="1s",
     )
     return env
 

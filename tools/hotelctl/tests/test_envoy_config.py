@@ -131,8 +131,11 @@ def test_port_offset_shifts_every_port() -> None:
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_envoy_configs_use_no_deprecated_field(variant: str) -> None:
     result = subprocess.run(
-        [str(ENVOY), "--mode", "validate", "-c", str(OUT_DIR / f"envoy.{variant}.yaml")]
-        + ["--base-id", "97", "--log-level", "info"],
+        [
+            str(ENVOY),
+            *("--mode", "validate", "-c", str(OUT_DIR / f"envoy.{variant}.yaml")),
+            *("--base-id", "97", "--log-level", "info"),
+        ],
         capture_output=True,
         text=True,
         timeout=120,

@@ -113,3 +113,6 @@ precreate(DEAD_LETTERED, *[(r,) for r in ("undecodable", "permanent", "max_attem
 precreate(DUPLICATES, ("message",), ("status",))
 precreate(MEDIA_DOWNLOADS, ("ok",), ("retry",), ("failed",))
 precreate(SENDS, ("text", "ok", ""))
+precreate(INBOUND_MESSAGES, *[(k,) for k in ("MESSAGE_KIND_TEXT", "MESSAGE_KIND_AUDIO")])
+precreate(RATE_LIMIT_WAITS, ("send",))
+precreate(SEND_RETRIES, ("transient",), ("rate_limit",), ("avoided_duplicate",))

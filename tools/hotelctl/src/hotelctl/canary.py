@@ -270,6 +270,9 @@ class Rehearsal:
     def _steps(
         self, envoy: Envoy, prom: str, metrics: list[Any], interval: float, report: Report
     ) -> int:
+        # Argo's `initialDelay` (= the window): the first measurement sees a full window of
+        # canary traffic instead of the few seconds since it joined.
+        first_at = time.monotonic() + _duration(self.window or self.policy.window)
         failed: dict[str, int] = {m.name: 0 for m in metrics}
         inconclusive: dict[str, int] = {m.name: 0 for m in metrics}
         for number, step in enumerate(self.policy.steps, start=1):
@@ -280,6 +283,8 @@ class Rehearsal:
             end = time.monotonic() + pause
             while time.monotonic() < end:
                 time.sleep(min(interval, max(0.0, end - time.monotonic())))
+                if time.monotonic() < first_at:
+                    continue
                 for m, verdict in zip(
                     metrics,
                     self._measure(envoy, prom, metrics, number, step.weight, report),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 import urllib.error
@@ -185,3 +186,17 @@ def query(base_url: str, promql: str) -> list[float]:
     if data["resultType"] == "scalar":
         return [float(data["result"][1])]
     return [float(sample["value"][1]) for sample in data["result"]]
+
+
+def metric_names(expr: str) -> set[str]:
+    """Metric (and recording rule) names a PromQL expression reads; functions and keywords dropped."""
+    text = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)
+    text = re.sub(r"\{[^}]*\}", "", text)
+    text = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", "", text)
+    text = re.sub(r"\[[^\]]*\]", "", text)
+    text = re.sub(r"\boffset\s+\w+", "", text)
+    words = set(re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*(?=\s*(?:[^\w\s(:]|$))", text))
+    return {w for w in words if w not in PROMQL_WORDS and not re.fullmatch(r"\d+\w*", w)}
+
+
+PROMQL_WORDS = {"and", "or", "unless", "bool", "inf", "nan", "offset", "vector", "time"}
