@@ -407,7 +407,8 @@ def test_envoy_upstreams_resolve_to_headless_services_and_config_is_mounted(over
         ]
         if addr["address"] == "127.0.0.1":
             continue
-        assert cluster["type"] == "STRICT_DNS"
+        assert "type" not in cluster  # the DNS cluster extension, not deprecated STRICT_DNS
+        assert cluster["cluster_type"]["name"] == "envoy.clusters.dns"
         svc = find(docs, "Service", addr["address"])
         assert svc["spec"]["clusterIP"] == "None"
         assert addr["port_value"] in {p["port"] for p in svc["spec"]["ports"]}
