@@ -676,3 +676,13 @@ def test_otel_collector_pipeline_is_consistent() -> None:
                 assert item in cfg[section], f"{section} {item} not defined"
     assert cfg["receivers"]["otlp"]["protocols"]["grpc"]["endpoint"].endswith(":4317")
     assert "memory_limiter" in cfg["service"]["pipelines"]["traces"]["processors"]
+
+
+def test_compose_start_period_covers_the_kubernetes_startup_budget() -> None:
+    """A model-loading service gets as long to start under compose as under Kubernetes."""
+    gen = _load_generator()
+    svcs = compose()["services"]
+    for name, profile in gen.PROFILES.items():
+        period = svcs[name]["healthcheck"]["start_period"]
+        seconds = int(period.rstrip("s"))
+        assert seconds >= max(profile.startup_budget_seconds, 60), f"{name}: {period}"
