@@ -8,6 +8,7 @@ schemas kept in data/crd-schemas/ (unknown or misplaced fields fail).
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from functools import cache
@@ -96,3 +97,59 @@ def test_the_crd_schemas_reject_a_misplaced_field() -> None:
     broken["spec"]["metrics"][0]["inconclusive"] = 2
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.Draft202012Validator(_schema("analysistemplate.yaml")).validate(broken)
+
+
+# --- digest pins (deploy/k8s/pin_images.py) --------------------------------------------------
+
+
+def _pin_images() -> Any:
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("posada_pin_images", K8S / "pin_images.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_pinning_every_image_makes_the_production_build_pull_by_digest(tmp_path: Path) -> None:
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl not installed")
+    pin = _pin_images()
+    copy = tmp_path / "deploy"
+    shutil.copytree(REPO_ROOT / "deploy", copy)
+    overlay = copy / "k8s" / "overlays" / "production" / "kustomization.yaml"
+    before = overlay.read_text()
+    names = [i["name"] for i in pin.load_images(overlay)]
+    assert {"envoyproxy/envoy", "posada/nlp"} <= set(names)
+    assert pin.main(["check", "--overlay", str(overlay)]) == 1  # the repo ships tags: gate works
+    pins = {
+        name: f"registry.example.com/{name.split('/')[-1]}@sha256:{i:064x}"
+        for i, name in enumerate(names, start=1)
+    }
+    assert pin.main(["set", *(f"{k}={v}" for k, v in pins.items()), "--overlay", str(overlay)]) == 0
+    assert pin.main(["check", "--overlay", str(overlay)]) == 0
+    after = overlay.read_text()
+    kept = [line for line in before.splitlines() if line.startswith("#")]
+    assert kept and all(line in after for line in kept), "comments outside images: must survive"
+    out = subprocess.run(
+        [kubectl, "kustomize", str(overlay.parent)], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    images = re.findall(r"^\s+image: (\S+)$", out.stdout, re.M)
+    assert images and set(images) == set(pins.values())
+
+
+def test_pin_refuses_a_tag_or_an_unknown_image(tmp_path: Path) -> None:
+    pin = _pin_images()
+    overlay = tmp_path / "kustomization.yaml"
+    shutil.copy(K8S / "overlays" / "production" / "kustomization.yaml", overlay)
+    before = overlay.read_text()
+    assert (
+        pin.main(["set", "posada/nlp=registry.example.com/nlp:1.2", "--overlay", str(overlay)]) == 2
+    )
+    assert pin.main(["set", f"posada/spa=r/spa@sha256:{'a' * 64}", "--overlay", str(overlay)]) == 2
+    assert overlay.read_text() == before
