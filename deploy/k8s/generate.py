@@ -755,7 +755,9 @@ def _argo_metric(m: AnalysisMetric, analysis: dict[str, Any], *, gate: bool) -> 
     metric["consecutiveErrorLimit"] = 2
     metric["successCondition"] = m.success_condition()
     metric["failureCondition"] = m.failure_condition()
-    metric["provider"] = {"prometheus": {"address": "{{args.prometheus-address}}", "query": m.query}}
+    metric["provider"] = {
+        "prometheus": {"address": "{{args.prometheus-address}}", "query": m.query}
+    }
     return metric
 
 
