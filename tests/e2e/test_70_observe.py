@@ -133,3 +133,19 @@ def test_first_failure_series_exist_at_zero_before_any_failure(running_mesh: Run
         'posada_gateway_processed_total{outcome="dead_letter"}',
     ):
         assert line in text, line
+
+
+def test_every_recording_rule_records_series_from_the_live_mesh(running_mesh: RunningMesh) -> None:
+    """Recording rules evaluate every 30 s; each must produce series from real scrapes."""
+    _wait_for_scrapes(running_mesh)
+    recorded = [r["record"] for g in RULES["groups"] for r in g["rules"] if "record" in r]
+    deadline = time.monotonic() + 90
+    empty = recorded
+    while time.monotonic() < deadline:
+        empty = [
+            name for name in recorded if not observe.query(_prom(running_mesh), f"count({name})")
+        ]
+        if not empty:
+            return
+        time.sleep(2)
+    pytest.fail(f"recording rules without series: {empty}")
