@@ -12,8 +12,11 @@ import re
 import time
 import urllib.request
 
+import grpc
 import pytest
 import yaml
+from hotel.nlp.v1 import nlp_service_pb2 as nlp_pb
+from hotel.nlp.v1 import nlp_service_pb2_grpc as nlp_grpc
 from hotelctl import observe
 from hotelctl.analysis import template_metrics
 from hotelctl.mesh import REPO_ROOT
@@ -136,8 +139,16 @@ def test_first_failure_series_exist_at_zero_before_any_failure(running_mesh: Run
 
 
 def test_every_recording_rule_records_series_from_the_live_mesh(running_mesh: RunningMesh) -> None:
-    """Recording rules evaluate every 30 s; each must produce series from real scrapes."""
+    """Recording rules evaluate every 30 s; each must produce series from real scrapes.
+
+    A ratio needs requests: a few Parse calls through Envoy make sure there are some, even when
+    this module runs alone.
+    """
     _wait_for_scrapes(running_mesh)
+    with grpc.insecure_channel(running_mesh.mesh_address) as channel:
+        stub = nlp_grpc.NlpServiceStub(channel)
+        for _ in range(5):
+            stub.Parse(nlp_pb.ParseRequest(text="hola"), timeout=10)
     recorded = [r["record"] for g in RULES["groups"] for r in g["rules"] if "record" in r]
     deadline = time.monotonic() + 90
     empty = recorded
