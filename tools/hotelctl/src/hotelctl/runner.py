@@ -140,6 +140,8 @@ def start_mesh(
     logs.mkdir(parents=True, exist_ok=True)
     base_env = dict(os.environ if env is None else env)
     busy = ports_in_use(mesh, base_env)
+    if observe and embedded.port_open(observe_mod.prometheus_port(mesh)):
+        busy.append(f"prometheus :{observe_mod.prometheus_port(mesh)}")
     if busy:
         raise RuntimeError(
             "ports already in use (another mesh running? try --port-offset): " + ", ".join(busy)
