@@ -123,8 +123,15 @@ class Rehearsal:
         print(text, file=self.out, flush=True)
 
     @property
-    def cluster(self) -> str:
-        return f"{self.service}_canary_grpc"
+    def clusters(self) -> list[str]:
+        """Envoy's clusters for the canary: its gRPC port, and for the gateway its webhooks."""
+        out = [f"{self.service}_canary_grpc"]
+        if self.mesh.services[self.service].http_port:
+            out.append(f"{self.service}_canary_http")
+        return out
+
+    def _sum(self, envoy: Envoy, stat: str) -> int:
+        return sum(envoy.stat(f"cluster.{c}.{stat}") for c in self.clusters)
 
     def start_canary(self) -> ManagedProcess:
         spec = self.mesh.services[self.service]
@@ -195,7 +202,7 @@ class Rehearsal:
                 wait_until(
                     lambda: (
                         _alive(proc)
-                        and envoy.stat(f"cluster.{self.cluster}.membership_healthy") == 1
+                        and self._sum(envoy, "membership_healthy") == len(self.clusters)
                     ),
                     180,
                     what=f"{self.service} canary SERVING in Envoy",
@@ -213,7 +220,7 @@ class Rehearsal:
             wait_until(
                 lambda: bool(observe.query(prom, up)), 60, what="Prometheus scraping the canary"
             )
-            self.baseline = envoy.stat(f"cluster.{self.cluster}.upstream_rq_total")
+            self.baseline = self._sum(envoy, "upstream_rq_total")
             self.say(f"  canary pid {proc.pid} SERVING in Envoy; Prometheus scrapes it as canary")
             code = self._steps(envoy, prom, metrics, interval, report)
             return code, report
@@ -231,7 +238,7 @@ class Rehearsal:
     def _drain(self, envoy: Envoy) -> None:
         try:
             wait_until(
-                lambda: envoy.stat(f"cluster.{self.cluster}.upstream_rq_active") == 0,
+                lambda: self._sum(envoy, "upstream_rq_active") == 0,
                 30,
                 what="canary's in-flight requests",
             )
@@ -247,7 +254,7 @@ class Rehearsal:
         weight: int,
         report: Report,
     ) -> list[Verdict]:
-        sent = envoy.stat(f"cluster.{self.cluster}.upstream_rq_total") - self.baseline
+        sent = self._sum(envoy, "upstream_rq_total") - self.baseline
         verdicts = []
         for m in metrics:
             try:
