@@ -22,7 +22,9 @@ sys.path.insert(0, str(ROOT))
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", help="comma-separated subset: nlp,pms,gateway,email,audio,auth,load")
+    parser.add_argument(
+        "--only", help="comma-separated subset: nlp,pms,gateway,email,audio,auth,load"
+    )
     parser.add_argument("--offset", type=int, default=12000)  # ports outside the ephemeral range
     args = parser.parse_args()
     wanted = set((args.only or "nlp,pms,gateway,email,audio,auth,load").split(","))

@@ -118,6 +118,8 @@ def _env(run_dir: Path, otlp_port: int) -> dict[str, str]:
         # E-mail: the gateway sweeps the Gmail stand-in's history every 2 s (a dropped push is
         # then caught within the tests' patience; production sweeps every minute).
         GMAIL_SWEEP_SECONDS="2",
+        POSADA_OBSERVE="1",  # a real Prometheus with the project's rules (test_7x_*)
+        POSADA_SCRAPE_INTERVAL="1s",
     )
     return env
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
+from google.protobuf import descriptor_pool
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
@@ -30,9 +31,15 @@ from opentelemetry.instrumentation.grpc import aio_server_interceptor
 from posada_common.auth import AuthInterceptor, process_credentials
 from posada_common.auth_keys import MeshCredentials
 from posada_common.clients import dial
+from posada_common.drill import drill_interceptors
 from posada_common.interceptors import ObservabilityInterceptor
 from posada_common.logging import configure_logging, get_logger
-from posada_common.metrics import SERVICE_INFO, SERVICE_READY, start_metrics_server
+from posada_common.metrics import (
+    SERVICE_INFO,
+    SERVICE_READY,
+    precreate_rpc_series,
+    start_metrics_server,
+)
 from posada_common.settings import CommonSettings
 from posada_common.tracing import configure_tracing
 
@@ -142,6 +149,15 @@ def default_server_options(settings: CommonSettings) -> list[tuple[str, Any]]:
     ]
 
 
+def _method_names(grpc_service: str) -> list[str]:
+    """The RPC names of a registered service, from the protobuf descriptor pool."""
+    try:
+        desc = descriptor_pool.Default().FindServiceByName(grpc_service)
+    except KeyError:
+        return []
+    return [m.name for m in desc.methods]
+
+
 class ServiceHost:
     """Builds, starts and stops one service's server. `async with ServiceHost(...) as rt:`."""
 
@@ -178,6 +194,7 @@ class ServiceHost:
                 aio_server_interceptor(),
                 ObservabilityInterceptor(),
                 AuthInterceptor(self.credentials),
+                *drill_interceptors(self.settings.environment),
             ],
             options=list(options.items()),
             maximum_concurrent_rpcs=self.settings.max_concurrent_rpcs or None,
@@ -205,6 +222,8 @@ class ServiceHost:
         result = self.register(rt)
         if inspect.isawaitable(result):
             await result
+        for name in self.service_names:
+            precreate_rpc_series(name, _method_names(name))
         reflection.enable_server_reflection(
             [*self.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
         )

@@ -65,6 +65,12 @@ DEGRADED = Counter(
     "posada_conversation_degraded_total", "Turns where a dependency was down", ["dependency"]
 )
 BOOKINGS = Counter("posada_conversation_bookings_total", "Bookings confirmed by the agent")
+# Dependencies known to degrade a turn, exported at zero so the first degraded turn alerts.
+for _dependency in ("nlp", "audio", "pms"):
+    DEGRADED.labels(_dependency)
+for _reason in ("guest_request", "misunderstood", "pms_unavailable", "booking_rejected"):
+    HANDOFFS.labels(_reason)
+TURNS.labels("none", "answered")
 TURN_SECONDS = Histogram(
     "posada_conversation_turn_seconds",
     "Time to handle one inbound message",

@@ -27,6 +27,12 @@ PARSE_SECONDS = Histogram(
     ["rpc"],
     buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
 )
+# Known label values at zero, so dashboards and rates see the first parse of each kind.
+for _rpc in ("Parse", "ParseBatch"):
+    PARSE_SECONDS.labels(_rpc)
+for _intent in INTENTS:
+    for _language in LANGUAGES:
+        PARSES.labels(_intent, _language)
 
 
 def _validate(req: pb.ParseRequest, prefix: str = "") -> tuple[dict[str, str], dict[str, Any]]:

@@ -29,6 +29,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hotelctl import console_app, embedded, gmail_standin
+from hotelctl import observe as observe_mod
 from hotelctl.credentials import dev_credentials, mask
 from hotelctl.envoy_config import render_text
 from hotelctl.health import check_all
@@ -148,6 +149,7 @@ def start_mesh(
     env: dict[str, str] | None = None,
     console: Console | None = None,
     ready_timeout: float = 120.0,
+    observe: bool = False,
 ) -> MeshRun:
     """Start everything and return once all services are SERVING through Envoy."""
     console = console or Console(stderr=True)
@@ -157,6 +159,8 @@ def start_mesh(
     logs.mkdir(parents=True, exist_ok=True)
     base_env = dict(os.environ if env is None else env)
     busy = ports_in_use(mesh, base_env)
+    if observe and embedded.port_open(observe_mod.prometheus_port(mesh)):
+        busy.append(f"prometheus :{observe_mod.prometheus_port(mesh)}")
     if busy:
         raise RuntimeError(
             "ports already in use (another mesh running? try --port-offset): " + ", ".join(busy)
@@ -271,12 +275,18 @@ def start_mesh(
             f"Envoy listening: public :{mesh.public_port}, mesh :{mesh.mesh_port}, admin 127.0.0.1:{mesh.admin_port}"
         )
         _wait_serving(run, console, ready_timeout)
+        if observe:  # a real Prometheus with the project's rules (hotelctl.observe)
+            run.processes.append(
+                observe_mod.start_prometheus(mesh, run_dir, logs / "prometheus.log")
+            )
+            console.print(f"      Prometheus on {observe_mod.prometheus_url(mesh)}")
         console_app.wait_ready(run)
     except BaseException:
         run.stop()
         raise
     run.urls = {
         "chat page (WhatsApp simulator)": f"http://127.0.0.1:{mesh.public_port}/sim/",
+        **({"Prometheus (make observe)": observe_mod.prometheus_url(mesh)} if observe else {}),
         "webhooks": f"http://127.0.0.1:{mesh.public_port}/webhooks/whatsapp",
         "gRPC mesh (grpcurl -plaintext)": f"127.0.0.1:{mesh.mesh_port}",
         "Envoy admin": f"http://127.0.0.1:{mesh.admin_port}/",
@@ -403,7 +413,7 @@ class Supervisor:
             write_state(self.run)
 
 
-def up(offset: int = 0, run_dir: Path | None = None) -> int:
+def up(offset: int = 0, run_dir: Path | None = None, observe: bool = False) -> int:
     console = Console()
     console.print("[bold]Starting the Posada mesh[/bold] (logs in .run/logs/)")
     t0 = time.monotonic()
@@ -416,7 +426,7 @@ def up(offset: int = 0, run_dir: Path | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _on_signal)
     try:
-        run = start_mesh(offset=offset, console=console, run_dir=run_dir)
+        run = start_mesh(offset=offset, console=console, run_dir=run_dir, observe=observe)
         write_state(run)
     except KeyboardInterrupt:
         console.print("[yellow]interrupted during start-up; stopped everything[/yellow]")
