@@ -163,15 +163,23 @@ class PmsCore:
     # ===================================================================== static data
     # Every i18n read names its language and every cache key of i18n data carries it.
 
-    async def _hotel_features(self) -> dict[str, str]:
-        # Only mapped onto the (language-independent) amenity catalogue: default language.
-        lang = self.default_language_id
+    async def _hotel_features(self, lang_id: int | None = None) -> dict[str, str]:
+        # Default language for the (language-independent) amenity catalogue; the guest's
+        # language for the feature names shown as they are worded ("Paid parking nearby").
+        lang = self._lang(lang_id)
 
         async def load() -> dict[str, str]:
             rows = await self.client.get_list(
                 "hotel_features", "hotel_features", {"display": "full", "language": str(lang)}
             )
-            return {str(r.get("id")): m.as_str(r.get("name")) for r in rows}
+            names = {str(r.get("id")): m.as_str(r.get("name")) for r in rows}
+            # A feature under "Complimentary" is free: keep the group as a qualifier.
+            return {
+                str(r.get("id")): f"{names[str(r.get('id'))]} ({parent})"
+                if (parent := names.get(str(r.get("parent_feature_id") or "")))
+                else names[str(r.get("id"))]
+                for r in rows
+            }
 
         return await self.cache.static(f"hotel_features:{lang}", load)
 
@@ -234,8 +242,8 @@ class PmsCore:
 
     async def _load_hotel(self, raw: dict[str, Any], lang_id: int) -> dict[str, Any]:
         hotel_id = str(raw.get("id"))
-        features, refunds = await asyncio.gather(
-            self._hotel_features(), self._refund_rules(lang_id)
+        features, worded, refunds = await asyncio.gather(
+            self._hotel_features(), self._hotel_features(lang_id), self._refund_rules(lang_id)
         )
         country, state, currency = await asyncio.gather(
             self._iso("countries", "country", str(raw.get("id_country") or ""), "iso_code"),
@@ -272,9 +280,13 @@ class PmsCore:
             amenities=m.amenity_values(
                 [features.get(i, "") for i in m.assoc_ids(raw, "hotel_features")]
             ),
+            features=[
+                name for i in m.assoc_ids(raw, "hotel_features") if (name := worded.get(i, ""))
+            ],
             description=m.strip_html(
                 m.as_str(raw.get("short_description")) or m.as_str(raw.get("description"))
             ),
+            long_description=m.strip_html(m.as_str(raw.get("description"))),
             rating=m.as_int(raw.get("rating")),
         )
         return json_format.MessageToDict(hotel, preserving_proto_field_name=True)
