@@ -182,7 +182,12 @@ _COUPLE_RE = re.compile(
     r"mi\s+esposo\s+y\s+yo|mi\s+mujer\s+y\s+yo|mi\s+marido\s+y\s+yo|my\s+wife\s+and\s+i|"
     r"my\s+husband\s+and\s+i|my\s+partner\s+and\s+i|eu\s+e\s+minha\s+esposa|"
     r"eu\s+e\s+meu\s+marido|eu\s+e\s+minha\s+mulher|eu\s+e\s+meu\s+namorado|"
-    r"eu\s+e\s+minha\s+namorada|mi\s+novia\s+y\s+yo|mi\s+novio\s+y\s+yo)\b"
+    r"eu\s+e\s+minha\s+namorada|mi\s+novia\s+y\s+yo|mi\s+novio\s+y\s+yo|"
+    r"(?:me|myself)\s+and\s+my\s+(?:wife|husband|partner|girlfriend|boyfriend|fiancee?)|"
+    r"my\s+(?:wife|husband|partner|girlfriend|boyfriend|fiancee?)\s+and\s+(?:me|myself)|"
+    r"(?:yo|para\s+mi)\s+y\s+mi\s+(?:esposa|esposo|mujer|marido|pareja|novia|novio)|"
+    r"(?:mim|eu)\s+e\s+(?:a\s+|o\s+)?(?:minha|meu)\s+(?:esposa|esposo|mulher|marido|"
+    r"namorada|namorado|companheira|companheiro|noiva|noivo))\b"
     r"(?!\s+(?:de|of)\s)"
 )
 

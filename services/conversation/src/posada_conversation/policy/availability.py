@@ -10,7 +10,7 @@ from typing import Any
 
 from hotel.pms.v1 import pms_service_pb2 as pms_pb2
 
-from ..deps import to_date
+from ..deps import DependencyError, to_date
 from .hotel_info import HotelInfo
 from .parsing import bare_number, fold, parse_date
 from .records import offer_to_dict
@@ -56,6 +56,13 @@ class Availability(HotelInfo):
             t.say("messages.dates_out_of_order")
             return
         q["nights"] = (co - ci).days
+        if q["nights"] > self.max_nights:
+            # Checked before pms sees it: a garbled range is a question, not an error.
+            q.pop("check_out", None)
+            q.pop("nights", None)
+            s.pending = {"kind": "slot:check_in", "book": book}
+            t.say("messages.stay_too_long", nights=t.c.nights((co - ci).days), max=self.max_nights)
+            return
         if not q.get("adults"):
             s.pending = {"kind": "slot:adults", "book": book}
             self._ask_adults(t)
@@ -65,17 +72,32 @@ class Availability(HotelInfo):
             s.pending = {"kind": "slot:adults", "book": book}
             t.say("messages.too_many_guests", max=self.max_guests)
             return
-        response = await self.pms.check_availability(
-            pms_pb2.CheckAvailabilityRequest(
-                hotel_id=s.hotel_id,
-                check_in=to_date(ci),
-                check_out=to_date(co),
-                adults=q["adults"],
-                children=q.get("children", 0),
-                language=t.c.language,
+        try:
+            response = await self.pms.check_availability(
+                pms_pb2.CheckAvailabilityRequest(
+                    hotel_id=s.hotel_id,
+                    check_in=to_date(ci),
+                    check_out=to_date(co),
+                    adults=q["adults"],
+                    children=q.get("children", 0),
+                    language=t.c.language,
+                )
             )
-        )
-        offers = [offer_to_dict(o, q["nights"]) for o in response.offers if o.rooms_left > 0]
+        except DependencyError as exc:
+            if exc.code.name not in ("INVALID_ARGUMENT", "OUT_OF_RANGE", "FAILED_PRECONDITION"):
+                raise
+            # pms refused the stay itself (a rule we don't know, a date it can't sell):
+            # ask again instead of calling it a technical problem.
+            for key in ("check_in", "check_out", "nights"):
+                q.pop(key, None)
+            s.pending = {"kind": "slot:check_in", "book": book}
+            t.say("messages.dates_rejected")
+            return
+        offers = [
+            {**offer_to_dict(o, q["nights"]), "hotel_id": s.hotel_id}
+            for o in response.offers
+            if o.rooms_left > 0
+        ]
         wanted = q.get("room_type")
         if wanted and any(o["category"] == wanted for o in offers):
             offers = [o for o in offers if o["category"] == wanted]
