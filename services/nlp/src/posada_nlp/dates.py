@@ -270,8 +270,17 @@ def find_date_mentions(f: str, ref: date) -> list[DateMention]:
             continue
         wd = mt.group("wd")
         pre = (mt.group("pre") or "").strip()
-        if wd in _AMBIGUOUS_WD and not (
-            mt.group("feira") or pre in ("na", "nesta", "proxima", "a", "ate", "de")
+        if (
+            wd in _AMBIGUOUS_WD
+            and not (
+                mt.group("feira")
+                or pre in ("na", "nesta", "proxima", "a", "ate", "de")
+                # "chegamos sábado e saímos segunda": after arriving/leaving it is the weekday.
+                or re.search(
+                    r"(?:\bsai\w*|\bsaida|\bcheg\w*|\bvolt\w*|\bentrada|check-?(?:in|out))\s*$",
+                    f[: mt.start("wd")],
+                )
+            )
         ):
             continue
         if re.match(r"\s*,?\s*(?:el\s+|the\s+|dia\s+)?\d", f[mt.end() :]):

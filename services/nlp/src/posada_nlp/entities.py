@@ -256,6 +256,14 @@ _PERSON_RES = (
         ),
     ),
 )
+# Tonight: a one-night stay starting today ("for tonight", "para esta noche", "hoje à noite").
+_TONIGHT_RE = re.compile(r"\b(?:tonight|esta\s+noche|esta\s+noite|hoje\s+a\s+noite)\b")
+# Adding children to a stay: "add a child", "añadir un niño", "incluir uma criança".
+_ADD_CHILD_RE = re.compile(
+    rf"\b(?:add|adding|include|anadir|agregar|sumar|incluir|adicionar|acrescentar)\s+"
+    rf"(?P<n>{NUM_RE}|a|an)\s+(?:more\s+)?(?:child|children|kids?|ninos?|ninas?|nenes?|"
+    rf"criancas?|filhos?|bebes?|baby)\b"
+)
 # Extending a stay: "one more night", "una noche más", "mais uma noite", "two extra nights".
 _EXTRA_NIGHTS_RE = re.compile(
     rf"\b(?:(?P<a>{NUM_RE})\s+(?:more|extra|additional)\s+nights?|an\s+extra\s+night|"
@@ -634,6 +642,26 @@ def extract_entities(text: str, reference: date, *, bare_ref_ok: bool = False) -
         if value:
             add("extra_nights", value, mt.start(), mt.end())
             break
+    if not any(x.type == "nights" for x in ents) and _TONIGHT_RE.search(f):
+        mt = _TONIGHT_RE.search(f)
+        assert mt is not None
+        ents.append(Entity("nights", 1, text[mt.start() : mt.end()], mt.start(), mt.end(), 0.9))
+    mt_child = _ADD_CHILD_RE.search(f)
+    if mt_child:
+        raw = mt_child.group("n")
+        n = 1 if raw in ("a", "an") else _num_value(raw)
+        if n:
+            ents[:] = [x for x in ents if x.type != "children"]
+            ents.append(
+                Entity(
+                    "add_children",
+                    n,
+                    text[mt_child.start() : mt_child.end()],
+                    mt_child.start(),
+                    mt_child.end(),
+                    1.0,
+                )
+            )
     for kind, rx in _PERSON_RES:
         mt = rx.search(f)
         if mt:

@@ -101,7 +101,11 @@ class Policy(Manage):
         if (
             not confident
             and has_stay_entities(u)
-            and (s.query or u.intent in ("check_availability", "ask_price", "make_reservation"))
+            and (
+                s.query
+                or u.intent in ("check_availability", "ask_price", "make_reservation")
+                or u.first("check_in")
+            )
         ):
             # Dates or guests are strong evidence on their own: "¿y para 3 personas?" is a
             # follow-up of the last search even when the intent score is low.

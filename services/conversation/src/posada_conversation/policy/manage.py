@@ -210,6 +210,8 @@ class Manage(Booking):
             changes["check_out"] = (
                 end + dt.timedelta(days=int(changes["extra_nights"]))
             ).isoformat()
+        if changes.get("add_children") and changes.get("children") in (None, ""):
+            changes["children"] = int(b["children"]) + int(changes["add_children"])
         if changes.get("check_in") and not changes.get("check_out"):
             length = dt.date.fromisoformat(b["check_out"]) - dt.date.fromisoformat(b["check_in"])
             new["check_in"] = changes["check_in"]

@@ -19,6 +19,7 @@ QUERY_ENTITIES = (
     "check_out",
     "nights",
     "extra_nights",
+    "add_children",
     "adults",
     "children",
     "room_type",
@@ -165,6 +166,12 @@ def merge_stay(base: dict[str, Any], u: Understanding) -> dict[str, Any]:
         q["room_type"] = room_type
         if room_type == "single" and not q.get("adults"):
             q["adults"] = 1  # a single room is one guest
+    added = u.first("add_children")
+    if added.isdigit() and int(added) > 0:
+        if "adults" in q or "children" in q:
+            q["children"] = int(q.get("children", 0)) + int(added)
+        else:
+            q["add_children"] = int(added)  # relative to a booking the caller knows
     extra = u.first("extra_nights")
     if extra.isdigit() and int(extra) > 0 and not co:
         end = parse_date(q.get("check_out"))
