@@ -22,8 +22,16 @@ import yaml
 HERE = Path(__file__).parent / "scenarios"
 SEED = 11
 NAME = {"es": "Lucía Fernández", "en": "Tom Baker", "pt": "Beatriz Souza"}
-EMAIL = {"es": "lucia.fernandez@example.com", "en": "tom.baker@example.com", "pt": "bia.souza@example.com"}
-YES = {"es": ["sí, confirma", "si dale", "sí, perfecto"], "en": ["yes please", "yes, confirm", "yep go ahead"], "pt": ["sim, confirma", "pode confirmar", "sim"]}
+EMAIL = {
+    "es": "lucia.fernandez@example.com",
+    "en": "tom.baker@example.com",
+    "pt": "bia.souza@example.com",
+}
+YES = {
+    "es": ["sí, confirma", "si dale", "sí, perfecto"],
+    "en": ["yes please", "yes, confirm", "yep go ahead"],
+    "pt": ["sim, confirma", "pode confirmar", "sim"],
+}
 # What a reply must show per hotel (currency) and must never show (the other hotel).
 CURRENCY = {"1": ["€"], "2": ["ARS", "$"]}
 OTHER_HOTEL = {"1": ["San Telmo", "ARS"], "2": ["Posada del Prado", "€"]}
@@ -40,117 +48,352 @@ def finish_booking(lang: str, rng: random.Random, choose: str) -> list[dict[str,
     ]
 
 
-def booking_outcome(hotel: str, adults: int, children: int = 0, nights: int = 2, **extra: Any) -> dict[str, Any]:
-    return {"booking": {"hotel_id": hotel, "adults": adults, "children": children, "nights": nights, **extra}}
+def booking_outcome(
+    hotel: str, adults: int, children: int = 0, nights: int = 2, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "booking": {
+            "hotel_id": hotel,
+            "adults": adults,
+            "children": children,
+            "nights": nights,
+            **extra,
+        }
+    }
 
 
 def scenarios(rng: random.Random) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
 
-    def add(sid: str, lang: str, stay: dict[str, int], turns: list[dict[str, Any]], outcome: dict[str, Any], hotel: str = "1", **kw: Any) -> None:
+    def add(
+        sid: str,
+        lang: str,
+        stay: dict[str, int],
+        turns: list[dict[str, Any]],
+        outcome: dict[str, Any],
+        hotel: str = "1",
+        **kw: Any,
+    ) -> None:
         strict = kw.pop("strict_hotel", hotel == "2")
         forbid = list(TECH) + (OTHER_HOTEL[hotel] if strict else [])
-        out.append({"id": sid, "language": lang, "hotel_id": hotel, "stay": stay, "forbid": forbid, "turns": turns, "outcome": outcome, **kw})
+        out.append(
+            {
+                "id": sid,
+                "language": lang,
+                "hotel_id": hotel,
+                "stay": stay,
+                "forbid": forbid,
+                "turns": turns,
+                "outcome": outcome,
+                **kw,
+            }
+        )
 
     # 1. plain bookings, Madrid
     plain = {
-        "es": ["Hola! queria reservar una habitacion doble del {in} al {out} para 2 personas", "Buenas, tienen lugar del {in} al {out}? somos dos", "hola quiero reservar para el {in} hasta el {out}, 2 adultos"],
-        "en": ["Hi, I'd like to book a double room from {in} to {out} for 2 people", "hello do you have a room {in} - {out}, two adults", "Hey, need a room for two from the {in_day} to the {out_day} of the month, {in} to {out}"],
-        "pt": ["Olá, queria reservar um quarto duplo de {in} a {out} para 2 pessoas", "oi, tem quarto do dia {in} ao {out}? somos 2", "Bom dia! Gostaria de reservar de {in} até {out}, dois adultos"],
+        "es": [
+            "Hola! queria reservar una habitacion doble del {in} al {out} para 2 personas",
+            "Buenas, tienen lugar del {in} al {out}? somos dos",
+            "hola quiero reservar para el {in} hasta el {out}, 2 adultos",
+        ],
+        "en": [
+            "Hi, I'd like to book a double room from {in} to {out} for 2 people",
+            "hello do you have a room {in} - {out}, two adults",
+            "Hey, need a room for two from the {in_day} to the {out_day} of the month, {in} to {out}",
+        ],
+        "pt": [
+            "Olá, queria reservar um quarto duplo de {in} a {out} para 2 pessoas",
+            "oi, tem quarto do dia {in} ao {out}? somos 2",
+            "Bom dia! Gostaria de reservar de {in} até {out}, dois adultos",
+        ],
     }
     choose = {"es": "la doble", "en": "the double room", "pt": "o quarto duplo"}
     for lang, phrases in plain.items():
         for i, p in enumerate(phrases[:2]):
-            add(f"{lang}-plain-booking-{i}", lang, {"offset": rng.randint(30, 70), "nights": 2},
-                [{"say": p, "expect": [CURRENCY["1"]], "check_prices": True}, *finish_booking(lang, rng, choose[lang])],
-                booking_outcome("1", 2, category="double"))
+            add(
+                f"{lang}-plain-booking-{i}",
+                lang,
+                {"offset": rng.randint(30, 70), "nights": 2},
+                [
+                    {"say": p, "expect": [CURRENCY["1"]], "check_prices": True},
+                    *finish_booking(lang, rng, choose[lang]),
+                ],
+                booking_outcome("1", 2, category="double"),
+            )
 
     # 2. Buenos Aires by city / neighbourhood, ARS
     ba = {
-        "es": ["Hola, quiero reservar en el hotel de Buenos Aires del {in} al {out} para 2", "buenas! busco alojamiento en San Telmo, del {in} al {out}, somos 2 adultos", "Che, tienen disponibilidad en Buenos Aires para el {in} al {out}? dos personas"],
-        "en": ["Hi! I'd like to book your Buenos Aires hotel from {in} to {out}, 2 adults", "Looking for a room in San Telmo {in} to {out} for two"],
-        "pt": ["Olá, quero reservar no hotel de Buenos Aires de {in} a {out} para 2 pessoas", "oi, vocês têm quarto em San Telmo de {in} a {out}? somos dois"],
+        "es": [
+            "Hola, quiero reservar en el hotel de Buenos Aires del {in} al {out} para 2",
+            "buenas! busco alojamiento en San Telmo, del {in} al {out}, somos 2 adultos",
+            "Che, tienen disponibilidad en Buenos Aires para el {in} al {out}? dos personas",
+        ],
+        "en": [
+            "Hi! I'd like to book your Buenos Aires hotel from {in} to {out}, 2 adults",
+            "Looking for a room in San Telmo {in} to {out} for two",
+        ],
+        "pt": [
+            "Olá, quero reservar no hotel de Buenos Aires de {in} a {out} para 2 pessoas",
+            "oi, vocês têm quarto em San Telmo de {in} a {out}? somos dois",
+        ],
     }
     for lang, phrases in ba.items():
         for i, p in enumerate(phrases):
-            add(f"{lang}-ba-booking-{i}", lang, {"offset": rng.randint(30, 70), "nights": 2},
-                [{"say": p, "expect": [CURRENCY["2"]], "check_prices": True}, *finish_booking(lang, rng, choose[lang])],
-                booking_outcome("2", 2, category="double"), hotel="2")
+            add(
+                f"{lang}-ba-booking-{i}",
+                lang,
+                {"offset": rng.randint(30, 70), "nights": 2},
+                [
+                    {"say": p, "expect": [CURRENCY["2"]], "check_prices": True},
+                    *finish_booking(lang, rng, choose[lang]),
+                ],
+                booking_outcome("2", 2, category="double"),
+                hotel="2",
+            )
 
     # 3. switching hotel mid-booking
     switch = {
-        "es": ("Hola, quiero una habitación del {in} al {out} para 2 personas", "perdón, en realidad es para el de Buenos Aires"),
-        "en": ("Hi, a room from {in} to {out} for 2 please", "sorry, actually I meant the one in Buenos Aires"),
-        "pt": ("Oi, quero um quarto de {in} a {out} para 2 pessoas", "desculpa, na verdade é no hotel de Buenos Aires"),
+        "es": (
+            "Hola, quiero una habitación del {in} al {out} para 2 personas",
+            "perdón, en realidad es para el de Buenos Aires",
+        ),
+        "en": (
+            "Hi, a room from {in} to {out} for 2 please",
+            "sorry, actually I meant the one in Buenos Aires",
+        ),
+        "pt": (
+            "Oi, quero um quarto de {in} a {out} para 2 pessoas",
+            "desculpa, na verdade é no hotel de Buenos Aires",
+        ),
     }
     for lang, (a, b) in switch.items():
-        add(f"{lang}-switch-hotel", lang, {"offset": rng.randint(30, 70), "nights": 2},
-            [{"say": a, "expect": [CURRENCY["1"]]}, {"say": b, "expect": [CURRENCY["2"], ["San Telmo", "Buenos Aires"]], "forbid": OTHER_HOTEL["2"], "check_prices": True},
-             *({**t, "forbid": OTHER_HOTEL["2"]} for t in finish_booking(lang, rng, choose[lang]))],
-            booking_outcome("2", 2, category="double"), hotel="2", strict_hotel=False)
+        add(
+            f"{lang}-switch-hotel",
+            lang,
+            {"offset": rng.randint(30, 70), "nights": 2},
+            [
+                {"say": a, "expect": [CURRENCY["1"]]},
+                {
+                    "say": b,
+                    "expect": [CURRENCY["2"], ["San Telmo", "Buenos Aires"]],
+                    "forbid": OTHER_HOTEL["2"],
+                    "check_prices": True,
+                },
+                *(
+                    {**t, "forbid": OTHER_HOTEL["2"]}
+                    for t in finish_booking(lang, rng, choose[lang])
+                ),
+            ],
+            booking_outcome("2", 2, category="double"),
+            hotel="2",
+            strict_hotel=False,
+        )
 
     # 4. change of mind while booking (room type, dates)
     mind = {
-        "es": ("Quiero reservar del {in} al {out} para dos", "la doble", "uy perdón, mejor una twin", "la twin"),
-        "en": ("I want to book {in} to {out} for two adults", "the double", "actually, a twin instead", "the twin"),
-        "pt": ("Quero reservar de {in} a {out} para dois", "o duplo", "na verdade, prefiro um twin", "o twin"),
+        "es": (
+            "Quiero reservar del {in} al {out} para dos",
+            "la doble",
+            "uy perdón, mejor una twin",
+            "la twin",
+        ),
+        "en": (
+            "I want to book {in} to {out} for two adults",
+            "the double",
+            "actually, a twin instead",
+            "the twin",
+        ),
+        "pt": (
+            "Quero reservar de {in} a {out} para dois",
+            "o duplo",
+            "na verdade, prefiro um twin",
+            "o twin",
+        ),
     }
     for lang, (a, b, c, d) in mind.items():
-        add(f"{lang}-change-room-mind", lang, {"offset": rng.randint(30, 70), "nights": 2},
-            [{"say": a}, {"say": b}, {"say": c, "forbid": ASK_REF, "expect": [["Twin"]]}, *finish_booking(lang, rng, d)],
-            booking_outcome("1", 2, category="twin"))
+        add(
+            f"{lang}-change-room-mind",
+            lang,
+            {"offset": rng.randint(30, 70), "nights": 2},
+            [
+                {"say": a},
+                {"say": b},
+                {"say": c, "forbid": ASK_REF, "expect": [["Twin"]]},
+                *finish_booking(lang, rng, d),
+            ],
+            booking_outcome("1", 2, category="twin"),
+        )
     dates = {
-        "es": ("Hola, una doble del {in} al {out} para 2 personas", "perdón, es del {in2} al {out2}, lo podés cambiar?"),
-        "en": ("Hi, a double from {in} to {out} for 2 people", "sorry, it's {in2} to {out2}, can you change it?"),
-        "pt": ("Oi, um duplo de {in} a {out} para 2 pessoas", "desculpa, é de {in2} a {out2}, pode mudar?"),
+        "es": (
+            "Hola, una doble del {in} al {out} para 2 personas",
+            "perdón, es del {in2} al {out2}, lo podés cambiar?",
+        ),
+        "en": (
+            "Hi, a double from {in} to {out} for 2 people",
+            "sorry, it's {in2} to {out2}, can you change it?",
+        ),
+        "pt": (
+            "Oi, um duplo de {in} a {out} para 2 pessoas",
+            "desculpa, é de {in2} a {out2}, pode mudar?",
+        ),
     }
     for lang, (a, b) in dates.items():
-        add(f"{lang}-change-dates-mind", lang, {"offset": rng.randint(30, 60), "nights": 2, "offset2": 3},
-            [{"say": a}, {"say": b, "forbid": ASK_REF, "check_prices": True}, *finish_booking(lang, rng, choose[lang])],
-            booking_outcome("1", 2, category="double", moved=True))
+        add(
+            f"{lang}-change-dates-mind",
+            lang,
+            {"offset": rng.randint(30, 60), "nights": 2, "offset2": 3},
+            [
+                {"say": a},
+                {"say": b, "forbid": ASK_REF, "check_prices": True},
+                *finish_booking(lang, rng, choose[lang]),
+            ],
+            booking_outcome("1", 2, category="double", moved=True),
+        )
 
     # 5. party-size phrasings
     party = {
-        "es": [("Hola, queremos reservar del {in} al {out}, somos mi mujer y yo", 2, 0), ("reserva del {in} al {out} para dos adultos y dos niños", 2, 2), ("Habitación del {in} al {out}, solo yo", 1, 0)],
-        "en": [("Hi, room for my wife and I from {in} to {out}", 2, 0), ("Room from {in} to {out}, two adults and two children", 2, 2), ("a room {in} to {out}, just me", 1, 0)],
-        "pt": [("Oi, um quarto de {in} a {out} para mim e minha esposa", 2, 0), ("quarto de {in} a {out}, dois adultos e duas crianças", 2, 2), ("um quarto de {in} a {out}, só eu", 1, 0)],
+        "es": [
+            ("Hola, queremos reservar del {in} al {out}, somos mi mujer y yo", 2, 0),
+            ("reserva del {in} al {out} para dos adultos y dos niños", 2, 2),
+            ("Habitación del {in} al {out}, solo yo", 1, 0),
+        ],
+        "en": [
+            ("Hi, room for my wife and I from {in} to {out}", 2, 0),
+            ("Room from {in} to {out}, two adults and two children", 2, 2),
+            ("a room {in} to {out}, just me", 1, 0),
+        ],
+        "pt": [
+            ("Oi, um quarto de {in} a {out} para mim e minha esposa", 2, 0),
+            ("quarto de {in} a {out}, dois adultos e duas crianças", 2, 2),
+            ("um quarto de {in} a {out}, só eu", 1, 0),
+        ],
     }
-    room_for = {(2, 0): choose, (2, 2): {"es": "la familiar", "en": "the family room", "pt": "o quarto família"}, (1, 0): {"es": "la individual", "en": "the single room", "pt": "o individual"}}
+    room_for = {
+        (2, 0): choose,
+        (2, 2): {"es": "la familiar", "en": "the family room", "pt": "o quarto família"},
+        (1, 0): {"es": "la individual", "en": "the single room", "pt": "o individual"},
+    }
     for lang, items in party.items():
         for i, (p, a, ch) in enumerate(items):
-            add(f"{lang}-party-{i}", lang, {"offset": rng.randint(30, 70), "nights": 2},
-                [{"say": p, "expect": [CURRENCY["1"]], "forbid": ["cuántas personas", "how many", "quantas pessoas"], "check_prices": True}, *finish_booking(lang, rng, room_for[(a, ch)][lang])],
-                booking_outcome("1", a, ch))
+            add(
+                f"{lang}-party-{i}",
+                lang,
+                {"offset": rng.randint(30, 70), "nights": 2},
+                [
+                    {
+                        "say": p,
+                        "expect": [CURRENCY["1"]],
+                        "forbid": ["cuántas personas", "how many", "quantas pessoas"],
+                        "check_prices": True,
+                    },
+                    *finish_booking(lang, rng, room_for[(a, ch)][lang]),
+                ],
+                booking_outcome("1", a, ch),
+            )
 
     # 6. multi-question FAQs (facts checked against the hotel data)
     multi = {
-        "es": [("¿El desayuno está incluido? ¿Y tienen estacionamiento?", [["desayuno"], ["pago", "de pago"]]), ("Puedo llevar a mi perrito? y a que hora es el check in?", [["10 kg", "mascota"], ["15:00"]])],
-        "en": [("Is breakfast included? And do you have parking?", [["breakfast"], ["paid", "Paid"]]), ("Can I bring my small dog? And what time is check-in?", [["10 kg"], ["15:00"]])],
-        "pt": [("O café da manhã está incluído? E vocês têm estacionamento?", [["café da manhã"], ["pago"]]), ("Posso levar meu cachorrinho? E que horas é o check-in?", [["10 kg"], ["15h", "15:00"]])],
+        "es": [
+            (
+                "¿El desayuno está incluido? ¿Y tienen estacionamiento?",
+                [["desayuno"], ["pago", "de pago"]],
+            ),
+            (
+                "Puedo llevar a mi perrito? y a que hora es el check in?",
+                [["10 kg", "mascota"], ["15:00"]],
+            ),
+        ],
+        "en": [
+            ("Is breakfast included? And do you have parking?", [["breakfast"], ["paid", "Paid"]]),
+            ("Can I bring my small dog? And what time is check-in?", [["10 kg"], ["15:00"]]),
+        ],
+        "pt": [
+            (
+                "O café da manhã está incluído? E vocês têm estacionamento?",
+                [["café da manhã"], ["pago"]],
+            ),
+            (
+                "Posso levar meu cachorrinho? E que horas é o check-in?",
+                [["10 kg"], ["15h", "15:00"]],
+            ),
+        ],
     }
     for lang, items in multi.items():
         for i, (q, exp) in enumerate(items):
-            add(f"{lang}-multi-question-{i}", lang, {"offset": 40, "nights": 2},
-                [{"say": q, "expect": exp, "forbid": ["¡Sí! Tenemos estacionamiento", "Yes! We have parking", "Sim! Temos estacionamento"]}], {"answered": True}, strict_hotel=True)
+            add(
+                f"{lang}-multi-question-{i}",
+                lang,
+                {"offset": 40, "nights": 2},
+                [
+                    {
+                        "say": q,
+                        "expect": exp,
+                        "forbid": [
+                            "¡Sí! Tenemos estacionamiento",
+                            "Yes! We have parking",
+                            "Sim! Temos estacionamento",
+                        ],
+                    }
+                ],
+                {"answered": True},
+                strict_hotel=True,
+            )
 
     # 7. location with distances
-    loc = {"es": "¿dónde queda exactamente el hotel? ¿está cerca del Prado? ¿hay metro?", "en": "where exactly is the hotel, how far is it from the Prado museum, is there a metro?", "pt": "onde fica exatamente o hotel? fica longe do Museu do Prado? tem metrô?"}
+    loc = {
+        "es": "¿dónde queda exactamente el hotel? ¿está cerca del Prado? ¿hay metro?",
+        "en": "where exactly is the hotel, how far is it from the Prado museum, is there a metro?",
+        "pt": "onde fica exatamente o hotel? fica longe do Museu do Prado? tem metrô?",
+    }
     for lang, q in loc.items():
-        add(f"{lang}-location-distances", lang, {"offset": 40, "nights": 2}, [{"say": q, "expect": [["Huertas"], ["Antón Martín"]]}], {"answered": True}, strict_hotel=True)
+        add(
+            f"{lang}-location-distances",
+            lang,
+            {"offset": 40, "nights": 2},
+            [{"say": q, "expect": [["Huertas"], ["Antón Martín"]]}],
+            {"answered": True},
+            strict_hotel=True,
+        )
 
     # 8. BA policies differ
-    bapol = {"es": "en el hotel de Buenos Aires, hasta cuándo puedo cancelar gratis? y los niños pagan?", "en": "for the Buenos Aires hotel: until when can I cancel for free? and do kids pay?", "pt": "no hotel de Buenos Aires, até quando posso cancelar de graça? e crianças pagam?"}
+    bapol = {
+        "es": "en el hotel de Buenos Aires, hasta cuándo puedo cancelar gratis? y los niños pagan?",
+        "en": "for the Buenos Aires hotel: until when can I cancel for free? and do kids pay?",
+        "pt": "no hotel de Buenos Aires, até quando posso cancelar de graça? e crianças pagam?",
+    }
     for lang, q in bapol.items():
-        add(f"{lang}-ba-policies", lang, {"offset": 40, "nights": 2}, [{"say": q, "expect": [["72"], ["4"]], "forbid": ["7 d"]}], {"answered": True}, hotel="2")
+        add(
+            f"{lang}-ba-policies",
+            lang,
+            {"offset": 40, "nights": 2},
+            [{"say": q, "expect": [["72"], ["4"]], "forbid": ["7 d"]}],
+            {"answered": True},
+            hotel="2",
+        )
 
     # 9. handoff inside a longer message / repeated
     human = {
-        "es": ["Hola, somos un grupo de 15 para un congreso, ¿me puede llamar alguien para hablar de una tarifa de grupo?", "quiero hablar con una persona"],
-        "en": ["Hi, we're a group of 15 for a conference, could someone call me to discuss a group rate?", "please, a human"],
-        "pt": ["Olá, somos um grupo de 15 pessoas para um congresso, alguém pode me ligar para falar de tarifa de grupo?", "quero falar com uma pessoa"],
+        "es": [
+            "Hola, somos un grupo de 15 para un congreso, ¿me puede llamar alguien para hablar de una tarifa de grupo?",
+            "quiero hablar con una persona",
+        ],
+        "en": [
+            "Hi, we're a group of 15 for a conference, could someone call me to discuss a group rate?",
+            "please, a human",
+        ],
+        "pt": [
+            "Olá, somos um grupo de 15 pessoas para um congresso, alguém pode me ligar para falar de tarifa de grupo?",
+            "quero falar com uma pessoa",
+        ],
     }
     for lang, (a, _b) in human.items():
-        add(f"{lang}-handoff-in-message", lang, {"offset": 40, "nights": 2}, [{"say": a, "forbid": ["qué fechas", "which dates", "quais datas"]}], {"handoff": True})
+        add(
+            f"{lang}-handoff-in-message",
+            lang,
+            {"offset": 40, "nights": 2},
+            [{"say": a, "forbid": ["qué fechas", "which dates", "quais datas"]}],
+            {"handoff": True},
+        )
 
     # 10. complaints
     comp = {
@@ -158,9 +401,19 @@ def scenarios(rng: random.Random) -> list[dict[str, Any]]:
         "en": "You charged my card twice for the same stay, I want a refund now",
         "pt": "Vocês cobraram duas vezes no meu cartão, quero o reembolso",
     }
-    apology = {"es": ["lamento", "disculp", "siento"], "en": ["sorry", "apolog"], "pt": ["desculp", "lament", "sinto"]}
+    apology = {
+        "es": ["lamento", "disculp", "siento"],
+        "en": ["sorry", "apolog"],
+        "pt": ["desculp", "lament", "sinto"],
+    }
     for lang, q in comp.items():
-        add(f"{lang}-complaint-double-charge", lang, {"offset": 40, "nights": 2}, [{"say": q, "expect": [apology[lang]], "forbid": ASK_REF}], {"handoff": True, "task_contains": "complaint"})
+        add(
+            f"{lang}-complaint-double-charge",
+            lang,
+            {"offset": 40, "nights": 2},
+            [{"say": q, "expect": [apology[lang]], "forbid": ASK_REF}],
+            {"handoff": True, "task_contains": "complaint"},
+        )
 
     # 11. no booking number → not asked twice
     noref = {
@@ -169,12 +422,31 @@ def scenarios(rng: random.Random) -> list[dict[str, Any]]:
         "pt": ("quero cancelar minha reserva", "não tenho o número"),
     }
     for lang, (a, b) in noref.items():
-        add(f"{lang}-no-reference", lang, {"offset": 40, "nights": 2}, [{"say": a}, {"say": b, "forbid": ASK_REF}], {"no_booking": True})
+        add(
+            f"{lang}-no-reference",
+            lang,
+            {"offset": 40, "nights": 2},
+            [{"say": a}, {"say": b, "forbid": ASK_REF}],
+            {"no_booking": True},
+        )
 
     # 12. validation: one night, past dates, weekdays
-    one = {"es": "una noche el {in}, para 2 personas", "en": "one night on {in} for 2 people", "pt": "uma noite no dia {in}, para 2 pessoas"}
+    one = {
+        "es": "una noche el {in}, para 2 personas",
+        "en": "one night on {in} for 2 people",
+        "pt": "uma noite no dia {in}, para 2 pessoas",
+    }
     for lang, q in one.items():
-        add(f"{lang}-one-night", lang, {"offset": rng.randint(30, 60), "nights": 1}, [{"say": q, "expect": [CURRENCY["1"]], "check_prices": True}, *finish_booking(lang, rng, choose[lang])], booking_outcome("1", 2, nights=1))
+        add(
+            f"{lang}-one-night",
+            lang,
+            {"offset": rng.randint(30, 60), "nights": 1},
+            [
+                {"say": q, "expect": [CURRENCY["1"]], "check_prices": True},
+                *finish_booking(lang, rng, choose[lang]),
+            ],
+            booking_outcome("1", 2, nights=1),
+        )
     return out
 
 
@@ -189,7 +461,9 @@ def main() -> None:
     frozen = {s["id"] for s in order[: round(len(order) * 0.4)]}
     for s in items:
         folder = "frozen" if s["id"] in frozen else "dev"
-        (HERE / folder / f"{s['id']}.yaml").write_text(yaml.safe_dump(s, allow_unicode=True, sort_keys=False))
+        (HERE / folder / f"{s['id']}.yaml").write_text(
+            yaml.safe_dump(s, allow_unicode=True, sort_keys=False)
+        )
     print(f"{len(items)} scenarios: {len(items) - len(frozen)} dev, {len(frozen)} frozen")
 
 

@@ -190,7 +190,7 @@ async def _check_booking(
         res.failures.append(f"booking {refs[-1]} not found in hotel {hotel}")
         return
     b = match[0]
-    ci, co, ci2, co2 = dates
+    ci, _co, ci2, _co2 = dates
     expected_in = ci2 if want.get("moved") else ci
     nights = want.get("nights", 2)
     got_in = dt.date(b.check_in.year, b.check_in.month, b.check_in.day)

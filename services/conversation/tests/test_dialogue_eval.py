@@ -16,13 +16,20 @@ import pytest
 from dialogue_eval import Result, load, run
 
 FULL = os.environ.get("POSADA_EVAL") == "1"
-SMOKE = {"es-plain-booking-0", "en-multi-question-0", "pt-complaint-double-charge", "es-ba-booking-0"}
+SMOKE = {
+    "es-plain-booking-0",
+    "en-multi-question-0",
+    "pt-complaint-double-charge",
+    "es-ba-booking-0",
+}
 RESULTS: list[Result] = []
 OUT = Path(__file__).resolve().parents[1] / "eval" / "results"
 
 
 def _cases() -> list[tuple[str, dict]]:
-    folders = tuple(os.environ.get("POSADA_EVAL_FOLDERS", "dev,frozen").split(",")) if FULL else ("dev",)
+    folders = (
+        tuple(os.environ.get("POSADA_EVAL_FOLDERS", "dev,frozen").split(",")) if FULL else ("dev",)
+    )
     cases = [(f, s) for f in folders for s in load(f)]
     return cases if FULL else [(f, s) for f, s in cases if s["id"] in SMOKE]
 
@@ -59,7 +66,9 @@ def _report():  # type: ignore[no-untyped-def]
     print("\n" + json.dumps(summary, indent=1))
 
 
-@pytest.mark.parametrize(("folder", "scenario"), _cases(), ids=lambda x: x if isinstance(x, str) else x["id"])
+@pytest.mark.parametrize(
+    ("folder", "scenario"), _cases(), ids=lambda x: x if isinstance(x, str) else x["id"]
+)
 async def test_scenario(folder, scenario, service, mesh, conv_db, request):  # type: ignore[no-untyped-def]
     if not (mesh.real_nlp and mesh.real_pms):
         pytest.skip("the eval needs the real nlp and pms")

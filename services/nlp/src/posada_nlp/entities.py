@@ -637,25 +637,25 @@ def extract_entities(text: str, reference: date, *, bare_ref_ok: bool = False) -
             for x in ents
             if not (x.type == "nights" and x.start < mt.end() and mt.start() < x.end)
         ]
-        raw = next((g for g in mt.group("a", "b", "c", "d") if g), "")
-        value = _num_value(raw) if raw else 1
-        if value:
-            add("extra_nights", value, mt.start(), mt.end())
+        extra = next((g for g in mt.group("a", "b", "c", "d") if g), "")
+        extra_n = _num_value(extra) if extra else 1
+        if extra_n:
+            add("extra_nights", extra_n, mt.start(), mt.end())
             break
-    if not any(x.type == "nights" for x in ents) and _TONIGHT_RE.search(f):
-        mt = _TONIGHT_RE.search(f)
-        assert mt is not None
-        ents.append(Entity("nights", 1, text[mt.start() : mt.end()], mt.start(), mt.end(), 0.9))
+    tonight = _TONIGHT_RE.search(f)
+    if tonight and not any(x.type == "nights" for x in ents):
+        s, e = tonight.start(), tonight.end()
+        ents.append(Entity("nights", 1, text[s:e], s, e, 0.9))
     mt_child = _ADD_CHILD_RE.search(f)
     if mt_child:
-        raw = mt_child.group("n")
-        n = 1 if raw in ("a", "an") else _num_value(raw)
-        if n:
+        count = mt_child.group("n")
+        added = 1 if count in ("a", "an") else _num_value(count)
+        if added:
             ents[:] = [x for x in ents if x.type != "children"]
             ents.append(
                 Entity(
                     "add_children",
-                    n,
+                    added,
                     text[mt_child.start() : mt_child.end()],
                     mt_child.start(),
                     mt_child.end(),
@@ -663,17 +663,17 @@ def extract_entities(text: str, reference: date, *, bare_ref_ok: bool = False) -
                 )
             )
     for kind, rx in _PERSON_RES:
-        mt = rx.search(f)
-        if mt:
+        asked = rx.search(f)
+        if asked:
             ents.append(
-                Entity("person", kind, text[mt.start() : mt.end()], mt.start(), mt.end(), 1.0)
+                Entity("person", kind, text[asked.start() : asked.end()], *asked.span(), 1.0)
             )
             break
     for kind, rx in _COMPLAINT_RES:
-        mt = rx.search(f)
-        if mt:
+        grief = rx.search(f)
+        if grief:
             ents.append(
-                Entity("complaint", kind, text[mt.start() : mt.end()], mt.start(), mt.end(), 1.0)
+                Entity("complaint", kind, text[grief.start() : grief.end()], *grief.span(), 1.0)
             )
 
     for mt in _ROOM_RE.finditer(f):
