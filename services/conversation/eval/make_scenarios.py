@@ -450,9 +450,226 @@ def scenarios(rng: random.Random) -> list[dict[str, Any]]:
     return out
 
 
+def scenarios_v2(rng: random.Random) -> list[dict[str, Any]]:
+    """Second batch, written blind after the first round of fixes: harder phrasings and flows."""
+    out: list[dict[str, Any]] = []
+
+    def add(
+        sid: str,
+        lang: str,
+        stay: dict[str, int],
+        turns: list[dict[str, Any]],
+        outcome: dict[str, Any],
+        hotel: str = "1",
+        strict: bool = True,
+    ) -> None:
+        forbid = list(TECH) + (OTHER_HOTEL[hotel] if strict else [])
+        out.append(
+            {
+                "id": f"v2-{sid}",
+                "language": lang,
+                "hotel_id": hotel,
+                "stay": stay,
+                "forbid": forbid,
+                "turns": turns,
+                "outcome": outcome,
+            }
+        )
+
+    choose = {"es": "la doble", "en": "the double", "pt": "o duplo"}
+    off = lambda: {"offset": rng.randint(75, 140), "nights": 2}  # noqa: E731
+    typo = {
+        "es": "hola kiero reserbar una havitacion doble del {in} al {out} pa 2",
+        "en": "hi i wanna book a dubble room {in} to {out} 2 ppl",
+        "pt": "oi qro reservar um qarto duplo de {in} a {out} p 2 pessoas",
+    }
+    for lang, q in typo.items():
+        add(
+            f"{lang}-typos-booking",
+            lang,
+            off(),
+            [{"say": q, "check_prices": True}, *finish_booking(lang, rng, choose[lang])],
+            booking_outcome("1", 2, category="double"),
+        )
+    dig = {
+        "es": (
+            "Quiero reservar del {in} al {out} para 2",
+            "una pregunta, ¿tienen wifi?",
+            ["Wi-Fi"],
+        ),
+        "en": ("I'd like to book {in} to {out} for 2", "quick question, is there wifi?", ["Wi-Fi"]),
+        "pt": ("Quero reservar de {in} a {out} para 2", "uma pergunta, tem wifi?", ["Wi-Fi"]),
+    }
+    for lang, (a, b, e) in dig.items():
+        add(
+            f"{lang}-digression",
+            lang,
+            off(),
+            [{"say": a}, {"say": b, "expect": [e]}, *finish_booking(lang, rng, choose[lang])],
+            booking_outcome("1", 2, category="double"),
+        )
+    night = {
+        "es": "necesito una habitación para la noche del {in}, somos 2",
+        "en": "I need a room for the night of {in}, 2 adults",
+        "pt": "preciso de um quarto para a noite de {in}, somos 2",
+    }
+    for lang, q in night.items():
+        add(
+            f"{lang}-night-of",
+            lang,
+            {"offset": rng.randint(75, 140), "nights": 1},
+            [{"say": q, "check_prices": True}, *finish_booking(lang, rng, choose[lang])],
+            booking_outcome("1", 2, nights=1),
+        )
+    wk = {
+        "es": "llegamos el sábado y nos vamos el lunes, somos 2",
+        "en": "we arrive Saturday and leave Monday, 2 of us",
+        "pt": "chegamos no sábado e saímos na segunda, somos 2",
+    }
+    for lang, q in wk.items():
+        add(
+            f"{lang}-weekdays",
+            lang,
+            {"weekday": 5, "nights": 2},
+            [{"say": q}, *finish_booking(lang, rng, choose[lang])],
+            booking_outcome("1", 2, nights=2),
+        )
+    ask = {
+        "es": (
+            "¿hay alguien en recepción con quien pueda hablar?",
+            "sí, con una persona por favor",
+        ),
+        "en": ("is there someone at reception I could talk to?", "yes please, a real person"),
+        "pt": ("tem alguém na recepção com quem eu possa falar?", "sim, com uma pessoa por favor"),
+    }
+    for lang, (a, b) in ask.items():
+        add(f"{lang}-human-twice", lang, off(), [{"say": a}, {"say": b}], {"handoff": True})
+    past = {
+        "es": "Estuve la semana pasada y la habitación estaba sucia y el aire no funcionaba. Quiero un reembolso.",
+        "en": "I stayed last week, the room was dirty and the AC didn't work. I want a refund.",
+        "pt": "Fiquei semana passada, o quarto estava sujo e o ar não funcionava. Quero reembolso.",
+    }
+    apology = {"es": ["lamento", "siento"], "en": ["sorry"], "pt": ["sinto", "lament"]}
+    for lang, q in past.items():
+        add(
+            f"{lang}-past-stay-refund",
+            lang,
+            off(),
+            [{"say": q, "expect": [apology[lang]], "forbid": ["Noted", "Anotado", "Anotei"]}],
+            {"handoff": True, "task_contains": "complaint"},
+        )
+    pool = {
+        "es": ("¿el hotel de San Telmo tiene piscina?", ["piscina"]),
+        "en": ("does the San Telmo hotel have a pool?", ["pool"]),
+        "pt": ("o hotel de San Telmo tem piscina?", ["piscina"]),
+    }
+    for lang, (q, e) in pool.items():
+        add(
+            f"{lang}-ba-pool",
+            lang,
+            off(),
+            [{"say": q, "expect": [e, ["temporada", "seasonal", "sazonal"]]}],
+            {},
+            hotel="2",
+        )
+    baloc = {
+        "es": "¿dónde queda el hotel de Buenos Aires? ¿está lejos del aeropuerto?",
+        "en": "where is the Buenos Aires hotel? how far is the airport?",
+        "pt": "onde fica o hotel de Buenos Aires? é longe do aeroporto?",
+    }
+    for lang, q in baloc.items():
+        add(
+            f"{lang}-ba-location",
+            lang,
+            off(),
+            [{"say": q, "expect": [["Defensa"], ["Ezeiza"]]}],
+            {},
+            hotel="2",
+        )
+    palermo = {
+        "es": "Hola! vamos a Buenos Aires, ¿tienen habitación del {in} al {out} para 2?",
+        "en": "Hello, we're heading to Argentina, any room in your Buenos Aires hotel {in} to {out} for 2?",
+        "pt": "Oi! Vamos pra Argentina, tem quarto no hotel de Buenos Aires de {in} a {out} pra 2?",
+    }
+    for lang, q in palermo.items():
+        add(
+            f"{lang}-ba-argentina",
+            lang,
+            off(),
+            [
+                {"say": q, "expect": [CURRENCY["2"]], "check_prices": True},
+                *finish_booking(lang, rng, choose[lang]),
+            ],
+            booking_outcome("2", 2, category="double"),
+            hotel="2",
+        )
+    cancel = {
+        "es": ("quiero cancelar la reserva", "sí"),
+        "en": ("I want to cancel that booking", "yes"),
+        "pt": ("quero cancelar a reserva", "sim"),
+    }
+    start = {
+        "es": "Reserva del {in} al {out} para 2 personas",
+        "en": "Book {in} to {out} for 2 people",
+        "pt": "Reserva de {in} a {out} para 2 pessoas",
+    }
+    for lang, (a, b) in cancel.items():
+        add(
+            f"{lang}-book-then-cancel",
+            lang,
+            off(),
+            [
+                {"say": start[lang]},
+                *finish_booking(lang, rng, choose[lang]),
+                {"say": a, "forbid": ["XKBKNABJK"]},
+                {"say": b},
+            ],
+            booking_outcome("1", 2, cancelled=True),
+        )
+    more = {
+        "es": "ah, y al final somos 3",
+        "en": "oh and actually we're 3 people",
+        "pt": "ah, e na verdade somos 3",
+    }
+    for lang, q in more.items():
+        add(
+            f"{lang}-guests-change",
+            lang,
+            off(),
+            [
+                {"say": start[lang]},
+                {"say": q, "check_prices": True},
+                *finish_booking(
+                    lang,
+                    rng,
+                    {"es": "la familiar", "en": "the family room", "pt": "o quarto família"}[lang],
+                ),
+            ],
+            booking_outcome("1", 3),
+        )
+    three = {
+        "es": (
+            "¿A qué hora es el check-out? ¿Se puede fumar? ¿Aceptan tarjeta?",
+            [["12:00"], ["humo", "fumar"], ["Visa"]],
+        ),
+        "en": (
+            "What time is check-out? Can I smoke? Do you take cards?",
+            [["12:00"], ["smok"], ["Visa"]],
+        ),
+        "pt": (
+            "Que horas é o check-out? Pode fumar? Aceitam cartão?",
+            [["12h", "12:00"], ["fum"], ["Visa"]],
+        ),
+    }
+    for lang, (q, e) in three.items():
+        add(f"{lang}-three-questions", lang, off(), [{"say": q, "expect": e}], {})
+    return out
+
+
 def main() -> None:
     rng = random.Random(SEED)
     items = scenarios(rng)
+    items_v2 = scenarios_v2(random.Random(SEED + 2))
     for folder in ("dev", "frozen"):
         shutil.rmtree(HERE / folder, ignore_errors=True)
         (HERE / folder).mkdir(parents=True)
@@ -464,7 +681,16 @@ def main() -> None:
         (HERE / folder / f"{s['id']}.yaml").write_text(
             yaml.safe_dump(s, allow_unicode=True, sort_keys=False)
         )
-    print(f"{len(items)} scenarios: {len(items) - len(frozen)} dev, {len(frozen)} frozen")
+    order2 = list(items_v2)
+    random.Random(SEED + 3).shuffle(order2)
+    frozen |= {s["id"] for s in order2[: round(len(order2) * 0.4)]}
+    for s in items_v2:
+        folder = "frozen" if s["id"] in frozen else "dev"
+        (HERE / folder / f"{s['id']}.yaml").write_text(
+            yaml.safe_dump(s, allow_unicode=True, sort_keys=False)
+        )
+    total = len(items) + len(items_v2)
+    print(f"{total} scenarios: {total - len(frozen)} dev, {len(frozen)} frozen")
 
 
 if __name__ == "__main__":

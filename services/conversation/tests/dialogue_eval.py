@@ -76,7 +76,10 @@ async def run(
     res = Result(scenario["id"], folder, lang)
     today = dt.datetime.now(ZoneInfo("Europe/Madrid")).date()
     stay = scenario["stay"]
-    ci = today + dt.timedelta(days=stay["offset"])
+    if "weekday" in stay:  # "arrive Saturday": the next such day after today
+        ci = today + dt.timedelta(days=(stay["weekday"] - today.weekday()) % 7 or 7)
+    else:
+        ci = today + dt.timedelta(days=stay["offset"])
     co = ci + dt.timedelta(days=stay["nights"])
     ci2 = ci + dt.timedelta(days=stay.get("offset2", 0))
     co2 = ci2 + dt.timedelta(days=stay["nights"])
@@ -197,6 +200,8 @@ async def _check_booking(
     got_out = dt.date(b.check_out.year, b.check_out.month, b.check_out.day)
     if got_in != expected_in or (got_out - got_in).days != nights:
         res.failures.append(f"booked {got_in}→{got_out}, wanted {expected_in} for {nights} nights")
+    if want.get("cancelled") and b.status != pms_pb2.BOOKING_STATUS_CANCELLED:
+        res.failures.append(f"booking {b.reference} is not cancelled in the PMS")
     if b.adults != want.get("adults", 2) or b.children != want.get("children", 0):
         res.failures.append(f"booked {b.adults}+{b.children} guests, wanted {want}")
     if want.get("category") and b.room_type_id:
