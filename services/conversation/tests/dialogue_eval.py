@@ -117,7 +117,9 @@ async def run(
             if not any(fold(x) in folded for x in group):
                 res.failures.append(f"turn {res.turns}: none of {group} in reply")
         for bad in [*scenario.get("forbid", []), *turn.get("forbid", [])]:
-            if fold(bad) in folded:
+            # Codes and symbols ("ARS", "€") as written; words case- and accent-insensitive.
+            literal = bad.isupper() or not any(ch.isalpha() for ch in bad)
+            if (bad in reply) if literal else (fold(bad) in folded):
                 res.failures.append(f"turn {res.turns}: forbidden {bad!r} in reply")
         if turn.get("check_prices"):
             want = outcome.get("booking", {})

@@ -78,6 +78,8 @@ async def test_scenario(folder, scenario, service, mesh, conv_db, request):  # t
     status = "ok" if result.success else "FAIL"
     # Frozen scenarios are reported by number only, so working on the policy never reads them.
     detail = result.failures if folder == "dev" else ""
+    if folder == "dev" and not result.success and os.environ.get("POSADA_EVAL_TRANSCRIPTS"):
+        print("\n".join(result.transcript))
     print(f"[eval] {status} {folder}/{result.id} turns={result.turns} {detail}")
     if not FULL:
         assert result.success, "\n".join(result.failures + result.transcript)

@@ -283,8 +283,12 @@ def find_date_mentions(f: str, ref: date) -> list[DateMention]:
             )
         ):
             continue
-        if re.match(r"\s*,?\s*(?:el\s+|the\s+|dia\s+)?\d", f[mt.end() :]):
-            continue  # "viernes 15": the day number is the date
+        after = f[mt.end() :]
+        if re.match(r"\s*(?:el\s+|the\s+|dia\s+)?\d", after) or re.match(
+            rf"\s*,\s*(?:el\s+|the\s+)?\d{{1,2}}(?:st|nd|rd|th|\s+(?:de\s+|of\s+)?(?:{_MONTH_RE}))",
+            after,
+        ):
+            continue  # "viernes 15", "Friday, 15 March": the day number is the date
         start = (
             mt.start("pre")
             if pre and pre not in ("ate", "de", "desde el", "on", "a")

@@ -257,7 +257,11 @@ _PERSON_RES = (
     ),
 )
 # Tonight: a one-night stay starting today ("for tonight", "para esta noche", "hoje à noite").
-_TONIGHT_RE = re.compile(r"\b(?:tonight|esta\s+noche|esta\s+noite|hoje\s+a\s+noite)\b")
+_TONIGHT_RE = re.compile(
+    r"\b(?:tonight|esta\s+noche|esta\s+noite|hoje\s+a\s+noite|(?:for\s+)?the\s+night\s+of|"
+    r"(?:para\s+|por\s+)?la\s+noche\s+del?|(?:para\s+|pra\s+)?a\s+noite\s+d[eo]|"
+    r"na\s+noite\s+d[eo])\b"
+)
 # Adding children to a stay: "add a child", "añadir un niño", "incluir uma criança".
 _ADD_CHILD_RE = re.compile(
     rf"\b(?:add|adding|include|anadir|agregar|sumar|incluir|adicionar|acrescentar)\s+"
