@@ -223,8 +223,8 @@ _COMPLAINT_RES = (
         "complaint",
         re.compile(
             r"\b(?:complain\w*|complaint|unacceptable|disgusting|terrible\s+(?:stay|service|room)|"
-            r"queja|quejarme|reclamacion|reclamo|reclamar|inaceptable|pesimo|una\s+verguenza|"
-            r"reclamacao|reclamar|inaceitavel|pessimo|uma\s+vergonha|vergonhoso)\b"
+            r"queja|quejarme|reclamacion|reclamo|inaceptable|pesimo|una\s+verguenza|"
+            r"reclamacao|inaceitavel|pessimo|uma\s+vergonha|vergonhoso)\b"
         ),
     ),
 )

@@ -30,6 +30,8 @@ from .parsing import (
 )
 from .state import Outcome, Turn, Understanding
 
+PERSONAL_DETAILS = ("guest_name", "guest_last_name", "guest_email", "guest_phone", "verify_email")
+
 
 class Policy(Manage):
     """What the agent says and does for one understood guest message."""
@@ -183,6 +185,8 @@ class Policy(Manage):
     async def _choose_hotel(self, t: Turn) -> bool:
         """Switches to the hotel the guest names; True when the turn was only about that."""
         u, s = t.u, t.session
+        if (s.pending or {}).get("kind") in PERSONAL_DETAILS:
+            return False  # "Martín Pérez" is a name, not the Antón Martín metro stop
         try:
             mention = await self.directory.mentioned(u.text, t.c.language)
         except (DependencyDown, DependencyError):

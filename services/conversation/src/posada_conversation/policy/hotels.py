@@ -87,6 +87,9 @@ _PHRASE = re.compile(
 )
 
 
+_NOT_PLACES = re.compile(r"\S+@\S+|https?://\S+|www\.\S+")
+
+
 @dataclass
 class Mention:
     """Hotels a message names: by strong terms, and by weak ones (landmarks)."""
@@ -163,6 +166,7 @@ class HotelDirectory:
         if len(await self.hotels(language)) < 2:
             return Mention()
         strong, weak = await self._vocabulary(language)
+        text = _NOT_PLACES.sub(" ", text)  # "ana@madrid.com" names no hotel
         folded = f" {re.sub(r'[^a-z0-9]+', ' ', fold(text))} "
         found = Mention()
         for terms, out in ((strong, found.strong), (weak, found.weak)):
