@@ -422,3 +422,27 @@ def test_example_booking_references_look_like_the_pms_ones() -> None:
     for lang in ("es", "en", "pt"):
         text = templates.get(lang).text("messages.ask_reference")
         assert "XKBKNABJK" in text and "HB-" not in text
+
+
+def test_the_search_form_asks_for_the_first_missing_or_invalid_slot() -> None:
+    import datetime as dt
+
+    from posada_conversation.policy.forms import SEARCH_FORM, FormLimits, next_ask
+
+    today = dt.date(2026, 12, 4)
+    limits = FormLimits(max_guests=8, max_nights=30)
+    asks = [
+        ({}, "messages.ask_dates"),
+        ({"check_in": "2026-12-01"}, "messages.date_in_past"),
+        ({"check_in": "2026-12-10"}, "messages.ask_check_out"),
+        ({"check_in": "2026-12-10", "check_out": "2026-12-09"}, "messages.dates_out_of_order"),
+        ({"check_in": "2026-12-10", "check_out": "2027-03-10"}, "messages.stay_too_long"),
+        ({"check_in": "2026-12-10", "nights": 2}, "messages.ask_adults"),
+        ({"check_in": "2026-12-10", "nights": 2, "adults": 12}, "messages.too_many_guests"),
+    ]
+    for slots, template in asks:
+        ask = next_ask(SEARCH_FORM, dict(slots), today, limits)
+        assert ask is not None and ask.template == template, (slots, ask)
+    done = {"check_in": "2026-12-10", "nights": 1, "adults": 2}
+    assert next_ask(SEARCH_FORM, done, today, limits) is None
+    assert done["check_out"] == "2026-12-11"  # one night without a check-out date
