@@ -446,3 +446,29 @@ def test_the_search_form_asks_for_the_first_missing_or_invalid_slot() -> None:
     done = {"check_in": "2026-12-10", "nights": 1, "adults": 2}
     assert next_ask(SEARCH_FORM, done, today, limits) is None
     assert done["check_out"] == "2026-12-11"  # one night without a check-out date
+
+
+AC = {
+    "es": ("¿tienen aire acondicionado?", "Habitación Doble"),
+    "en": ("do you have air conditioning?", "Double Room"),
+    "pt": ("vocês têm ar condicionado?", "Quarto Duplo"),
+}
+
+
+@pytest.mark.parametrize("lang", ["es", "en", "pt"])
+async def test_an_amenity_of_the_rooms_is_answered_with_the_rooms_that_have_it(talk, lang):  # type: ignore[no-untyped-def]
+    text, room = AC[lang]
+    await talk(
+        {
+            "id": f"ac-{lang}",
+            "language": lang,
+            "turns": [
+                {
+                    "say": text,
+                    "expect": [[room]],
+                    "forbid": ["no menciona", "doesn't mention", "não mencionam"],
+                }
+            ],
+            "outcome": {},
+        }
+    )

@@ -140,6 +140,17 @@ class Pms:
         )
         return list(response.hotels)
 
+    async def list_room_types(self, hotel_id: str, language: str = "") -> list[pms_pb2.RoomType]:
+        """The hotel's room types, names in `language`."""
+        response = await _call(
+            "pms",
+            self.stub.ListRoomTypes(
+                pms_pb2.ListRoomTypesRequest(hotel_id=hotel_id, language=language),
+                timeout=self.deadline,
+            ),
+        )
+        return list(response.room_types)
+
     async def check_availability(
         self, request: pms_pb2.CheckAvailabilityRequest
     ) -> pms_pb2.CheckAvailabilityResponse:

@@ -456,6 +456,8 @@ class Policy(Manage):
             return True
         elif kind == "guest_name":
             name = u.first("person_name") or self._plausible_name(u)
+            if u.first("email"):
+                s.draft["email"] = u.first("email").lower()  # "Ana Ruiz, ana@x.com": both at once
             if name and not interrupting:
                 parts = name.split()
                 s.draft["first_name"] = parts[0].title() if parts[0].islower() else parts[0]

@@ -12,6 +12,7 @@ import urllib.parse
 from hotel.channel.v1 import message_pb2
 from hotel.pms.v1 import pms_service_pb2 as pms_pb2
 
+from ..deps import DependencyDown, DependencyError
 from .parsing import fold
 from .records import POLICY_TOPIC
 from .smalltalk import SmallTalk
@@ -86,11 +87,25 @@ class HotelInfo(SmallTalk):
                     amenity=t.c.name("amenities", amenity),
                     facts="; ".join(f.text.rstrip(".") for f in shown),
                 )
+            elif rooms := await self._rooms_with(t, amenity):
+                # Not a hotel feature but in some rooms (air conditioning, Wi-Fi in the room).
+                t.say(
+                    "messages.amenity_in_rooms",
+                    amenity=t.c.name("amenities", amenity),
+                    rooms=", ".join(rooms),
+                )
             else:
                 unknown = True
                 t.say("messages.amenity_not_listed", amenity=t.c.name("amenities", amenity))
         if unknown:
             t.buttons("messages.offer_person", [("menu:human", "human")])
+
+    async def _rooms_with(self, t: Turn, amenity: str) -> list[str]:
+        try:
+            rooms = await self.pms.list_room_types(t.session.hotel_id, t.c.language)
+        except (DependencyDown, DependencyError):
+            return []
+        return [r.name for r in rooms if amenity in r.amenities]
 
     def _topics(self, text: str) -> list[str]:
         folded = f" {fold(text)} "
