@@ -67,6 +67,8 @@ class Session:
     human_signals: int = 0
     # What the guest said they don't have ("reference"): never asked for again.
     lacks: list[str] = field(default_factory=list)
+    # Times in a row the same slot question was asked again without an answer.
+    asked_again: int = 0
     version: int = SESSION_VERSION
 
     def to_json(self) -> str:

@@ -34,6 +34,12 @@ class Availability(HotelInfo):
         ask = next_ask(SEARCH_FORM, q, t.today, FormLimits(self.max_guests, self.max_nights))
         if ask:
             # Checked before pms sees anything: a missing or garbled slot is a question.
+            again = (s.pending or {}).get("kind") == f"slot:{ask.slot}"
+            s.asked_again = s.asked_again + 1 if again else 0
+            if s.asked_again >= self.handoff_after:
+                # The same question three times: a person does better than a fourth time.
+                self.hand_off(t, "stuck_on_question", "messages.handoff_misunderstood")
+                return
             s.pending = {"kind": f"slot:{ask.slot}", "book": book}
             if ask.template == "messages.ask_adults":
                 self._ask_adults(t)
