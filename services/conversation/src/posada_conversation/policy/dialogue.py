@@ -241,6 +241,15 @@ class Policy(Manage):
         faq = [c for c in u.clauses if c.intent in FAQ_INTENTS and c.confidence >= self.threshold]
         if not faq:
             return False
+        # Once the message is known to hold questions, a weaker question clause ("¿y parking?")
+        # or one naming an amenity is a question too, not something to drop.
+        faq = [
+            c
+            for c in u.clauses
+            if c in faq
+            or (c.intent in FAQ_INTENTS and c.confidence >= 0.3)
+            or (c.entities.get("amenity") and not has_stay_entities(c))
+        ]
         for clause in u.clauses:
             if clause in faq:
                 await self._faq(t, clause)
@@ -272,10 +281,11 @@ class Policy(Manage):
 
     async def _faq(self, t: Turn, clause: Understanding) -> None:
         whole, t.u = t.u, clause
+        intent = clause.intent if clause.intent in FAQ_INTENTS else "ask_amenities"
         try:
-            if clause.intent == "ask_location":
+            if intent == "ask_location":
                 await self._location(t)
-            elif clause.intent == "ask_amenities":
+            elif intent == "ask_amenities":
                 await self._amenities(t)
             else:
                 await self._policies(t)
