@@ -472,3 +472,43 @@ async def test_an_amenity_of_the_rooms_is_answered_with_the_rooms_that_have_it(t
             "outcome": {},
         }
     )
+
+
+BA_COMPLAINT = {
+    "es": "Me alojé en el hotel de Buenos Aires y me cobraron dos veces, quiero un reembolso",
+    "en": "I stayed at your Buenos Aires hotel and you charged me twice, I want a refund",
+    "pt": "Fiquei no hotel de Buenos Aires e vocês cobraram duas vezes, quero reembolso",
+}
+
+
+@pytest.mark.parametrize("lang", ["es", "en", "pt"])
+async def test_a_complaint_about_the_other_hotel_is_filed_for_that_hotel(talk, lang):  # type: ignore[no-untyped-def]
+    await talk(
+        {
+            "id": f"ba-complaint-{lang}",
+            "language": lang,
+            "hotel_id": "2",
+            "turns": [{"say": BA_COMPLAINT[lang], "forbid": ASK_REF}],
+            "outcome": {"handoff": True, "task_contains": "priority complaint"},
+        }
+    )
+
+
+BOTH = {
+    "es": "¿qué diferencia hay entre el hotel de Madrid y el de Buenos Aires?",
+    "en": "what's the difference between your Madrid and Buenos Aires hotels?",
+    "pt": "qual a diferença entre o hotel de Madri e o de Buenos Aires?",
+}
+
+
+@pytest.mark.parametrize("lang", ["es", "en", "pt"])
+async def test_naming_both_hotels_asks_which_one(service, mesh, lang):  # type: ignore[no-untyped-def]
+    if not (mesh.real_nlp and mesh.real_pms):
+        pytest.skip("needs the real nlp and pms")
+    from conv_chat import Guest
+
+    g = Guest(service.stub, phone=f"3465{next(_n):07d}")
+    await g.say(BOTH[lang])
+    assert {"hotel:1", "hotel:2"} <= set(g.buttons()), g.text()
+    await g.tap("hotel:2", "Buenos Aires")
+    assert "San Telmo" in g.text()

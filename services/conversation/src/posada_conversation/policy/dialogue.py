@@ -79,12 +79,14 @@ class Policy(Manage):
             s.misunderstood = 0
             return
         confident = u.confidence >= self.threshold and u.intent not in ("", "out_of_scope")
-        if self._wants_person(t):
-            self.hand_off(t, "guest_request", "messages.handoff")
-            return
-        complaint = self._complaint_kinds(u)
-        if complaint:
-            self.complaint(t, complaint)
+        wants_person, complaint = self._wants_person(t), self._complaint_kinds(u)
+        if wants_person or complaint:
+            # The staff task goes to the hotel the guest is talking about.
+            await self._choose_hotel(t, quiet=True)
+            if wants_person:
+                self.hand_off(t, "guest_request", "messages.handoff")
+            else:
+                self.complaint(t, complaint)
             return
         if await self._choose_hotel(t):
             s.misunderstood = 0
@@ -182,7 +184,7 @@ class Policy(Manage):
             return []  # "can I get a refund if I cancel?" is a policy question
         return kinds
 
-    async def _choose_hotel(self, t: Turn) -> bool:
+    async def _choose_hotel(self, t: Turn, *, quiet: bool = False) -> bool:
         """Switches to the hotel the guest names; True when the turn was only about that."""
         u, s = t.u, t.session
         if (s.pending or {}).get("kind") in PERSONAL_DETAILS:
@@ -192,6 +194,10 @@ class Policy(Manage):
         except (DependencyDown, DependencyError):
             return False
         ids = mention.strong or (mention.weak if s.hotel_source != "guest" else set())
+        if quiet:
+            if len(ids) == 1 and next(iter(ids)) != s.hotel_id:
+                s.hotel_id, s.hotel_source, s.time_zone = next(iter(ids)), "guest", ""
+            return False
         if len(ids) > 1:
             await self._ask_which_hotel(t)
             return True
