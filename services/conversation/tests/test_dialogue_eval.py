@@ -58,7 +58,16 @@ def _report():  # type: ignore[no-untyped-def]
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "dialogue-eval.json").write_text(
         json.dumps(
-            {"summary": summary, "scenarios": [r.__dict__ for r in RESULTS]},
+            {
+                "summary": summary,
+                # Frozen scenarios by outcome only: their transcripts stay unread.
+                "scenarios": [
+                    r.__dict__
+                    if r.folder == "dev"
+                    else {"id": r.id, "folder": r.folder, "success": r.success, "turns": r.turns}
+                    for r in RESULTS
+                ],
+            },
             indent=1,
             ensure_ascii=False,
         )
