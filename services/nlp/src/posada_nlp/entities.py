@@ -268,6 +268,18 @@ _ADD_CHILD_RE = re.compile(
     rf"(?P<n>{NUM_RE}|a|an)\s+(?:more\s+)?(?:child|children|kids?|ninos?|ninas?|nenes?|"
     rf"criancas?|filhos?|bebes?|baby)\b"
 )
+# A past stay described badly is a complaint, not a maintenance request for now.
+_PAST_STAY_RE = re.compile(
+    r"\b(?:estuve|estuvimos|me\s+aloje|nos\s+alojamos|me\s+hospede|nos\s+hospedamos|"
+    r"(?:i|we)\s+stayed|during\s+(?:my|our)\s+stay|fiquei|ficamos|me\s+hospedei|"
+    r"nos\s+hospedamos|durante\s+(?:mi|nuestra|minha|nossa)\s+estadia)\b"
+)
+_BAD_RE = re.compile(
+    r"\b(?:suci[oa]s?|dirty|filthy|sujo|suja|rot[oa]|broken|quebrad[oa]|no\s+funcionaba|"
+    r"didn'?t\s+work|did\s+not\s+work|nao\s+funcionava|ruido|noisy|noise|barulho|"
+    r"horrible|terrible|awful|pesim[oa]|pessim[oa]|mal\s+atendid[oa]|rude|maleducad[oa]|"
+    r"grosser[oa]|cucarachas?|cockroach\w*|baratas?|chinches|bed\s*bugs?)\b"
+)
 # Extending a stay: "one more night", "una noche más", "mais uma noite", "two extra nights".
 _EXTRA_NIGHTS_RE = re.compile(
     rf"\b(?:(?P<a>{NUM_RE})\s+(?:more|extra|additional)\s+nights?|an\s+extra\s+night|"
@@ -673,6 +685,10 @@ def extract_entities(text: str, reference: date, *, bare_ref_ok: bool = False) -
                 Entity("person", kind, text[asked.start() : asked.end()], *asked.span(), 1.0)
             )
             break
+    past, bad = _PAST_STAY_RE.search(f), _BAD_RE.search(f)
+    if past and bad:
+        s, e = min(past.start(), bad.start()), max(past.end(), bad.end())
+        ents.append(Entity("complaint", "complaint", text[s:e], s, e, 0.9))
     for kind, rx in _COMPLAINT_RES:
         grief = rx.search(f)
         if grief:
