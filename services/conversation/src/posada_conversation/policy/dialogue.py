@@ -8,7 +8,6 @@ only layer that sees every flow, so it is where the `Policy` is completed.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from hotel.channel.v1 import message_pb2
@@ -18,7 +17,6 @@ from ..deps import DependencyDown, DependencyError
 from ..sessions import Session
 from .manage import Manage
 from .parsing import (
-    EMAIL,
     FAQ_INTENTS,
     INTERRUPTING,
     bare_number,
@@ -491,10 +489,7 @@ class Policy(Manage):
                 await self._after_name(t)
                 return True
         elif kind == "guest_email":
-            email = (u.first("email") or "").lower()
-            if not email:
-                match = EMAIL.search(u.text)
-                email = match.group(0).lower() if match else ""
+            email = (u.first("email") or "").lower()  # nlp reads e-mails; not again here
             if email:
                 s.draft["email"] = email
                 await self._summary(t)
@@ -503,9 +498,7 @@ class Policy(Manage):
                 t.say("messages.bad_email")
                 return True
         elif kind == "guest_phone":
-            phone = digits(u.first("phone")) or digits(
-                " ".join(re.findall(r"\+?[\d ().-]{7,}", u.text))
-            )
+            phone = digits(u.first("phone"))  # nlp reads phone numbers; not again here
             if 7 <= len(phone) <= 15:
                 s.draft["phone"] = phone
                 await self._summary(t)
@@ -535,10 +528,7 @@ class Policy(Manage):
                 await self._lookup_by_phone(t)
                 return True
         elif kind == "verify_email":
-            email = (u.first("email") or "").lower()
-            if not email:
-                match = EMAIL.search(u.text)
-                email = match.group(0).lower() if match else ""
+            email = (u.first("email") or "").lower()  # nlp reads e-mails; not again here
             if email or not interrupting:
                 booking = s.manage.get("booking") or {}
                 if email and email == (booking.get("email") or "").lower():
