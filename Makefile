@@ -15,7 +15,7 @@ APT_TEST := chromium docker-compose dovecot-imapd prometheus
 
 
 .PHONY: k8s-render k8s-check proto-breaking
-.PHONY: help install uv system-deps system-test-deps sync models train-nlp proto proto-check envoy envoy-check \
+.PHONY: help eval install uv system-deps system-test-deps sync models train-nlp proto proto-check envoy envoy-check \
         lint format typecheck test test-unit test-e2e run observe status bench clean
 
 help:
@@ -79,6 +79,9 @@ format: sync
 
 test: install system-test-deps lint proto-check envoy-check k8s-check ## everything CI runs
 	@$(MAKE) --no-print-directory test-unit test-e2e
+
+eval: sync ## dialogue eval: every scenario (dev + frozen), results in services/conversation/eval/results/
+	@POSADA_EVAL=1 $(BIN)/pytest -q -s -p no:cacheprovider services/conversation/tests/test_dialogue_eval.py
 
 test-unit: sync
 	@echo "» unit and service tests"

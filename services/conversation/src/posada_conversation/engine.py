@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hotel.channel.v1 import message_pb2
 from hotel.conversation.v1 import conversation_service_pb2 as conv_pb2
+from hotel.nlp.v1 import nlp_service_pb2 as nlp_pb2
 from posada_common.logging import get_logger
 from prometheus_client import Counter, Histogram
 
@@ -46,9 +47,11 @@ from .deps import (
     DependencyError,
     dependencies_down,
     start_turn,
+    to_date,
 )
 from .i18n import DEFAULT_LANGUAGE, LANGUAGES, Templates
 from .policy import Outcome, OutReply, Policy, Understanding, is_our_button
+from .policy.parsing import split_clauses
 from .repository import HANDED_OFF, NewTask, Repository, TurnRecord
 from .sessions import Session, SessionStore
 
@@ -93,6 +96,19 @@ class EngineConfig:
     voice_replies: str = "when_guest_speaks"
     voice_replies_by_hotel: dict[str, str] = field(default_factory=dict)
     switch_language_min_words: int = 3
+
+
+def _understanding(text: str, parsed: nlp_pb2.ParseResponse) -> Understanding:
+    entities: dict[str, list[str]] = {}
+    for entity in parsed.entities:
+        entities.setdefault(entity.type, []).append(entity.value)
+    return Understanding(
+        text=text,
+        language=parsed.language,
+        intent=parsed.intent.name,
+        confidence=parsed.intent.confidence,
+        entities=entities,
+    )
 
 
 def zone(name: str, fallback: str) -> ZoneInfo:
@@ -205,7 +221,9 @@ class Engine:
         cid = message.conversation_id
         row = await self.repo.ensure_conversation(message, self.config.default_language)
         session = await self.sessions.load(cid, message.hotel_id)
-        session.hotel_id = message.hotel_id
+        if session.hotel_source != "guest" and session.hotel_id != message.hotel_id:
+            # The channel's hotel, unless the guest chose one in this conversation.
+            session.hotel_id, session.time_zone = message.hotel_id, ""
         session.turns += 1
         if not session.language and row["last_message_at"] != row["created_at"]:
             # The session expired but the conversation is known: keep its language.
@@ -306,7 +324,7 @@ class Engine:
         hotel_zone = session.time_zone
         if not hotel_zone:
             try:
-                hotel_zone = (await self.policy.hotel(message.hotel_id, language)).time_zone
+                hotel_zone = (await self.policy.hotel(session.hotel_id, language)).time_zone
                 session.time_zone = hotel_zone
             except (DependencyDown, DependencyError):
                 hotel_zone = self.config.default_time_zone
@@ -402,6 +420,7 @@ class Engine:
                 tasks=outcome.tasks,
                 bookings=outcome.bookings,
                 booking_status_updates=outcome.booking_status_updates,
+                hotel_id=session.hotel_id,
             )
         )
         await self.sessions.save(session)
@@ -460,23 +479,32 @@ class Engine:
         self, text: str, session: Session, hotel_zone: str, today: dt.date
     ) -> Understanding:
         hint = session.language if count_words(text) < self.config.switch_language_min_words else ""
-        parsed = await self.deps.nlp.parse(
-            text,
-            language_hint=hint,
-            reference_date=today,
-            time_zone=hotel_zone,
-            expected_intent=self.policy.expected_intent(session),
-        )
-        entities: dict[str, list[str]] = {}
-        for entity in parsed.entities:
-            entities.setdefault(entity.type, []).append(entity.value)
-        return Understanding(
-            text=text,
-            language=parsed.language,
-            intent=parsed.intent.name,
-            confidence=parsed.intent.confidence,
-            entities=entities,
-        )
+        expected = self.policy.expected_intent(session)
+        clauses = split_clauses(text)
+        if not clauses:
+            parsed = await self.deps.nlp.parse(
+                text,
+                language_hint=hint,
+                reference_date=today,
+                time_zone=hotel_zone,
+                expected_intent=expected,
+            )
+            return _understanding(text, parsed)
+        # The whole message and each clause in one round trip: every question gets answered.
+        requests = [
+            nlp_pb2.ParseRequest(
+                text=part[:4096],
+                language_hint=hint,
+                time_zone=hotel_zone,
+                expected_intent=expected,
+                reference_date=to_date(today),
+            )
+            for part in (text, *clauses)
+        ]
+        whole, *parts = await self.deps.nlp.parse_batch(requests)
+        u = _understanding(text, whole)
+        u.clauses = [_understanding(c, p) for c, p in zip(clauses, parts, strict=False)]
+        return u
 
     def _choose_language(self, session: Session, u: Understanding, text: str) -> str:
         """Keep the conversation's language unless the guest clearly switched.

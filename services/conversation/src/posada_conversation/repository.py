@@ -34,6 +34,8 @@ class NewTask:
     kind: int
     description: str
     booking_reference: str = ""
+    # The hotel the guest chose in this conversation; empty = the one the channel belongs to.
+    hotel_id: str = ""
 
 
 @dataclass
@@ -50,6 +52,7 @@ class NewBooking:
     total_minor: int
     currency_code: str
     status: int
+    hotel_id: str = ""
 
 
 @dataclass
@@ -69,6 +72,9 @@ class TurnRecord:
     booking_status_updates: list[tuple[str, int]] = field(
         default_factory=list
     )  # (reference, status)
+    # The hotel the conversation is about now (the guest may have chosen another one than the
+    # channel's); empty = unchanged. Staff lists and the bookings follow it.
+    hotel_id: str = ""
 
 
 def encode_token(*parts: Any) -> str:
@@ -281,7 +287,7 @@ class Repository:
                            booking_reference) VALUES ($1, $2, $3, $4, $5, $6)""",
                     uuid.uuid4(),
                     cid,
-                    m.hotel_id,
+                    task.hotel_id or m.hotel_id,
                     task.kind,
                     task.description,
                     task.booking_reference,
@@ -295,7 +301,7 @@ class Repository:
                        ON CONFLICT (idempotency_key) DO NOTHING""",
                     b.idempotency_key,
                     cid,
-                    m.hotel_id,
+                    b.hotel_id or m.hotel_id,
                     b.booking_id,
                     b.reference,
                     b.room_type_id,
@@ -312,15 +318,16 @@ class Repository:
                 await conn.execute(
                     "UPDATE bookings SET status = $3, updated_at = now() "
                     "WHERE hotel_id = $1 AND reference = $2",
-                    m.hotel_id,
+                    turn.hotel_id or m.hotel_id,
                     reference,
                     status,
                 )
             await conn.execute(
-                "UPDATE conversations SET language = $2, last_message_at = now() "
-                "WHERE conversation_id = $1",
+                "UPDATE conversations SET language = $2, last_message_at = now(), "
+                "hotel_id = COALESCE(NULLIF($3, ''), hotel_id) WHERE conversation_id = $1",
                 cid,
                 turn.language,
+                turn.hotel_id,
             )
 
     # -- delivery and staff -------------------------------------------------------------
