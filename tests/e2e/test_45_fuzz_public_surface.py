@@ -342,30 +342,9 @@ def webhook_url(running_mesh: RunningMesh) -> str:
     return f"{running_mesh.public_url}/webhooks/whatsapp"
 
 
-def _gateway_guards_json_depth() -> bool:
-    """The gateway's webhook refuses JSON nested deeper than it can parse (gateway branch,
-    ISSUE-10 item 4). Until that lands a deep body answers 500, which this test must report."""
-    import importlib
-
-    for module in ("posada_gateway.channels.whatsapp.webhook", "posada_gateway.webhook"):
-        try:
-            if hasattr(importlib.import_module(module), "JSON_MAX_DEPTH"):
-                return True
-        except ImportError:
-            continue
-    return False
-
-
 def test_no_webhook_answers_5xx_whatever_is_posted(
-    running_mesh: RunningMesh, webhook_url: str, request: pytest.FixtureRequest
+    running_mesh: RunningMesh, webhook_url: str
 ) -> None:
-    if not _gateway_guards_json_depth():
-        request.applymarker(
-            pytest.mark.xfail(
-                reason="deeply nested JSON answers 500 until the gateway's never-500 webhook lands",
-                strict=False,
-            )
-        )
     secret = _app_secret(running_mesh).encode()
     statuses: dict[int, int] = {}
 
