@@ -589,6 +589,8 @@ def test_prometheus_scrapes_every_service_and_envoy() -> None:
     jobs = {j["job_name"]: j for j in cfg["scrape_configs"]}
     for name, spec in MESH.services.items():
         assert jobs[name]["static_configs"][0]["targets"] == [f"{name}:{spec.metrics_port}"]
+    for name, web in MESH.raw.get("web", {}).items():  # the staff console
+        assert jobs[name]["static_configs"][0]["targets"] == [f"{name}:{web['metrics_port']}"]
     assert jobs["envoy"]["metrics_path"] == "/stats/prometheus"
     assert jobs["envoy"]["static_configs"][0]["targets"] == [f"envoy:{MESH.stats_port}"]
     assert cfg["rule_files"] == ["/etc/prometheus/rules/*.yml"]
