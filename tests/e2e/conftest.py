@@ -102,7 +102,8 @@ def _env(run_dir: Path, otlp_port: int) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"REDIS_URL", "POSTGRES_URL", "PMS_BASE_URL", "WHATSAPP_API_BASE"}
+        if k
+        not in {"REDIS_URL", "POSTGRES_URL", "PMS_BASE_URL", "WHATSAPP_API_BASE", "GMAIL_API_BASE"}
     }
     env.update(
         POSADA_RUN_DIR=str(run_dir),
@@ -114,6 +115,11 @@ def _env(run_dir: Path, otlp_port: int) -> dict[str, str]:
         # Supplied (not dev-default) secrets, fresh per session, so a test can grep every log
         # of the run for them (tests/e2e/test_zy_no_secrets_in_logs.py).
         **SUPPLIED_SECRETS,
+        # E-mail: the gateway sweeps the Gmail stand-in's history every 2 s (a dropped push is
+        # then caught within the tests' patience; production sweeps every minute).
+        GMAIL_SWEEP_SECONDS="2",
+        POSADA_OBSERVE="1",  # a real Prometheus with the project's rules (test_7x_*)
+        POSADA_SCRAPE_INTERVAL="1s",
     )
     return env
 

@@ -166,3 +166,57 @@ async def test_metrics_endpoint_counts_rpcs_by_method_and_code() -> None:
     )
     assert 'grpc_code="INVALID_ARGUMENT",grpc_method="Parse"' in body
     assert "posada_grpc_server_handling_seconds_bucket" in body
+
+
+async def test_readiness_follows_checks_while_liveness_stays_serving() -> None:
+    """A startup-only check gates the first SERVING; a runtime check flips it both ways."""
+    store_up = asyncio.Event()
+    dependency_up = asyncio.Event()
+
+    async def store() -> None:
+        if not store_up.is_set():
+            raise ConnectionError("store unreachable")
+
+    async def dependency() -> None:
+        await dependency_up.wait()  # hangs like an unanswered call: the check's timeout ends it
+
+    async def register(rt) -> None:  # type: ignore[no-untyped-def]
+        await _register(rt)
+        rt.add_readiness_check("store", store)
+        rt.add_readiness_check("dependency", dependency, startup_only=True)
+
+    host = ServiceHost(Settings(), service_names=[NAME], register=register, drain_seconds=0)
+    rt = await host.start()
+
+    async def status(service: str) -> int:
+        reply = await health.Check(health_pb2.HealthCheckRequest(service=service), timeout=2)
+        return int(reply.status)
+
+    async def wait_for(service: str, wanted: int) -> None:
+        for _ in range(200):
+            if await status(service) == wanted:
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"{service} never became {wanted}")
+
+    serving, not_serving = (
+        health_pb2.HealthCheckResponse.SERVING,
+        health_pb2.HealthCheckResponse.NOT_SERVING,
+    )
+    try:
+        async with dial(f"127.0.0.1:{rt.port}") as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            store_up.set()
+            await asyncio.sleep(0.5)
+            assert await status(NAME) == not_serving  # the dependency has not answered yet
+            dependency_up.set()
+            await host.wait_ready(10)
+            assert await status(NAME) == serving
+            dependency_up.clear()  # startup-only: losing it later does not flip readiness
+            store_up.clear()
+            await wait_for(NAME, not_serving)
+            assert await status("") == serving  # alive all along
+            store_up.set()
+            await wait_for(NAME, serving)
+    finally:
+        await host.stop()

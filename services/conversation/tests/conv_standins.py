@@ -173,6 +173,11 @@ class ScriptedNlp(nlp_grpc.NlpServiceServicer):
         if text not in SCRIPT and "@" in text:
             intent, conf = request.expected_intent or "out_of_scope", 0.6
             entities.append(nlp_pb2.Entity(type="email", value=text.strip(), text=text))
+        phone = "".join(ch for ch in text if ch.isdigit())
+        if text not in SCRIPT and not refs and 7 <= len(phone) <= 15 and "@" not in text:
+            # Like the real nlp: a phone number is an entity (conversation doesn't re-read it).
+            intent, conf = request.expected_intent or "out_of_scope", 0.6
+            entities.append(nlp_pb2.Entity(type="phone", value=phone, text=text))
         return nlp_pb2.ParseResponse(
             language=lang,
             intent=nlp_pb2.Intent(name=intent, confidence=conf),

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 import yaml
+from hotelctl.analysis import template_metrics
 from hotelctl.mesh import REPO_ROOT, load_mesh
 
 MESH = load_mesh()
@@ -423,7 +424,8 @@ def test_envoy_upstreams_resolve_to_headless_services_and_config_is_mounted(over
         ]
         if addr["address"] == "127.0.0.1":
             continue
-        assert cluster["type"] == "STRICT_DNS"
+        assert "type" not in cluster  # the DNS cluster extension, not deprecated STRICT_DNS
+        assert cluster["cluster_type"]["name"] == "envoy.clusters.dns"
         svc = find(docs, "Service", addr["address"])
         assert svc["spec"]["clusterIP"] == "None"
         assert addr["port_value"] in {p["port"] for p in svc["spec"]["ports"]}
@@ -478,13 +480,25 @@ def test_services_with_secrets_require_them_in_production() -> None:
         assert cfg["ENVIRONMENT"] == "production"
 
 
-def test_production_canary_rollouts_with_prometheus_analysis() -> None:
+def test_production_canary_rollouts_follow_the_mesh_steps_and_fail_closed_analysis() -> None:
     docs = kustomize("overlays/production")
     tmpl = find(docs, "AnalysisTemplate", "posada-grpc-canary")
     queries = " ".join(m["provider"]["prometheus"]["query"] for m in tmpl["spec"]["metrics"])
     assert "posada_grpc_server_handled_total" in queries
     assert "posada_grpc_server_handling_seconds_bucket" in queries
     assert "grpc_service=" in queries and "rollouts_pod_template_hash=" in queries
+    for template in ("posada-grpc-canary", "posada-guest-path-canary"):
+        for name in (template, f"{template}-gate"):
+            for m in find(docs, "AnalysisTemplate", name)["spec"]["metrics"]:
+                query = m["provider"]["prometheus"]["query"]
+                # no branch passes an empty result; too little traffic is inconclusive
+                assert "len(result) == 0" not in m["successCondition"]
+                assert m["successCondition"].startswith("len(result) > 0")
+                assert m["failureCondition"].startswith("len(result) > 0")
+                assert ">= {{args.min-requests}}" in query
+                if "rate" in m["name"]:
+                    assert "or vector(0)" in query
+    steps = MESH.raw["canary"]["steps"]
     for name, spec in MESH.services.items():
         ro = find(docs, "Rollout", name)
         assert ro["spec"]["workloadRef"] == {
@@ -494,24 +508,56 @@ def test_production_canary_rollouts_with_prometheus_analysis() -> None:
             "scaleDown": "never",
         }
         assert find(docs, "Deployment", name)["spec"]["replicas"] == 0
+        assert "replicas" not in ro["spec"], "the HPA owns the Rollout's scale"
         canary = ro["spec"]["strategy"]["canary"]
         weights = [s["setWeight"] for s in canary["steps"] if "setWeight" in s]
-        assert weights == [10, 25, 50, 100]
-        assert sum("pause" in s for s in canary["steps"]) == 3
+        assert weights == [s["weight"] for s in steps] + [100]
+        assert [s["pause"]["duration"] for s in canary["steps"] if "pause" in s] == [
+            s["pause"] for s in steps
+        ]
+        gate = canary["steps"][-2]["analysis"]
+        judge = MESH.raw["services"][name]["canary"]["judge"]
+        template = "posada-grpc-canary" if judge == "grpc" else "posada-guest-path-canary"
+        assert gate["templates"] == [{"templateName": f"{template}-gate"}]
         args = {a["name"]: a for a in canary["analysis"]["args"]}
-        assert args["grpc-service"]["value"] == spec.grpc_services[0]
+        if judge == "grpc":
+            assert args["grpc-service"]["value"] == spec.grpc_services[0]
+        else:
+            assert name == "gateway"
+        assert float(args["max-p99-seconds"]["value"]) == float(
+            MESH.raw["services"][name]["canary"]["p99_budget"]
+        )
         assert args["canary-hash"]["valueFrom"] == {"podTemplateHashValue": "Latest"}
-        assert canary["analysis"]["templates"] == [{"templateName": "posada-grpc-canary"}]
+        assert canary["analysis"]["templates"] == [{"templateName": template}]
         hpa = find(docs, "HorizontalPodAutoscaler", name)
         assert hpa["spec"]["scaleTargetRef"]["kind"] == "Rollout"
-        assert ro["spec"]["replicas"] == hpa["spec"]["minReplicas"]
         pm = find(docs, "PodMonitor", name)
         assert pm["spec"]["jobLabel"] == "app.kubernetes.io/name"
+        assert pm["metadata"]["labels"]["release"] == "kube-prometheus-stack"
         relabels = pm["spec"]["podMetricsEndpoints"][0]["relabelings"]
         assert any(r["targetLabel"] == "rollouts_pod_template_hash" for r in relabels)
         assert find_configmap(docs, f"{name}-config")["data"]["OTLP_ENDPOINT"]
+    assert "replicas" not in find(docs, "Deployment", "envoy")["spec"]
     rule = find(docs, "PrometheusRule", "posada")
+    assert rule["metadata"]["labels"]["release"] == "kube-prometheus-stack"
     assert rule["spec"]["groups"] == rules()["groups"]
+
+
+def test_dev_stand_in_egress_only_in_the_dev_overlay() -> None:
+    sims = {int(v["http_port"]) for v in MESH.simulators.values()}
+    for overlay, expected in (
+        ("base", set()),
+        ("overlays/production", set()),
+        ("overlays/dev", sims),
+    ):
+        docs = kustomize(overlay)
+        ports = {
+            p["port"]
+            for name in ("gateway", "pms")
+            for r in find(docs, "NetworkPolicy", name)["spec"]["egress"]
+            for p in r.get("ports", [])
+        }
+        assert ports & sims == expected, overlay
 
 
 def test_network_policies_default_deny_and_allow_only_envoy_to_services() -> None:
@@ -593,9 +639,9 @@ def test_every_metric_in_rules_dashboards_and_analysis_exists() -> None:
     for panel in dash["panels"]:
         for t in panel.get("targets", []):
             exprs.append((panel["title"], t["expr"]))
-    gen = _load_generator()
-    for m in gen.analysis_template()["spec"]["metrics"]:
-        exprs.append((m["name"], m["provider"]["prometheus"]["query"]))
+    for judge in ("grpc", "guest_path"):
+        for m in template_metrics(judge):
+            exprs.append((m.name, m.query))
     recorded = recorded_names()
     problems = []
     used = set()
@@ -659,3 +705,13 @@ def test_otel_collector_pipeline_is_consistent() -> None:
                 assert item in cfg[section], f"{section} {item} not defined"
     assert cfg["receivers"]["otlp"]["protocols"]["grpc"]["endpoint"].endswith(":4317")
     assert "memory_limiter" in cfg["service"]["pipelines"]["traces"]["processors"]
+
+
+def test_compose_start_period_covers_the_kubernetes_startup_budget() -> None:
+    """A model-loading service gets as long to start under compose as under Kubernetes."""
+    gen = _load_generator()
+    svcs = compose()["services"]
+    for name, profile in gen.PROFILES.items():
+        period = svcs[name]["healthcheck"]["start_period"]
+        seconds = int(period.rstrip("s"))
+        assert seconds >= max(profile.startup_budget_seconds, 60), f"{name}: {period}"

@@ -156,3 +156,46 @@ def test_port_offset_shifts_every_port() -> None:
     assert shifted.mesh_port == base.mesh_port + 1000
     assert shifted.services["nlp"].grpc_port == base.services["nlp"].grpc_port + 1000
     assert shifted.qloapps_port == base.qloapps_port + 1000
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_envoy_configs_use_no_deprecated_field(variant: str) -> None:
+    result = subprocess.run(
+        [
+            str(ENVOY),
+            *("--mode", "validate", "-c", str(OUT_DIR / f"envoy.{variant}.yaml")),
+            *("--base-id", "97", "--log-level", "info"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "deprecated" not in (result.stdout + result.stderr).lower()
+
+
+def test_local_canary_twins_take_only_their_runtime_share() -> None:
+    mesh = load_mesh()
+    config = render(mesh, "local")
+    shift = mesh.raw["canary"]["rehearsal"]["port_shift"]
+    routes = _routes(config, "mesh")
+    for name, svc in mesh.services.items():
+        twins = [r for r in routes if r["route"].get("cluster") == f"{name}_canary_grpc"]
+        assert twins, name
+        for twin in twins:
+            fraction = twin["match"]["runtime_fraction"]
+            assert fraction["runtime_key"] == f"posada.canary.{name}"
+            assert fraction["default_value"]["numerator"] == 0  # no canary, no traffic
+            stable = routes[routes.index(twin) + 1]
+            assert stable["name"] == twin["name"].removeprefix("canary:")
+            assert stable["route"]["cluster"] == f"{name}_grpc"
+        clusters = {c["name"]: c for c in config["static_resources"]["clusters"]}
+        endpoint = clusters[f"{name}_canary_grpc"]["load_assignment"]["endpoints"][0]
+        port = endpoint["lb_endpoints"][0]["endpoint"]["address"]["socket_address"]["port_value"]
+        assert port == svc.grpc_port + shift
+    layers = [layer["name"] for layer in config["layered_runtime"]["layers"]]
+    assert "admin" in layers
+    for variant in ("compose", "k8s"):
+        other = render(mesh, variant)
+        assert "layered_runtime" not in other
+        assert not any("_canary_" in c["name"] for c in other["static_resources"]["clusters"])

@@ -6,7 +6,22 @@ latency histogram) so one Grafana dashboard and one set of alert rules fit every
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+# Every service's p99 budget (deploy/mesh.yaml `canary.p99_budget`: nlp 0.5 s, pms and gateway
+# 3 s, conversation 20 s, audio 45 s) is a bucket bound, and a bucket above it exists, so a p99
+# over budget is measurable (histogram_quantile never answers above the highest finite bound).
+# The top bound is Envoy's longest route timeout (audio, 120 s).
+RPC_LATENCY_BUCKETS = (
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+    1, 2.5, 3, 5, 10, 20, 30, 45, 60, 90, 120,
+)  # fmt: skip
+# The status codes that count against a service's error budget (alerts, canary analysis).
+SERVER_FAULT_CODES = (
+    "UNKNOWN", "INTERNAL", "UNAVAILABLE", "DEADLINE_EXCEEDED", "DATA_LOSS", "UNIMPLEMENTED",
+)  # fmt: skip
 
 RPC_REQUESTS = Counter(
     "posada_grpc_server_handled",
@@ -17,7 +32,7 @@ RPC_LATENCY = Histogram(
     "posada_grpc_server_handling_seconds",
     "Time to handle an RPC, by service and method.",
     ["grpc_service", "grpc_method"],
-    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+    buckets=RPC_LATENCY_BUCKETS,
 )
 RPC_IN_FLIGHT = Gauge(
     "posada_grpc_server_in_flight", "RPCs being handled now.", ["grpc_service", "grpc_method"]
@@ -30,6 +45,26 @@ SERVICE_INFO = Gauge(
 SERVICE_READY = Gauge(
     "posada_service_ready", "1 when the service's health is SERVING (warm-up done).", ["service"]
 )
+
+
+def precreate_rpc_series(grpc_service: str, methods: Iterable[str]) -> None:
+    """Export every method's OK and server-fault counters, and its histogram, at zero.
+
+    A labelled series only appears on its first `inc()`, and `rate()`/`increase()` need two
+    samples: without this, the first failure after a start is invisible to alerts and to the
+    canary analysis (a service failing every call would show no fault series until the second).
+    """
+    for method in methods:
+        for code in ("OK", *SERVER_FAULT_CODES):
+            RPC_REQUESTS.labels(grpc_service, method, code)
+        RPC_LATENCY.labels(grpc_service, method)
+        RPC_IN_FLIGHT.labels(grpc_service, method)
+
+
+def precreate(metric: Counter | Gauge | Histogram, *label_sets: Sequence[str]) -> None:
+    """Create the given label combinations at zero, so they are scraped before the first event."""
+    for values in label_sets:
+        metric.labels(*values)
 
 
 def start_metrics_server(host: str, port: int) -> int:

@@ -2,7 +2,8 @@
 
 `run_service` gives a service, in one call: JSON logs, tracing, Prometheus `/metrics`, the
 `grpc.health.v1` servicer (overall "" = alive as soon as the server listens; each service
-name = ready once `warmup` finished), server reflection, the observability interceptor, and
+name = ready once `warmup` finished and every readiness check passes, and NOT_SERVING again
+while a runtime check keeps failing, see `ServiceRuntime.add_readiness_check`), server reflection, the observability interceptor, and
 graceful shutdown on SIGTERM/SIGINT: every status flips to NOT_SERVING, we wait `drain_seconds`
 so Envoy's active health checks stop routing to us, then `server.stop(grace)` lets in-flight
 RPCs finish, then cleanups run.
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
+from google.protobuf import descriptor_pool
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
@@ -29,9 +31,15 @@ from opentelemetry.instrumentation.grpc import aio_server_interceptor
 from posada_common.auth import AuthInterceptor, process_credentials
 from posada_common.auth_keys import MeshCredentials
 from posada_common.clients import dial
+from posada_common.drill import drill_interceptors
 from posada_common.interceptors import ObservabilityInterceptor
 from posada_common.logging import configure_logging, get_logger
-from posada_common.metrics import SERVICE_INFO, SERVICE_READY, start_metrics_server
+from posada_common.metrics import (
+    SERVICE_INFO,
+    SERVICE_READY,
+    precreate_rpc_series,
+    start_metrics_server,
+)
 from posada_common.settings import CommonSettings
 from posada_common.tracing import configure_tracing
 
@@ -40,6 +48,11 @@ log = get_logger(__name__)
 Register = Callable[["ServiceRuntime"], Awaitable[None] | None]
 Warmup = Callable[["ServiceRuntime"], Awaitable[None]]
 Cleanup = Callable[[], Awaitable[None] | None]
+# Raises (or times out) when what the service needs is not there; returns when it is.
+ReadinessCheck = Callable[[], Awaitable[None]]
+READINESS_INTERVAL_SECONDS = 2.0
+READINESS_CHECK_TIMEOUT_SECONDS = 2.0
+READINESS_FAILURES_TO_FLIP = 2  # one lost probe is noise, two in a row is an outage
 
 
 @dataclass
@@ -56,6 +69,32 @@ class ServiceRuntime:
     _cleanups: list[Cleanup] = field(default_factory=list)
     _mesh: grpc.aio.Channel | None = None
     state: dict[str, Any] = field(default_factory=dict)
+    readiness_checks: list[tuple[str, ReadinessCheck, bool]] = field(default_factory=list)
+
+    def add_readiness_check(
+        self, name: str, check: ReadinessCheck, *, startup_only: bool = False
+    ) -> None:
+        """Ready (SERVING) only while `check` passes: its stores reachable, say.
+
+        `startup_only` checks gate the first SERVING only (what the service calls must be up
+        before it takes traffic); the others are also probed every few seconds afterwards and
+        flip readiness to NOT_SERVING after consecutive failures, and back once they pass.
+        """
+        self.readiness_checks.append((name, check, startup_only))
+
+    async def failing_checks(self, *, startup: bool) -> list[str]:
+        """Names of the readiness checks that fail now."""
+        failing = []
+        for name, check, startup_only in self.readiness_checks:
+            if startup_only and not startup:
+                continue
+            try:
+                await asyncio.wait_for(check(), READINESS_CHECK_TIMEOUT_SECONDS)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                failing.append(name)
+        return failing
 
     def add_cleanup(self, fn: Cleanup) -> None:
         """Run `fn` at shutdown, after in-flight RPCs drained (last added runs first)."""
@@ -110,6 +149,15 @@ def default_server_options(settings: CommonSettings) -> list[tuple[str, Any]]:
     ]
 
 
+def _method_names(grpc_service: str) -> list[str]:
+    """The RPC names of a registered service, from the protobuf descriptor pool."""
+    try:
+        desc = descriptor_pool.Default().FindServiceByName(grpc_service)
+    except KeyError:
+        return []
+    return [m.name for m in desc.methods]
+
+
 class ServiceHost:
     """Builds, starts and stops one service's server. `async with ServiceHost(...) as rt:`."""
 
@@ -146,6 +194,7 @@ class ServiceHost:
                 aio_server_interceptor(),
                 ObservabilityInterceptor(),
                 AuthInterceptor(self.credentials),
+                *drill_interceptors(self.settings.environment),
             ],
             options=list(options.items()),
             maximum_concurrent_rpcs=self.settings.max_concurrent_rpcs or None,
@@ -173,6 +222,8 @@ class ServiceHost:
         result = self.register(rt)
         if inspect.isawaitable(result):
             await result
+        for name in self.service_names:
+            precreate_rpc_series(name, _method_names(name))
         reflection.enable_server_reflection(
             [*self.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
         )
@@ -197,6 +248,12 @@ class ServiceHost:
             if self.warmup is not None:
                 log.info("warmup_started")
                 await self.warmup(rt)
+            waited = 0
+            while failing := await rt.failing_checks(startup=True):
+                if waited % 10 == 0:
+                    log.info("waiting_for_dependencies", failing=failing)
+                waited += 1
+                await asyncio.sleep(0.5)
             await rt.set_ready(True)
             log.info("service_ready")
         except asyncio.CancelledError:
@@ -204,6 +261,27 @@ class ServiceHost:
         except Exception:
             log.exception("warmup_failed")
             # Stay alive but NOT_SERVING: the probe says why we get no traffic, and the log says why.
+            return
+        await self._watch(rt)
+
+    async def _watch(self, rt: ServiceRuntime) -> None:
+        """Runtime readiness: NOT_SERVING while a check keeps failing, SERVING once it passes."""
+        if not any(not startup_only for _, _, startup_only in rt.readiness_checks):
+            return
+        failures = 0
+        while True:
+            await asyncio.sleep(READINESS_INTERVAL_SECONDS)
+            failing = await rt.failing_checks(startup=False)
+            if failing:
+                failures += 1
+                if failures == READINESS_FAILURES_TO_FLIP:
+                    log.warning("service_not_ready", failing=failing)
+                    await rt.set_ready(False)
+            else:
+                if failures >= READINESS_FAILURES_TO_FLIP:
+                    log.info("service_ready_again")
+                    await rt.set_ready(True)
+                failures = 0
 
     async def wait_ready(self, timeout: float = 60.0) -> None:
         assert self.runtime is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from posada_common.metrics import precreate
 from prometheus_client import Counter, Gauge, Histogram
 
 TRANSCRIPTIONS = Counter(
@@ -42,3 +43,7 @@ SYNTHESIS_SECONDS = Histogram(
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
 )
 MODEL_LOADED = Gauge("posada_audio_model_loaded", "1 once the speech model is loaded.")
+
+# Known label values exported at zero from the start, so the first failure moves `rate()`.
+precreate(TRANSCRIPTIONS, ("", "error"), ("", "rejected"))
+precreate(REJECTED, ("OVERLOADED",), ("AUDIO_TOO_LARGE",))

@@ -8,6 +8,7 @@ retries here: Envoy retries idempotent calls (one retry layer only, docs/reliabi
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 from dataclasses import dataclass
 
@@ -48,6 +49,23 @@ class DependencyError(Exception):
         self.reason = reason  # google.rpc.ErrorInfo.reason, e.g. a PmsErrorReason value
 
 
+# Dependencies found down during the current turn (one asyncio task per RPC, so per turn):
+# lets the engine tell a handoff caused by a fault from a business one whatever the policy
+# called it (degradation.py).
+_down_in_turn: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
+    "dependencies_down_in_turn", default=frozenset()
+)
+
+
+def dependencies_down() -> frozenset[str]:
+    """Names of the dependencies that answered UNAVAILABLE/DEADLINE_EXCEEDED in this turn."""
+    return _down_in_turn.get()
+
+
+def start_turn() -> None:
+    _down_in_turn.set(frozenset())
+
+
 async def _call(dependency: str, coro):  # type: ignore[no-untyped-def]
     try:
         return await coro
@@ -55,6 +73,7 @@ async def _call(dependency: str, coro):  # type: ignore[no-untyped-def]
         code = exc.code()
         if code in _BUSINESS:
             raise DependencyError(dependency, code, exc.details() or "", error_reason(exc)) from exc
+        _down_in_turn.set(_down_in_turn.get() | {dependency})
         raise DependencyDown(dependency, code, exc.details() or "") from exc
 
 
@@ -102,6 +121,18 @@ class Nlp:
             request.reference_date.CopyFrom(to_date(reference_date))
         return await _call("nlp", self.stub.Parse(request, timeout=self.deadline))
 
+    async def parse_batch(
+        self, requests: list[nlp_pb2.ParseRequest]
+    ) -> list[nlp_pb2.ParseResponse]:
+        """Several texts (a message and its clauses) in one round trip, same order."""
+        response = await _call(
+            "nlp",
+            self.stub.ParseBatch(
+                nlp_pb2.ParseBatchRequest(requests=requests[:256]), timeout=self.deadline
+            ),
+        )
+        return list(response.responses)
+
 
 class Pms:
     def __init__(self, channel: grpc.aio.Channel, deadline: float, booking_deadline: float):
@@ -120,6 +151,27 @@ class Pms:
         )
         return response.hotel
 
+    async def list_hotels(self, language: str = "") -> list[pms_pb2.Hotel]:
+        """Every active hotel of the chain, texts in `language`."""
+        response = await _call(
+            "pms",
+            self.stub.ListHotels(
+                pms_pb2.ListHotelsRequest(language=language), timeout=self.deadline
+            ),
+        )
+        return list(response.hotels)
+
+    async def list_room_types(self, hotel_id: str, language: str = "") -> list[pms_pb2.RoomType]:
+        """The hotel's room types, names in `language`."""
+        response = await _call(
+            "pms",
+            self.stub.ListRoomTypes(
+                pms_pb2.ListRoomTypesRequest(hotel_id=hotel_id, language=language),
+                timeout=self.deadline,
+            ),
+        )
+        return list(response.room_types)
+
     async def check_availability(
         self, request: pms_pb2.CheckAvailabilityRequest
     ) -> pms_pb2.CheckAvailabilityResponse:
@@ -133,14 +185,14 @@ class Pms:
         return await _call("pms", self.stub.CreateBooking(request, timeout=self.booking_deadline))
 
     async def find_bookings(
-        self, hotel_id: str, reference: str, language: str = ""
+        self, hotel_id: str, reference: str, language: str = "", *, phone: str = ""
     ) -> list[pms_pb2.Booking]:
-        """`language`: the conversation's ISO 639-1 code, for the room type names."""
+        """By reference, or by the guest's phone; `language` names the room types."""
         response = await _call(
             "pms",
             self.stub.FindBookings(
                 pms_pb2.FindBookingsRequest(
-                    hotel_id=hotel_id, reference=reference, language=language
+                    hotel_id=hotel_id, reference=reference, phone=phone, language=language
                 ),
                 timeout=self.deadline,
             ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -13,7 +14,7 @@ from posada_common.redis import connect_redis
 from posada_common.server import ServiceRuntime, run_service
 from posada_common.settings import load_settings
 
-from posada_conversation.deps import Deadlines, Dependencies
+from posada_conversation.deps import Deadlines, Dependencies, DependencyError
 from posada_conversation.engine import Engine, EngineConfig
 from posada_conversation.i18n import Templates
 from posada_conversation.migrate import migrate
@@ -116,6 +117,37 @@ async def register(rt: ServiceRuntime) -> None:
         components.servicer, rt.server
     )
     rt.add_cleanup(components.close)
+    add_readiness_checks(rt, components, settings)
+
+
+def add_readiness_checks(
+    rt: ServiceRuntime, components: Components, settings: ConversationSettings
+) -> None:
+    """SERVING means a turn can be taken: Postgres and Redis answer (checked all along), and
+    the dependencies every turn needs answered once (`ready_after_dependencies`, nlp by
+    default) so the gateway does not start consuming into a mesh still warming up. A
+    dependency lost later does not make us NOT_SERVING: turns then defer or answer honestly
+    (degradation.py), which only we can do."""
+
+    async def postgres() -> None:
+        await components.repo.pool.fetchval("SELECT 1")
+
+    async def redis() -> None:
+        await components.engine.sessions.redis.ping()
+
+    async def nlp() -> None:
+        with contextlib.suppress(DependencyError):  # a business answer = it is reachable
+            await components.engine.deps.nlp.parse("hola", language_hint="es")
+
+    async def pms() -> None:
+        with contextlib.suppress(DependencyError):
+            await components.engine.deps.pms.get_hotel(settings.default_hotel_id)
+
+    rt.add_readiness_check("postgres", postgres)
+    rt.add_readiness_check("redis", redis)
+    startup = {"nlp": nlp, "pms": pms}
+    for name in settings.ready_after():
+        rt.add_readiness_check(name, startup[name], startup_only=True)
 
 
 def main() -> None:

@@ -34,6 +34,8 @@ class NewTask:
     kind: int
     description: str
     booking_reference: str = ""
+    # The hotel the guest chose in this conversation; empty = the one the channel belongs to.
+    hotel_id: str = ""
 
 
 # Who the history names for what the service records by itself (not a staff member).
@@ -86,6 +88,7 @@ class NewBooking:
     total_minor: int
     currency_code: str
     status: int
+    hotel_id: str = ""
 
 
 @dataclass
@@ -105,6 +108,9 @@ class TurnRecord:
     booking_status_updates: list[tuple[str, int]] = field(
         default_factory=list
     )  # (reference, status)
+    # The hotel the conversation is about now (the guest may have chosen another one than the
+    # channel's); empty = unchanged. Staff lists and the bookings follow it.
+    hotel_id: str = ""
 
 
 def encode_token(*parts: Any) -> str:
@@ -321,7 +327,7 @@ class Repository:
                            booking_reference) VALUES ($1, $2, $3, $4, $5, $6)""",
                     uuid.uuid4(),
                     cid,
-                    m.hotel_id,
+                    task.hotel_id or m.hotel_id,
                     task.kind,
                     task.description,
                     task.booking_reference,
@@ -335,7 +341,7 @@ class Repository:
                        ON CONFLICT (idempotency_key) DO NOTHING""",
                     b.idempotency_key,
                     cid,
-                    m.hotel_id,
+                    b.hotel_id or m.hotel_id,
                     b.booking_id,
                     b.reference,
                     b.room_type_id,
@@ -352,15 +358,16 @@ class Repository:
                 await conn.execute(
                     "UPDATE bookings SET status = $3, updated_at = now() "
                     "WHERE hotel_id = $1 AND reference = $2",
-                    m.hotel_id,
+                    turn.hotel_id or m.hotel_id,
                     reference,
                     status,
                 )
             await conn.execute(
-                "UPDATE conversations SET language = $2, last_message_at = now() "
-                "WHERE conversation_id = $1",
+                "UPDATE conversations SET language = $2, last_message_at = now(), "
+                "hotel_id = COALESCE(NULLIF($3, ''), hotel_id) WHERE conversation_id = $1",
                 cid,
                 turn.language,
+                turn.hotel_id,
             )
 
     # -- delivery and staff -------------------------------------------------------------
@@ -479,6 +486,63 @@ class Repository:
                 "INSERT INTO handoffs (conversation_id, reason) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                 conversation_id,
                 reason,
+            )
+
+    async def record_notice(
+        self,
+        conversation_id: str,
+        in_reply_to: str,
+        reply: message_pb2.Reply,
+        text: str,
+        template: str,
+    ) -> None:
+        """An agent message outside a turn (the holding reply of a deferred turn): kept in the
+        history for staff and delivery statuses, but with no payload, so a redelivered message
+        is never answered with it again."""
+        await self.pool.execute(
+            """INSERT INTO messages (conversation_id, direction, author, kind, reply_id,
+                   in_reply_to, text, intent, status)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING""",
+            conversation_id,
+            OUTBOUND,
+            conv_pb2.AUTHOR_AGENT,
+            message_pb2.MESSAGE_KIND_TEXT,
+            reply.reply_id,
+            in_reply_to,
+            text,
+            template,
+            message_pb2.DELIVERY_STATUS_QUEUED,
+        )
+
+    async def release_fault_handoff(self, conversation_id: str) -> None:
+        """The agent takes back a conversation a fault handed off (only if still a fault
+        handoff: a staff reply in between made it theirs) and closes the fault's tasks."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                "UPDATE conversations SET state = $2, handoff_reason = '' "
+                "WHERE conversation_id = $1 AND state = $3 AND handoff_reason LIKE 'fault:%' "
+                "AND coalesce(assigned_staff_id, '') = '' "
+                "RETURNING conversation_id",
+                conversation_id,
+                ACTIVE,
+                HANDED_OFF,
+            )
+            if row is None:
+                return
+            await conn.execute(
+                "UPDATE handoffs SET released_at = now(), released_by = 'agent:recovered' "
+                "WHERE conversation_id = $1 AND released_at IS NULL",
+                conversation_id,
+            )
+            await conn.execute(
+                "UPDATE tasks SET status = $2, completed_at = now(), completed_by = 'agent', "
+                "note = 'the service recovered; the agent answered the guest again' "
+                "WHERE conversation_id = $1 AND kind = $3 AND status = $4 "
+                "AND description LIKE 'Fault handoff%'",
+                conversation_id,
+                conv_pb2.TASK_STATUS_DONE,
+                conv_pb2.TASK_KIND_HANDOFF,
+                conv_pb2.TASK_STATUS_OPEN,
             )
 
     async def release_handoff(

@@ -19,6 +19,7 @@ from posada_common.errors import InvalidArgument, NotFound, PermissionDenied, Un
 from posada_common.logging import bind_context, get_logger
 
 from . import staff_api
+from .degradation import Delivery, is_fault_handoff
 from .deps import DependencyDown, DependencyError
 from .engine import Engine
 from .repository import HANDED_OFF, OpenTaskRecord, Repository, TaskRefused, decode_token
@@ -43,7 +44,8 @@ STORE_DOWN = (
 
 
 def stores_down_unavailable(fn: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
-    """Postgres or Redis unreachable → UNAVAILABLE (the caller retries), not INTERNAL."""
+    """Postgres or Redis unreachable → UNAVAILABLE (the caller retries), not INTERNAL; text
+    PostgreSQL cannot store (a NUL character in an id) → INVALID_ARGUMENT, not INTERNAL."""
 
     @functools.wraps(fn)
     async def wrapper(self: Any, request: Any, context: Any) -> R:
@@ -52,8 +54,29 @@ def stores_down_unavailable(fn: Callable[..., Awaitable[R]]) -> Callable[..., Aw
         except STORE_DOWN as exc:
             log.error("store_unavailable", rpc=fn.__name__, error_type=type(exc).__name__)
             raise Unavailable("conversation store unavailable; retry later") from exc
+        except asyncpg.CharacterNotInRepertoireError as exc:
+            raise InvalidArgument(
+                "invalid request: text with characters that cannot be stored (NUL)"
+            ) from exc
 
     return wrapper
+
+
+MAX_TEXT = 16384
+
+
+def clean_inbound(message: message_pb2.InboundMessage) -> None:
+    """What a guest wrote is answered, never refused: NUL characters (which PostgreSQL cannot
+    store) are dropped and a text longer than MAX_TEXT characters is cut to that length."""
+    for holder, name in (
+        (message, "text"),
+        (message.media, "caption"),
+        (message.interactive_reply, "title"),
+        (message.guest, "display_name"),
+    ):
+        value = getattr(holder, name)
+        if "\x00" in value or len(value) > MAX_TEXT:
+            setattr(holder, name, value.replace("\x00", "")[:MAX_TEXT])
 
 
 def _ts(value: dt.datetime | None) -> timestamp_pb2.Timestamp:
@@ -190,11 +213,15 @@ class ConversationServicer(staff_api.StaffConsoleRpcs, conv_grpc.ConversationSer
             violations["message.guest.id"] = "required"
         if m.channel == message_pb2.CHANNEL_UNSPECIFIED:
             violations["message.channel"] = "must be WHATSAPP or GMAIL"
-        if len(m.text) > 16384:
-            violations["message.text"] = "at most 16384 characters"
+        for name in ("message_id", "conversation_id", "hotel_id"):
+            if "\x00" in getattr(m, name):
+                violations[f"message.{name}"] = "must not contain NUL"
+        if "\x00" in m.guest.id:
+            violations["message.guest.id"] = "must not contain NUL"
         _raise(violations)
         message = message_pb2.InboundMessage()
         message.CopyFrom(m)
+        clean_inbound(message)
         if not message.hotel_id:
             message.hotel_id = self.default_hotel_id
         bind_context(conversation_id=message.conversation_id, message_id=message.message_id)
@@ -206,7 +233,9 @@ class ConversationServicer(staff_api.StaffConsoleRpcs, conv_grpc.ConversationSer
                 message.media.data,
             )
         try:
-            return await self.engine.handle(message)
+            return await self.engine.handle(
+                message, Delivery(attempt=request.attempt, final=request.final_attempt)
+            )
         except LockTimeout as exc:
             raise Unavailable("conversation is busy; retry later") from exc
 
@@ -335,8 +364,13 @@ class ConversationServicer(staff_api.StaffConsoleRpcs, conv_grpc.ConversationSer
         )
         if saved["provider_message_id"]:
             return conv_pb2.ReplyAsStaffResponse(message=message_pb(saved))
-        if row["state"] != HANDED_OFF or not row["assigned_staff_id"]:
-            # A person is talking now: the agent must not talk over them, and the
+        if (
+            row["state"] != HANDED_OFF
+            or not row["assigned_staff_id"]
+            or is_fault_handoff(row["handoff_reason"])
+        ):
+            # A person is talking now: the agent must not talk over them (nor take back a
+            # conversation a fault handed off once staff answered in it), and the
             # conversation shows who has it.
             await self.staff.take_over(request.conversation_id, staff.staff_id, staff.name)
         send = channel_service_pb2.SendMessageRequest(

@@ -28,6 +28,13 @@ return 0
 """
 
 
+# Bumped when the meaning of a field changes. Older versions whose fields still mean the same
+# are upgraded in place (new fields take their defaults); anything else starts a fresh session
+# (the conversation's language survives in Postgres), never a half-understood one.
+SESSION_VERSION = 2
+COMPATIBLE_VERSIONS = {1, 2}
+
+
 class LockTimeout(Exception):
     """The conversation stayed locked longer than we are willing to wait."""
 
@@ -53,14 +60,28 @@ class Session:
     language_vote: str = ""
     bookings_made: int = 0
     turns: int = 0
+    # How `hotel_id` was settled: "" = the hotel owning the channel (or the chain default),
+    # "guest" = the guest named it (city, neighbourhood, hotel name); a guest's choice sticks.
+    hotel_source: str = ""
+    # Times the guest signalled wanting a person without it being the whole message.
+    human_signals: int = 0
+    # What the guest said they don't have ("reference"): never asked for again.
+    lacks: list[str] = field(default_factory=list)
+    # Times in a row the same slot question was asked again without an answer.
+    asked_again: int = 0
+    version: int = SESSION_VERSION
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
 
     @classmethod
-    def from_json(cls, raw: str | bytes) -> Session:
+    def from_json(cls, raw: str | bytes) -> Session | None:
+        """The stored session, upgraded; None when its version can't be read safely."""
         data = json.loads(raw)
+        if data.get("version", 1) not in COMPATIBLE_VERSIONS:
+            return None
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known["version"] = SESSION_VERSION
         return cls(**known)
 
 
@@ -83,9 +104,8 @@ class SessionStore:
 
     async def load(self, conversation_id: str, hotel_id: str) -> Session:
         raw = await self.redis.get(f"conv:session:{conversation_id}")
-        if raw:
-            return Session.from_json(raw)
-        return Session(conversation_id=conversation_id, hotel_id=hotel_id)
+        session = Session.from_json(raw) if raw else None
+        return session or Session(conversation_id=conversation_id, hotel_id=hotel_id)
 
     async def save(self, session: Session) -> None:
         await self.redis.set(

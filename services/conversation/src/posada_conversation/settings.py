@@ -39,6 +39,11 @@ class ConversationSettings(CommonSettings):
     hotel_cache_seconds: float = Field(default=60.0, ge=0)
     postgres_pool_max: int = Field(default=10, ge=1, le=100)
 
+    # Dependencies that must answer once before we report SERVING (see main.py).
+    ready_after_dependencies: str = Field(
+        default="nlp", pattern=r"^((nlp|pms)(,(nlp|pms))*)?$", description="comma-separated"
+    )
+
     # Deadlines per dependency (seconds).
     nlp_deadline_seconds: float = Field(default=2.0, gt=0, le=60)
     pms_deadline_seconds: float = Field(default=5.0, gt=0, le=60)
@@ -46,6 +51,9 @@ class ConversationSettings(CommonSettings):
     audio_transcribe_deadline_seconds: float = Field(default=30.0, gt=0, le=300)
     audio_synthesize_deadline_seconds: float = Field(default=15.0, gt=0, le=300)
     channel_deadline_seconds: float = Field(default=10.0, gt=0, le=120)
+
+    def ready_after(self) -> list[str]:
+        return [name for name in self.ready_after_dependencies.split(",") if name]
 
     @field_validator("voice_replies_by_hotel", mode="before")
     @classmethod

@@ -85,6 +85,7 @@ class StaffStore:
             await conn.execute(
                 """UPDATE conversations SET state = $2,
                        handoff_reason = CASE WHEN state = $2 AND handoff_reason <> ''
+                                                  AND handoff_reason NOT LIKE 'fault:%'
                                              THEN handoff_reason ELSE 'staff_takeover' END,
                        assigned_staff_id = $3, assigned_staff_name = $4, assigned_at = now()
                    WHERE conversation_id = $1""",

@@ -23,6 +23,7 @@ from posada_common.server import ServiceRuntime, run_service
 from posada_common.settings import load_settings
 
 from posada_gateway.channel_service import ChannelServicer
+from posada_gateway.channels.email.setup import build_email_adapter
 from posada_gateway.channels.registry import ChannelRegistry
 from posada_gateway.channels.whatsapp.adapter import WhatsAppAdapter, WhatsAppConfig
 from posada_gateway.channels.whatsapp.graph import GraphClient
@@ -147,6 +148,11 @@ async def register(rt: ServiceRuntime) -> None:
             log=log,
         )
     )
+    email = build_email_adapter(
+        settings, hotel_id=settings.hotel_id, redis=redis, session=session, log=log
+    )
+    if email is not None:
+        registry.register(email)
     pipeline = OutboundPipeline(store, registry, log=log)
     mesh = rt.mesh_channel()
     conversation = conversation_service_pb2_grpc.ConversationServiceStub(mesh)
@@ -193,6 +199,12 @@ async def register(rt: ServiceRuntime) -> None:
         claim_interval_seconds=settings.gateway_claim_interval_seconds,
         max_attempts=settings.gateway_max_attempts * 4,
     )
+
+    async def redis_reachable() -> None:
+        await redis.ping()
+
+    # The inbox, dedupe keys and send idempotency live in Redis: NOT_SERVING while it is gone.
+    rt.add_readiness_check("redis", redis_reachable)
     channel_service_pb2_grpc.add_ChannelServiceServicer_to_server(
         ChannelServicer(store, registry, pipeline, log=log), rt.server
     )

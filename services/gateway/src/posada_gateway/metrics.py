@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from posada_common.metrics import precreate
 from prometheus_client import Counter, Gauge, Histogram
 
 WEBHOOK_REQUESTS = Counter(
@@ -112,3 +113,20 @@ CHANNEL_SENDS = Counter(
 )
 
 TOKEN_VALID.set(1)
+
+# Known label values exported at zero from the start, so `increase()`/`rate()` see the first
+# webhook, dead letter or failed send (a series born on its first inc() hides that event).
+precreate(
+    WEBHOOK_REQUESTS,
+    *[("POST", r) for r in ("ok", "bad_signature", "malformed", "too_large", "error")],
+    ("GET", "verified"),
+    ("GET", "forbidden"),
+)
+precreate(PROCESSED, *[(o,) for o in ("done", "duplicate", "dead_letter", "retry", "busy")])
+precreate(DEAD_LETTERED, *[(r,) for r in ("undecodable", "permanent", "max_attempts")])
+precreate(DUPLICATES, ("message",), ("status",))
+precreate(MEDIA_DOWNLOADS, ("ok",), ("retry",), ("failed",))
+precreate(SENDS, ("text", "ok", ""))
+precreate(INBOUND_MESSAGES, *[(k,) for k in ("MESSAGE_KIND_TEXT", "MESSAGE_KIND_AUDIO")])
+precreate(RATE_LIMIT_WAITS, ("send",))
+precreate(SEND_RETRIES, ("transient",), ("rate_limit",), ("avoided_duplicate",))

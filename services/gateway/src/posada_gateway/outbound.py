@@ -92,9 +92,7 @@ class OutboundPipeline:
         adapter = self.registry.get(dest.channel)
         done = await self.store.sent_replies(origin)
         out = Delivery(held=any(v.startswith("held:") for v in done.values()))
-        for i, reply in enumerate(replies):
-            parts = adapter.render(reply, language or dest.language, dest)
-            rkey = reply.reply_id or f"#{i}"
+        for rkey, reply_id, parts in adapter.render_turn(replies, language or dest.language, dest):
             for j, part in enumerate(parts):
                 out.parts += 1
                 key = rkey if len(parts) == 1 else f"{rkey}:{j}"
@@ -104,13 +102,13 @@ class OutboundPipeline:
                         out.first_id = previous
                     continue
                 if out.held:
-                    await self._hold(dest, origin, key, reply.reply_id, part)
+                    await self._hold(dest, origin, key, reply_id, part)
                     continue
                 idem = f"{origin}|{key}"
                 echoed = await self.store.wamid_for_callback(idem) if check_echo else ""
                 if echoed:
                     # The provider accepted it before a crash; its status echo told us the id.
-                    await self._record(dest, echoed, reply.reply_id, origin, key, part)
+                    await self._record(dest, echoed, reply_id, origin, key, part)
                     out.first_id = out.first_id or echoed
                     continue
                 try:
@@ -122,7 +120,7 @@ class OutboundPipeline:
                         inbound_id=origin,
                         reply_key=key,
                         conversation_id=dest.conversation_id,
-                        reply_id=reply.reply_id,
+                        reply_id=reply_id,
                         error=str(exc),
                         code=exc.code,
                     )
@@ -132,9 +130,9 @@ class OutboundPipeline:
                     if result.provider_id:
                         await self._record_notice(dest, result.provider_id)
                         out.first_id = out.first_id or result.provider_id
-                    await self._hold(dest, origin, key, reply.reply_id, part)
+                    await self._hold(dest, origin, key, reply_id, part)
                     continue
-                await self._record(dest, result.provider_id, reply.reply_id, origin, key, part)
+                await self._record(dest, result.provider_id, reply_id, origin, key, part)
                 out.first_id = out.first_id or result.provider_id
                 if adapter.offered_as_text(part, result):
                     await self.store.set_menu(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from posada_common.settings import CommonSettings
 from pydantic import Field, SecretStr, field_validator
 
+from posada_gateway.channels.email.settings import EmailSettings
 
-class GatewaySettings(CommonSettings):
+
+class GatewaySettings(EmailSettings):
     service_name: str = "gateway"
     grpc_port: int = 50050
     metrics_port: int = 9450

@@ -270,12 +270,25 @@ def find_date_mentions(f: str, ref: date) -> list[DateMention]:
             continue
         wd = mt.group("wd")
         pre = (mt.group("pre") or "").strip()
-        if wd in _AMBIGUOUS_WD and not (
-            mt.group("feira") or pre in ("na", "nesta", "proxima", "a", "ate", "de")
+        if (
+            wd in _AMBIGUOUS_WD
+            and not (
+                mt.group("feira")
+                or pre in ("na", "nesta", "proxima", "a", "ate", "de")
+                # "chegamos sábado e saímos segunda": after arriving/leaving it is the weekday.
+                or re.search(
+                    r"(?:\bsai\w*|\bsaida|\bcheg\w*|\bvolt\w*|\bentrada|check-?(?:in|out))\s*$",
+                    f[: mt.start("wd")],
+                )
+            )
         ):
             continue
-        if re.match(r"\s*,?\s*(?:el\s+|the\s+|dia\s+)?\d", f[mt.end() :]):
-            continue  # "viernes 15": the day number is the date
+        after = f[mt.end() :]
+        if re.match(r"\s*(?:el\s+|the\s+|dia\s+)?\d", after) or re.match(
+            rf"\s*,\s*(?:el\s+|the\s+)?\d{{1,2}}(?:st|nd|rd|th|\s+(?:de\s+|of\s+)?(?:{_MONTH_RE}))",
+            after,
+        ):
+            continue  # "viernes 15", "Friday, 15 March": the day number is the date
         start = (
             mt.start("pre")
             if pre and pre not in ("ate", "de", "desde el", "on", "a")

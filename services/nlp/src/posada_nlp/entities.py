@@ -182,8 +182,110 @@ _COUPLE_RE = re.compile(
     r"mi\s+esposo\s+y\s+yo|mi\s+mujer\s+y\s+yo|mi\s+marido\s+y\s+yo|my\s+wife\s+and\s+i|"
     r"my\s+husband\s+and\s+i|my\s+partner\s+and\s+i|eu\s+e\s+minha\s+esposa|"
     r"eu\s+e\s+meu\s+marido|eu\s+e\s+minha\s+mulher|eu\s+e\s+meu\s+namorado|"
-    r"eu\s+e\s+minha\s+namorada|mi\s+novia\s+y\s+yo|mi\s+novio\s+y\s+yo)\b"
+    r"eu\s+e\s+minha\s+namorada|mi\s+novia\s+y\s+yo|mi\s+novio\s+y\s+yo|"
+    r"(?:me|myself)\s+and\s+my\s+(?:wife|husband|partner|girlfriend|boyfriend|fiancee?)|"
+    r"my\s+(?:wife|husband|partner|girlfriend|boyfriend|fiancee?)\s+and\s+(?:me|myself)|"
+    r"(?:yo|para\s+mi)\s+y\s+mi\s+(?:esposa|esposo|mujer|marido|pareja|novia|novio)|"
+    r"(?:mim|eu)\s+e\s+(?:a\s+|o\s+)?(?:minha|meu)\s+(?:esposa|esposo|mulher|marido|"
+    r"namorada|namorado|companheira|companheiro|noiva|noivo))\b"
     r"(?!\s+(?:de|of)\s)"
+)
+
+# One guest: "just me", "solo yo", "só eu", "viajo sola", "I'm travelling alone".
+_SOLO_RE = re.compile(
+    r"\b(?:just\s+me|only\s+me|me\s+alone|just\s+myself|(?:i\s+am|i'm|im)\s+(?:travell?ing\s+)?"
+    r"alone|travell?ing\s+alone|by\s+myself|solo\s+yo|yo\s+solo|yo\s+sola|solamente\s+yo|"
+    r"viajo\s+sol[oa]|voy\s+sol[oa]|estoy\s+sol[oa]|para\s+mi\s+sol[oa]|para\s+una\s+sola\s+"
+    r"persona|so\s+eu|somente\s+eu|apenas\s+eu|eu\s+sozinh[oa]|viajo\s+sozinh[oa]|"
+    r"vou\s+sozinh[oa]|estou\s+sozinh[oa]|para\s+mim\s+sozinh[oa])\b"
+)
+# A complaint, by what the guest wants put right: charged twice, a refund, or a bad experience.
+_COMPLAINT_RES = (
+    (
+        "double_charge",
+        re.compile(
+            r"\b(?:charged\s+(?:me\s+|my\s+card\s+|us\s+)?twice|double[\s-]?charged?|"
+            r"charged\s+two\s+times|cobr\w*\s+(?:\w+\s+){0,3}(?:dos|duas)\s+veces|"
+            r"cobr\w*\s+(?:\w+\s+){0,3}(?:dos|duas)\s+vezes|cobr\w*\s+(?:\w+\s+){0,2}doble|"
+            r"doble\s+cobro|cobro\s+doble|cobranca\s+duplicada|cobrado\s+em\s+dobro|"
+            r"cobraram\s+em\s+dobro|cargo\s+duplicado|twice\s+on\s+my\s+card)\b"
+        ),
+    ),
+    (
+        "refund",
+        re.compile(
+            r"\b(?:refund|money\s+back|reembols\w*|devuelv\w*\s+(?:el\s+|la\s+|mi\s+)?"
+            r"(?:dinero|plata|importe|pago)|devolucion|devolver\s+(?:el\s+|la\s+|mi\s+)?"
+            r"(?:dinero|plata)|estorno|dinheiro\s+de\s+volta|devolv\w*\s+(?:o\s+|meu\s+)?dinheiro)\b"
+        ),
+    ),
+    (
+        "complaint",
+        re.compile(
+            r"\b(?:complain\w*|complaint|unacceptable|disgusting|terrible\s+(?:stay|service|room)|"
+            r"queja|quejarme|reclamacion|reclamo|inaceptable|pesimo|una\s+verguenza|"
+            r"reclamacao|inaceitavel|pessimo|uma\s+vergonha|vergonhoso)\b"
+        ),
+    ),
+)
+# Asking for a person anywhere in a message: to be called back, or to talk to someone.
+_PERSON_RES = (
+    (
+        "call_back",
+        re.compile(
+            r"\b(?:(?:someone|somebody|anyone|anybody|you)\s+(?:could\s+|can\s+|please\s+)?"
+            r"(?:call|ring|phone)\s+me|call\s+me\s+back|give\s+me\s+a\s+call|"
+            r"(?:me\s+)?(?:puede|podria|pueden|podrian)\s+llamar|llam\w*me|que\s+me\s+llame\w*|"
+            r"me\s+llame\w*|me\s+llamen|pode\w*\s+me\s+ligar|me\s+lig\w+|ligar\s+pra\s+mim|"
+            r"ligar\s+para\s+mim)\b"
+        ),
+    ),
+    (
+        "person",
+        re.compile(
+            r"\b(?:(?:talk|speak|chat)\s+(?:to|with)\s+(?:a\s+|an\s+|some)?(?:person|human|"
+            r"someone|somebody|agent|manager|staff|receptionist|real\s+person)|a\s+human|"
+            r"real\s+person|(?:hablar|comunicarme|contactar)\s+con\s+(?:una\s+persona|alguien|"
+            r"un\s+humano|un\s+agente|el\s+encargado|el\s+gerente|recepcion|una\s+persona\s+real)|"
+            r"(?:con\s+)?una\s+persona\s+real|un\s+humano|(?:falar|conversar)\s+com\s+"
+            r"(?:uma\s+pessoa|alguem|um\s+humano|um\s+atendente|atendente|o\s+gerente|a\s+recepcao)|"
+            r"um\s+atendente|uma\s+pessoa\s+de\s+verdade|put\s+me\s+through|transfer\s+me|"
+            r"(?:me\s+)?pas(?:as|a|e|en|ame|ar)\s+con\s+(?:una\s+persona|alguien|un\s+humano|"
+            r"un\s+agente|recepcion)|me\s+(?:transfere|passa|passe)\s+(?:pra|para)\s+"
+            r"(?:uma\s+pessoa|alguem|um\s+atendente|atendente|um\s+humano))\b"
+        ),
+    ),
+)
+# Tonight: a one-night stay starting today ("for tonight", "para esta noche", "hoje à noite").
+_TONIGHT_RE = re.compile(
+    r"\b(?:tonight|esta\s+noche|esta\s+noite|hoje\s+a\s+noite|(?:for\s+)?the\s+night\s+of|"
+    r"(?:para\s+|por\s+)?la\s+noche\s+del?|(?:para\s+|pra\s+)?a\s+noite\s+d[eo]|"
+    r"na\s+noite\s+d[eo])\b"
+)
+# Adding children to a stay: "add a child", "añadir un niño", "incluir uma criança".
+_ADD_CHILD_RE = re.compile(
+    rf"\b(?:add|adding|include|anadir|agregar|sumar|incluir|adicionar|acrescentar)\s+"
+    rf"(?P<n>{NUM_RE}|a|an)\s+(?:more\s+)?(?:child|children|kids?|ninos?|ninas?|nenes?|"
+    rf"criancas?|filhos?|bebes?|baby)\b"
+)
+# A past stay described badly is a complaint, not a maintenance request for now.
+_PAST_STAY_RE = re.compile(
+    r"\b(?:estuve|estuvimos|me\s+aloje|nos\s+alojamos|me\s+hospede|nos\s+hospedamos|"
+    r"(?:i|we)\s+stayed|during\s+(?:my|our)\s+stay|fiquei|ficamos|me\s+hospedei|"
+    r"nos\s+hospedamos|durante\s+(?:mi|nuestra|minha|nossa)\s+estadia)\b"
+)
+_BAD_RE = re.compile(
+    r"\b(?:suci[oa]s?|dirty|filthy|sujo|suja|rot[oa]|broken|quebrad[oa]|no\s+funcionaba|"
+    r"didn'?t\s+work|did\s+not\s+work|nao\s+funcionava|ruido|noisy|noise|barulho|"
+    r"horrible|terrible|awful|pesim[oa]|pessim[oa]|mal\s+atendid[oa]|rude|maleducad[oa]|"
+    r"grosser[oa]|cucarachas?|cockroach\w*|baratas?|chinches|bed\s*bugs?)\b"
+)
+# Extending a stay: "one more night", "una noche más", "mais uma noite", "two extra nights".
+_EXTRA_NIGHTS_RE = re.compile(
+    rf"\b(?:(?P<a>{NUM_RE})\s+(?:more|extra|additional)\s+nights?|an\s+extra\s+night|"
+    rf"another\s+night|(?P<b>{NUM_RE})\s+noches?\s+mas|otra\s+noche|"
+    rf"(?:mais|outra)\s+(?P<c>{NUM_RE})?\s*noites?|(?P<d>{NUM_RE})\s+noites?\s+a\s+mais|"
+    rf"uma\s+noite\s+a\s+mais|noche\s+extra|noite\s+extra)\b"
 )
 
 _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
@@ -476,7 +578,12 @@ def extract_entities(text: str, reference: date, *, bare_ref_ok: bool = False) -
         )
         add("phone", value, s, e)
 
-    for d in extract_dates(f, reference):
+    try:
+        dates = extract_dates(f, reference)
+    except OverflowError:
+        # A reference date or a stay at the end of the calendar (year 9999): no bookable date.
+        dates = []
+    for d in dates:
         if _overlaps(taken, d.start, d.end) and not (
             d.type == "check_out" and any(x.type == "check_in" and x.start == d.start for x in ents)
         ):
@@ -538,6 +645,61 @@ def extract_entities(text: str, reference: date, *, bare_ref_ok: bool = False) -
             if v and v <= 30:
                 add("adults", v, s, e)
                 break
+
+    if not any(x.type == "adults" for x in ents):
+        for mt in _SOLO_RE.finditer(f):
+            if not _overlaps(taken, mt.start(), mt.end()):
+                add("adults", 1, mt.start(), mt.end())
+                break
+    for mt in _EXTRA_NIGHTS_RE.finditer(f):
+        # "una noche más" is an extension, not a one-night stay: it replaces the nights read.
+        ents[:] = [
+            x
+            for x in ents
+            if not (x.type == "nights" and x.start < mt.end() and mt.start() < x.end)
+        ]
+        extra = next((g for g in mt.group("a", "b", "c", "d") if g), "")
+        extra_n = _num_value(extra) if extra else 1
+        if extra_n:
+            add("extra_nights", extra_n, mt.start(), mt.end())
+            break
+    tonight = _TONIGHT_RE.search(f)
+    if tonight and not any(x.type == "nights" for x in ents):
+        s, e = tonight.start(), tonight.end()
+        ents.append(Entity("nights", 1, text[s:e], s, e, 0.9))
+    mt_child = _ADD_CHILD_RE.search(f)
+    if mt_child:
+        count = mt_child.group("n")
+        added = 1 if count in ("a", "an") else _num_value(count)
+        if added:
+            ents[:] = [x for x in ents if x.type != "children"]
+            ents.append(
+                Entity(
+                    "add_children",
+                    added,
+                    text[mt_child.start() : mt_child.end()],
+                    mt_child.start(),
+                    mt_child.end(),
+                    1.0,
+                )
+            )
+    for kind, rx in _PERSON_RES:
+        asked = rx.search(f)
+        if asked:
+            ents.append(
+                Entity("person", kind, text[asked.start() : asked.end()], *asked.span(), 1.0)
+            )
+            break
+    past, bad = _PAST_STAY_RE.search(f), _BAD_RE.search(f)
+    if past and bad:
+        s, e = min(past.start(), bad.start()), max(past.end(), bad.end())
+        ents.append(Entity("complaint", "complaint", text[s:e], s, e, 0.9))
+    for kind, rx in _COMPLAINT_RES:
+        grief = rx.search(f)
+        if grief:
+            ents.append(
+                Entity("complaint", kind, text[grief.start() : grief.end()], *grief.span(), 1.0)
+            )
 
     for mt in _ROOM_RE.finditer(f):
         if _overlaps(taken, mt.start(), mt.end()):

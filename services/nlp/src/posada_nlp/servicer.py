@@ -27,6 +27,12 @@ PARSE_SECONDS = Histogram(
     ["rpc"],
     buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
 )
+# Known label values at zero, so dashboards and rates see the first parse of each kind.
+for _rpc in ("Parse", "ParseBatch"):
+    PARSE_SECONDS.labels(_rpc)
+for _intent in INTENTS:
+    for _language in LANGUAGES:
+        PARSES.labels(_intent, _language)
 
 
 def _validate(req: pb.ParseRequest, prefix: str = "") -> tuple[dict[str, str], dict[str, Any]]:
@@ -44,8 +50,9 @@ def _validate(req: pb.ParseRequest, prefix: str = "") -> tuple[dict[str, str], d
     if tz:
         try:
             ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            bad[f"{prefix}time_zone"] = f"unknown IANA time zone {tz!r}"
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            # OSError: a name too long for a file name (ZoneInfo looks it up on disk).
+            bad[f"{prefix}time_zone"] = f"unknown IANA time zone {tz[:64]!r}"
     ref: date | None = None
     if req.HasField("reference_date"):
         d: date_pb2.Date = req.reference_date

@@ -225,6 +225,7 @@ class SharedCircuitBreaker:
             throw_new_error_on_trip=False,
         )
         BREAKER_STATE.labels(name).set(0)
+        BREAKER_REJECTED.labels(name)  # exported at zero: the first rejection is visible
 
     @property
     def current_state(self) -> str:

@@ -114,6 +114,24 @@ class Catalogue:
 
         return await self.cache.static(f"{resource}:{lang}", load)
 
+    async def _worded_features(self, lang: int) -> dict[str, str]:
+        """Hotel feature names as the hotel words them, in `lang`, qualified by their group
+        ("Paid parking nearby (Facilities)"): the guest is told what the data says, no more."""
+
+        async def load() -> dict[str, str]:
+            rows = await self.client.get_list(
+                "hotel_features", "hotel_features", {"display": "full", "language": str(lang)}
+            )
+            names = {str(row.get("id")): qlo.as_str(row.get("name")) for row in rows}
+            out = {}
+            for row in rows:
+                ident = str(row.get("id"))
+                parent = names.get(str(row.get("parent_feature_id") or ""))
+                out[ident] = f"{names[ident]} ({parent})" if parent else names[ident]
+            return out
+
+        return await self.cache.static(f"hotel_features_worded:{lang}", load)
+
     async def _refund_rules(self, lang: int) -> dict[str, str]:
         async def load() -> dict[str, str]:
             try:
@@ -159,8 +177,9 @@ class Catalogue:
     async def _load_hotel(self, raw: dict[str, Any], lang: int) -> Hotel:
         hotel_id = str(raw.get("id"))
         # Features are only mapped onto the language-independent amenity catalogue.
-        features, refunds = await asyncio.gather(
+        features, worded, refunds = await asyncio.gather(
             self._names("hotel_features", self.default_language_id, optional=False),
+            self._worded_features(lang),
             self._refund_rules(lang),
         )
         country, state, currency = await asyncio.gather(
@@ -202,9 +221,13 @@ class Catalogue:
                     [features.get(i, "") for i in qlo.assoc_ids(raw, "hotel_features")]
                 )
             ),
+            features=tuple(
+                name for i in qlo.assoc_ids(raw, "hotel_features") if (name := worded.get(i, ""))
+            ),
             description=qlo.strip_html(
                 qlo.as_str(raw.get("short_description")) or qlo.as_str(raw.get("description"))
             ),
+            long_description=qlo.strip_html(qlo.as_str(raw.get("description"))),
             rating=qlo.as_int(raw.get("rating")),
         )
 

@@ -43,6 +43,8 @@ def hotel_message(hotel: Hotel) -> pms.Hotel:
         amenities=hotel.amenities,
         description=hotel.description,
         rating=hotel.rating,
+        features=hotel.features,
+        long_description=hotel.long_description,
     )
 
 

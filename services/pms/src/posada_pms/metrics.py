@@ -55,3 +55,7 @@ LANGUAGE_FALLBACKS = Counter(
     "posada_pms_language_fallbacks",
     "Requests for a language the shop does not have, answered in the default language.",
 )
+
+# Known label values at zero from the start, so the first booking or refusal moves `rate()`.
+for _outcome in ("created", "sold_out", "price_changed", "lock_busy", "replayed"):
+    BOOKINGS.labels("create", _outcome)

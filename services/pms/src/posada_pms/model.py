@@ -52,6 +52,9 @@ class Hotel:
     amenities: tuple[str, ...]
     description: str
     rating: int
+    # Feature names as the hotel words them, in the requested language.
+    features: tuple[str, ...] = ()
+    long_description: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,6 +67,7 @@ class Hotel:
                 "address": Address(**data["address"]),
                 "policies": tuple(Policy(**p) for p in data["policies"]),
                 "amenities": tuple(data["amenities"]),
+                "features": tuple(data.get("features") or ()),
             }
         )
 

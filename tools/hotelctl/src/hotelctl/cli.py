@@ -1,7 +1,9 @@
 """hotelctl: run, inspect and operate the Posada mesh.
 
-hotelctl up                      start everything (what `make run` does)
-hotelctl status                  health of every service through Envoy; exit 1 if any is not SERVING
+hotelctl up [--observe]          start everything (what `make run` does; + Prometheus: `make observe`)
+hotelctl canary <service>        one-machine canary rehearsal (see `hotelctl canary --help`)
+hotelctl status                  health of every service through Envoy (and restart counts of a
+                                 local `up`); exit 1 if any is not SERVING
 hotelctl envoy render|check      write / verify deploy/envoy/*.yaml and the auth policy from deploy/mesh.yaml
 hotelctl dlq list|show|replay|drop   operate the gateway's dead-letter stream
 hotelctl credentials show|compose|k8s|token   dev mesh credentials (masked), compose env
@@ -34,17 +36,41 @@ def cmd_up(args: argparse.Namespace) -> int:
     from hotelctl.runner import up
 
     run_dir = os.environ.get("POSADA_RUN_DIR")
-    return up(offset=_offset(args), run_dir=Path(run_dir) if run_dir else None)
+    observe = args.observe or os.environ.get("POSADA_OBSERVE", "") == "1"
+    return up(offset=_offset(args), run_dir=Path(run_dir) if run_dir else None, observe=observe)
+
+
+def _local_processes(offset: int) -> dict[str, dict]:  # type: ignore[type-arg]
+    """What the supervisor of a local `hotelctl up` on this offset wrote (empty if none runs)."""
+    from hotelctl.mesh import REPO_ROOT
+
+    run_dir = Path(os.environ.get("POSADA_RUN_DIR") or REPO_ROOT / ".run")
+    try:
+        state = json.loads((run_dir / "state.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    if state.get("offset") != offset:
+        return {}
+    return dict(state.get("processes") or {})
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     from hotelctl.health import check_all
     from hotelctl.mesh import load_mesh
 
-    mesh = load_mesh(offset=_offset(args))
+    offset = _offset(args)
+    mesh = load_mesh(offset=offset)
     results = asyncio.run(check_all(mesh, timeout=args.timeout, address=args.address))
+    processes = {} if args.address else _local_processes(offset)
     if args.json:
-        print(json.dumps([r.__dict__ for r in results]))
+        print(
+            json.dumps(
+                [
+                    {**r.__dict__, "restarts": processes.get(r.service, {}).get("restarts")}
+                    for r in results
+                ]
+            )
+        )
     else:
         table = Table(
             title=f"Posada health through Envoy ({args.address or f'127.0.0.1:{mesh.mesh_port}'})"
@@ -52,9 +78,24 @@ def cmd_status(args: argparse.Namespace) -> int:
         table.add_column("service")
         table.add_column("gRPC service")
         table.add_column("status")
+        table.add_column("restarts", justify="right")
         for r in results:
             colour = "green" if r.serving else "red"
-            table.add_row(r.service, r.grpc_service, f"[{colour}]{r.status}[/{colour}] {r.detail}")
+            restarts = processes.get(r.service, {}).get("restarts")
+            table.add_row(
+                r.service,
+                r.grpc_service,
+                f"[{colour}]{r.status}[/{colour}] {r.detail}",
+                "" if restarts is None else str(restarts),
+            )
+        for name, info in processes.items():
+            if name not in mesh.services:
+                table.add_row(
+                    name,
+                    "",
+                    "running" if info.get("running") else "restarting",
+                    str(info.get("restarts", 0)),
+                )
         Console().print(table)
     return 0 if all(r.serving for r in results) else 1
 
@@ -126,6 +167,12 @@ def cmd_credentials(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_canary(args: argparse.Namespace) -> int:
+    from hotelctl.canary import run_canary
+
+    return run_canary(args, _offset(args))
+
+
 def cmd_dlq(args: argparse.Namespace) -> int:
     from hotelctl.dlq import run_dlq
 
@@ -143,7 +190,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="shift every port (default $POSADA_PORT_OFFSET or 0)",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("up", help="start the whole mesh").set_defaults(func=cmd_up)
+    up = sub.add_parser("up", help="start the whole mesh")
+    up.add_argument(
+        "--observe",
+        action="store_true",
+        help="also run a local Prometheus with the project's rules (default $POSADA_OBSERVE=1)",
+    )
+    up.set_defaults(func=cmd_up)
     status = sub.add_parser("status", help="health of every service through Envoy")
     status.add_argument("--address", help="Envoy mesh address (default 127.0.0.1:9000+offset)")
     status.add_argument("--timeout", type=float, default=2.0)
@@ -159,6 +212,25 @@ def build_parser() -> argparse.ArgumentParser:
     creds.add_argument("--namespace", default="posada")
     creds.add_argument("--fresh", action="store_true", help="k8s: new keys, stored nowhere")
     creds.set_defaults(func=cmd_credentials)
+    canary = sub.add_parser(
+        "canary",
+        help="rehearse a canary release on the local mesh (needs `hotelctl up --observe`)",
+        description="Start a second instance of SERVICE, move Envoy's runtime weights through "
+        "deploy/mesh.yaml's canary steps, judge it with the AnalysisTemplate's queries against "
+        "the local Prometheus, then promote or roll back. Exit 0 promoted, 1 rolled back "
+        "(failed analysis), 2 rolled back (inconclusive: too little traffic), 3 could not start.",
+    )
+    canary.add_argument("service")
+    canary.add_argument(
+        "--inject-fault", type=float, default=0.0, help="drill: share of RPCs failing (0-1)"
+    )
+    canary.add_argument("--inject-latency", help="drill: delay added to every RPC, e.g. 2s")
+    canary.add_argument("--step", help="override every step's pause (e.g. 20s, for drills)")
+    canary.add_argument("--interval", help="override the measurement interval (e.g. 3s)")
+    canary.add_argument("--window", help="override the queries' rate window (e.g. 15s)")
+    canary.add_argument("--min-requests", type=int, help="override the minimum request count")
+    canary.add_argument("--report", help="write the steps and measurements as JSON here")
+    canary.set_defaults(func=cmd_canary)
     dlq = sub.add_parser("dlq", help="gateway dead letters")
     dlq.add_argument("action", choices=["list", "show", "replay", "drop"])
     dlq.add_argument("id", nargs="?", help="dead letter id (show/replay/drop)")

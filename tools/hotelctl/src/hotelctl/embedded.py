@@ -155,10 +155,16 @@ def start_postgres(data_dir: Path, port: int, log_path: Path) -> ManagedProcess:
             user=entry.pw_uid if entry else None,
             group=entry.pw_gid if entry else None,
         )
-    _chown_tree(data_dir, entry)
-    stale = data_dir / "postmaster.pid"
-    if stale.exists():
-        stale.unlink()  # we are the only owner; a leftover pid file means a previous crash
+
+    def prepare() -> None:
+        # Also before a restart by the supervisor: something (a test runner tidying /tmp, say)
+        # may have tightened a parent folder's permissions since the first start.
+        _make_traversable(data_dir.parent)
+        _chown_tree(data_dir, entry)
+        stale = data_dir / "postmaster.pid"
+        if stale.exists():
+            stale.unlink()  # we are the only owner; a leftover pid file means a crash
+
     argv = [
         str(bin_dir / "postgres"),
         "-D",
@@ -182,6 +188,7 @@ def start_postgres(data_dir: Path, port: int, log_path: Path) -> ManagedProcess:
         log_path=log_path,
         user_switch=_switcher(entry),
         stop_signal=2,  # SIGINT = fast shutdown
+        prepare=prepare,
     ).start()
     wait_until(lambda: port_open(port) or not proc.running(), 30, what=f"postgres on {port}")
     if not proc.running():

@@ -12,10 +12,14 @@ Routing rules:
   methods get their own exact-path route with a retry policy on UNAVAILABLE; health and
   reflection (same path on every service) are routed by the `x-posada-service` header.
 - every route honours the caller's `grpc-timeout` up to the route's timeout.
+- local variant only: every service route (and the webhooks) has a canary twin in front of it
+  that takes the share held in the runtime key `posada.canary.<service>` (default 0) to the
+  `<service>_canary_*` cluster, for `hotelctl canary`'s one-machine rehearsal.
 """
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -81,9 +85,21 @@ def _outlier_detection() -> dict[str, Any]:
 def _cluster(
     name: str, variant: str, host: str, port: int, *, grpc: bool, health: dict[str, Any] | None
 ) -> dict[str, Any]:
-    cluster: dict[str, Any] = {
-        "name": name,
-        "type": "STATIC" if variant == "local" else "STRICT_DNS",
+    cluster: dict[str, Any] = {"name": name}
+    if variant == "local":
+        cluster["type"] = "STATIC"
+    else:
+        # The DNS cluster extension replaces the deprecated `type: STRICT_DNS` +
+        # `dns_refresh_rate` pair (same behaviour: every A record is an endpoint).
+        cluster["cluster_type"] = {
+            "name": "envoy.clusters.dns",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.clusters.dns.v3.DnsCluster",
+                "dns_refresh_rate": "5s",
+                "dns_lookup_family": "V4_ONLY",
+            },
+        }
+    cluster |= {
         "connect_timeout": "1s",
         "lb_policy": "ROUND_ROBIN",
         "load_assignment": {
@@ -113,8 +129,6 @@ def _cluster(
         # A pod that leaves DNS during a rollout stops getting traffic at once instead of
         # after failing health checks (its drain is shorter than interval × threshold).
         cluster["ignore_health_on_host_removal"] = True
-        cluster["dns_lookup_family"] = "V4_ONLY"
-        cluster["dns_refresh_rate"] = "5s"
     if grpc:
         cluster["typed_extension_protocol_options"] = _http2_options()
     if health is not None:
@@ -125,7 +139,6 @@ def _cluster(
                 "no_traffic_interval": "2s",
                 "unhealthy_threshold": 2,
                 "healthy_threshold": 1,
-                "event_log_path": "/dev/null",
                 **health,
             }
         ]
@@ -162,13 +175,40 @@ def _grpc_route(svc: ServiceSpec, match: dict[str, Any], *, retry: bool) -> dict
     }
 
 
-def _mesh_routes(mesh: Mesh) -> list[dict[str, Any]]:
+def canary_runtime_key(service: str) -> str:
+    """Envoy runtime key holding the canary's share (0-100 %) of a service's traffic."""
+    return f"posada.canary.{service}"
+
+
+def _with_canary(route: dict[str, Any], service: str, canary_cluster: str) -> list[dict[str, Any]]:
+    """[canary twin, route]: the twin takes `posada.canary.<service>` % of the matches.
+
+    `hotelctl canary` changes the share with the admin endpoint `/runtime_modify`, so weights
+    move without a restart or a config reload; the default 0 means no canary, no traffic.
+    """
+    twin = copy.deepcopy(route)
+    twin["name"] = f"canary:{route['name']}"
+    twin["match"]["runtime_fraction"] = {
+        "default_value": {"numerator": 0, "denominator": "HUNDRED"},
+        "runtime_key": canary_runtime_key(service),
+    }
+    twin["route"]["cluster"] = canary_cluster
+    return [twin, route]
+
+
+def _mesh_routes(mesh: Mesh, variant: str) -> list[dict[str, Any]]:
     routes: list[dict[str, Any]] = []
     for svc in mesh.services.values():
+        own: list[dict[str, Any]] = []
         for path in svc.idempotent_paths():
-            routes.append(_grpc_route(svc, {"path": path}, retry=True))
+            own.append(_grpc_route(svc, {"path": path}, retry=True))
         for grpc_service in svc.grpc_services:
-            routes.append(_grpc_route(svc, {"prefix": f"/{grpc_service}/"}, retry=False))
+            own.append(_grpc_route(svc, {"prefix": f"/{grpc_service}/"}, retry=False))
+        for route in own:
+            if variant == "local":
+                routes.extend(_with_canary(route, svc.name, f"{svc.name}_canary_grpc"))
+            else:
+                routes.append(route)
         for shared in SHARED_GRPC_SERVICES:
             route = _grpc_route(
                 svc,
@@ -314,21 +354,26 @@ def render(mesh: Mesh, variant: str) -> dict[str, Any]:
         raise ValueError(f"unknown variant {variant!r}; choose one of {VARIANTS}")
     listen = _listen_address(variant)
     gateway = mesh.services["gateway"]
+    webhooks = {
+        "name": "webhooks",
+        "match": {"prefix": "/webhooks/"},
+        "route": {
+            "cluster": "gateway_http",
+            "timeout": "10s",
+            "retry_policy": {"retry_on": "connect-failure,refused-stream", "num_retries": 2},
+        },
+    }
     public_routes: list[dict[str, Any]] = [
         {
             "name": "healthz",
             "match": {"path": "/healthz"},
             "direct_response": {"status": 200, "body": {"inline_string": "ok\n"}},
         },
-        {
-            "name": "webhooks",
-            "match": {"prefix": "/webhooks/"},
-            "route": {
-                "cluster": "gateway_http",
-                "timeout": "10s",
-                "retry_policy": {"retry_on": "connect-failure,refused-stream", "num_retries": 2},
-            },
-        },
+        *(
+            _with_canary(webhooks, "gateway", "gateway_canary_http")
+            if variant == "local"
+            else [webhooks]
+        ),
     ]
     clusters: list[dict[str, Any]] = []
     # The simulator (chat page and its control API) is a development tool: only the local
@@ -390,6 +435,32 @@ def render(mesh: Mesh, variant: str) -> dict[str, Any]:
                 health={"grpc_health_check": {"service_name": svc.grpc_services[0]}},
             )
         )
+    if variant == "local":
+        # `hotelctl canary`'s second instance of each service: the same ports shifted by
+        # `canary.rehearsal.port_shift`. Health-checked like the stable ones, so it gets
+        # traffic only once it is SERVING, and only the share its runtime key gives it.
+        shift = int(mesh.raw["canary"]["rehearsal"]["port_shift"])
+        clusters.append(
+            _cluster(
+                "gateway_canary_http",
+                variant,
+                "gateway",
+                gateway.http_port + shift,
+                grpc=False,
+                health={"http_health_check": {"path": "/healthz"}},
+            )
+        )
+        for svc in mesh.services.values():
+            clusters.append(
+                _cluster(
+                    f"{svc.name}_canary_grpc",
+                    variant,
+                    svc.name,
+                    svc.grpc_port + shift,
+                    grpc=True,
+                    health={"grpc_health_check": {"service_name": svc.grpc_services[0]}},
+                )
+            )
     clusters.append(
         {
             "name": "envoy_admin",
@@ -420,7 +491,7 @@ def render(mesh: Mesh, variant: str) -> dict[str, Any]:
         },
         {"name": "deny", "match": {"prefix": "/"}, "direct_response": {"status": 404}},
     ]
-    return {
+    bootstrap: dict[str, Any] = {
         "node": {"id": f"posada-envoy-{variant}", "cluster": "posada-envoy"},
         "admin": {"address": _socket("127.0.0.1", mesh.admin_port), "access_log": []},
         "overload_manager": {
@@ -440,7 +511,10 @@ def render(mesh: Mesh, variant: str) -> dict[str, Any]:
                     "public", listen, mesh.public_port, _hcm("public", public_routes, grpc=False)
                 ),
                 _listener(
-                    "mesh", listen, mesh.mesh_port, _hcm("mesh", _mesh_routes(mesh), grpc=True)
+                    "mesh",
+                    listen,
+                    mesh.mesh_port,
+                    _hcm("mesh", _mesh_routes(mesh, variant), grpc=True),
                 ),
                 _listener(
                     "stats", listen, mesh.stats_port, _hcm("stats", stats_routes, grpc=False)
@@ -449,6 +523,15 @@ def render(mesh: Mesh, variant: str) -> dict[str, Any]:
             "clusters": clusters,
         },
     }
+    if variant == "local":
+        # An admin layer, so /runtime_modify (loopback admin only) can move canary weights.
+        bootstrap["layered_runtime"] = {
+            "layers": [
+                {"name": "static", "static_layer": {}},
+                {"name": "admin", "admin_layer": {}},
+            ]
+        }
+    return bootstrap
 
 
 HEADER = (

@@ -1,7 +1,9 @@
-"""Child processes that always die with their parent.
+"""Child processes that always die with their parent, and come back when they crash.
 
 Every process `hotelctl` starts gets its own process group and PR_SET_PDEATHSIG (SIGTERM when
 the parent dies, even by SIGKILL), so Ctrl-C, SIGTERM or a crash of hotelctl leaves no orphans.
+`Restarts` is the supervision policy of `hotelctl up` (ADR 0008): a child that exits on its own
+is started again after a bounded, doubling backoff that resets once it has stayed up a while.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 _PR_SET_PDEATHSIG = 1
@@ -43,6 +46,7 @@ class ManagedProcess:
         cwd: Path | None = None,
         user_switch: Callable[[], None] | None = None,
         stop_signal: int = signal.SIGTERM,
+        prepare: Callable[[], None] | None = None,
     ):
         self.name = name
         self.argv = list(argv)
@@ -51,10 +55,17 @@ class ManagedProcess:
         self.cwd = cwd
         self.user_switch = user_switch
         self.stop_signal = stop_signal
+        self.prepare = prepare  # runs in the parent before every (re)start
         self.proc: subprocess.Popen[bytes] | None = None
+        self.started_at = 0.0
+        self.restarts = 0
+        self.last_exit: int | None = None
 
     def start(self) -> ManagedProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        if self.prepare is not None:
+            self.prepare()
+        self.started_at = time.monotonic()
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             self.argv,
@@ -95,6 +106,17 @@ class ManagedProcess:
             os.killpg(self.proc.pid, signal.SIGKILL)  # stragglers in the group
         return self.proc.returncode
 
+    def exit_code(self) -> int | None:
+        return self.proc.poll() if self.proc is not None else None
+
+    def restart(self) -> ManagedProcess:
+        """Start again after a crash: first reap what is left of the old process group."""
+        if self.proc is not None:
+            self.last_exit = self.proc.poll()
+            self.stop(timeout=2)
+        self.restarts += 1
+        return self.start()
+
     def tail(self, lines: int = 30) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
@@ -111,3 +133,27 @@ def wait_until(
             return
         time.sleep(interval)
     raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what or predicate}")
+
+
+@dataclass
+class Restarts:
+    """Backoff for restarting one crashed child: `first` doubling up to `ceiling` seconds,
+    back to `first` once the child has run for `healthy_after` seconds."""
+
+    first: float = 0.5
+    ceiling: float = 10.0
+    healthy_after: float = 60.0
+    next_delay: float = 0.5
+    due: float | None = None  # monotonic time of the scheduled restart, None when none is
+
+    def __post_init__(self) -> None:
+        self.next_delay = self.first
+
+    def schedule(self, now: float, ran_for: float) -> float:
+        """The child just exited after `ran_for` seconds: when to start it again."""
+        if ran_for >= self.healthy_after:
+            self.next_delay = self.first
+        delay = self.next_delay
+        self.next_delay = min(self.ceiling, self.next_delay * 2)
+        self.due = now + delay
+        return delay

@@ -5,6 +5,10 @@ stand-ins for QloApps and Meta's Graph API (unless PMS_BASE_URL / WHATSAPP_API_B
 elsewhere), the five services, then Envoy. We are up when every service answers SERVING
 *through Envoy*. Every child dies with us (see processes.py); Ctrl-C or SIGTERM stops them
 in reverse order, each with its own grace period.
+
+Once up, `hotelctl up` supervises (ADR 0008): a child that exits on its own (a crash, kill -9,
+an OOM kill) is restarted after a bounded backoff, logged, and counted in `.run/state.json`
+(`hotelctl status` shows the counts). Only Ctrl-C or SIGTERM stops the mesh.
 """
 
 from __future__ import annotations
@@ -24,12 +28,13 @@ from posada_common.auth_keys import MeshCredentials
 from rich.console import Console
 from rich.table import Table
 
-from hotelctl import console_app, embedded
+from hotelctl import console_app, embedded, gmail_standin
+from hotelctl import observe as observe_mod
 from hotelctl.credentials import dev_credentials, mask
 from hotelctl.envoy_config import render_text
 from hotelctl.health import check_all
 from hotelctl.mesh import REPO_ROOT, Mesh, load_mesh
-from hotelctl.processes import ManagedProcess, wait_until
+from hotelctl.processes import ManagedProcess, Restarts, wait_until
 
 SERVICE_ORDER = ("pms", "nlp", "audio", "conversation", "gateway")
 
@@ -92,6 +97,8 @@ def ports_in_use(mesh: Mesh, base_env: dict[str, str]) -> list[str]:
         wanted["qloapps stand-in"] = mesh.qloapps_port
     if "WHATSAPP_API_BASE" not in base_env:
         wanted["whatsapp simulator"] = mesh.whatsapp_sim_port
+    if gmail_standin.wanted(base_env):
+        wanted["gmail stand-in"] = gmail_standin.gmail_port(mesh)
     return [f"{name} :{port}" for name, port in wanted.items() if embedded.port_open(port)]
 
 
@@ -108,6 +115,7 @@ def build_env(mesh: Mesh, run_dir: Path, base: dict[str, str]) -> dict[str, str]
     env["GATEWAY_HTTP_PORT"] = str(mesh.services["gateway"].http_port)
     env["SIM_WEBHOOK_URL"] = f"http://127.0.0.1:{mesh.public_port}/webhooks/whatsapp"
     env["QLOAPPS_DB"] = str(run_dir / "qloapps.sqlite3")
+    gmail_standin.add_env(env, mesh, base)
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
 
@@ -115,7 +123,7 @@ def build_env(mesh: Mesh, run_dir: Path, base: dict[str, str]) -> dict[str, str]
 def shown_secret(key: str, env: dict[str, str], supplied: Mapping[str, str]) -> str:
     """A dev default in full (it is in the source anyway); anything supplied, masked."""
     value = env.get(key, "")
-    if key not in supplied and value == DEV_DEFAULTS.get(key):
+    if key not in supplied and value == {**DEV_DEFAULTS, **gmail_standin.DEV_DEFAULTS}.get(key):
         return f"{value} (dev default)"
     return mask(value)
 
@@ -141,6 +149,7 @@ def start_mesh(
     env: dict[str, str] | None = None,
     console: Console | None = None,
     ready_timeout: float = 120.0,
+    observe: bool = False,
 ) -> MeshRun:
     """Start everything and return once all services are SERVING through Envoy."""
     console = console or Console(stderr=True)
@@ -150,13 +159,15 @@ def start_mesh(
     logs.mkdir(parents=True, exist_ok=True)
     base_env = dict(os.environ if env is None else env)
     busy = ports_in_use(mesh, base_env)
+    if observe and embedded.port_open(observe_mod.prometheus_port(mesh)):
+        busy.append(f"prometheus :{observe_mod.prometheus_port(mesh)}")
     if busy:
         raise RuntimeError(
             "ports already in use (another mesh running? try --port-offset): " + ", ".join(busy)
         )
     run = MeshRun(mesh, run_dir, build_env(mesh, run_dir, base_env))
     creds = run.credentials = dev_credentials(run_dir, run.env)
-    progress = Progress(console, 5 + len(mesh.services) + 1)
+    progress = Progress(console, 6 + len(mesh.services) + 1)
     py = sys.executable
     try:
         if "REDIS_URL" in base_env:
@@ -219,6 +230,12 @@ def start_mesh(
             progress(f"WhatsApp Cloud API simulator on 127.0.0.1:{mesh.whatsapp_sim_port}")
         else:
             progress("WhatsApp simulator not installed")
+        if gmail_standin.wanted(base_env):
+            run.processes.append(gmail_standin.start(mesh, run.env, py, logs))
+            progress(
+                f"Gmail API stand-in on 127.0.0.1:{gmail_standin.gmail_port(mesh)} "
+                f"(mailbox {run.env['EMAIL_ADDRESS']})"
+            )
         for name in SERVICE_ORDER:
             spec = mesh.services[name]
             svc_env = {
@@ -242,8 +259,9 @@ def start_mesh(
             str(envoy_file),
             "--log-level",
             "warn",
-            "--base-id",
-            str(offset + 7),
+            # No hot restart: no shared memory left behind by a killed Envoy, so the supervisor
+            # can start a fresh one at once (and meshes on other offsets never share a region).
+            "--disable-hot-restart",
             "--drain-time-s",
             "2",
             "--parent-shutdown-time-s",
@@ -257,18 +275,25 @@ def start_mesh(
             f"Envoy listening: public :{mesh.public_port}, mesh :{mesh.mesh_port}, admin 127.0.0.1:{mesh.admin_port}"
         )
         _wait_serving(run, console, ready_timeout)
+        if observe:  # a real Prometheus with the project's rules (hotelctl.observe)
+            run.processes.append(
+                observe_mod.start_prometheus(mesh, run_dir, logs / "prometheus.log")
+            )
+            console.print(f"      Prometheus on {observe_mod.prometheus_url(mesh)}")
         console_app.wait_ready(run)
     except BaseException:
         run.stop()
         raise
     run.urls = {
         "chat page (WhatsApp simulator)": f"http://127.0.0.1:{mesh.public_port}/sim/",
+        **({"Prometheus (make observe)": observe_mod.prometheus_url(mesh)} if observe else {}),
         "webhooks": f"http://127.0.0.1:{mesh.public_port}/webhooks/whatsapp",
         "gRPC mesh (grpcurl -plaintext)": f"127.0.0.1:{mesh.mesh_port}",
         "Envoy admin": f"http://127.0.0.1:{mesh.admin_port}/",
         "Envoy Prometheus stats": f"http://127.0.0.1:{mesh.stats_port}/stats/prometheus",
         "Grafana dashboards (import)": str(REPO_ROOT / "deploy" / "observability" / "grafana"),
         **console_app.urls(mesh),
+        **gmail_standin.urls(mesh, run.env),
     }
     return run
 
@@ -324,14 +349,71 @@ def write_state(run: MeshRun) -> Path:
         "offset": run.mesh.offset,
         "mesh_address": f"127.0.0.1:{run.mesh.mesh_port}",
         "public_url": f"http://127.0.0.1:{run.mesh.public_port}",
-        "processes": {p.name: {"pid": p.pid, "log": str(p.log_path)} for p in run.processes},
+        "processes": {
+            p.name: {
+                "pid": p.pid,
+                "log": str(p.log_path),
+                "restarts": p.restarts,
+                "last_exit": p.last_exit,
+                "running": p.running(),
+            }
+            for p in run.processes
+        },
         "urls": run.urls,
     }
-    path.write_text(json.dumps(state, indent=2))
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=2))
+    tmp.replace(path)  # readers never see half a file
     return path
 
 
-def up(offset: int = 0, run_dir: Path | None = None) -> int:
+class Supervisor:
+    """Restarts children of a running mesh that exit on their own (ADR 0008).
+
+    `tick()` is called about twice a second by `up`: a child found dead is scheduled for a
+    restart after its backoff (0.5 s doubling to 10 s, reset after a healthy minute); a due
+    restart starts it again with the same command, environment and log. Every event is logged
+    and written to state.json so `hotelctl status` can show restart counts.
+    """
+
+    def __init__(self, run: MeshRun, console: Console):
+        self.run = run
+        self.console = console
+        self.backoff: dict[str, Restarts] = {p.name: Restarts() for p in run.processes}
+
+    def tick(self, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        changed = False
+        for proc in self.run.processes:
+            policy = self.backoff.setdefault(proc.name, Restarts())
+            if proc.running():
+                continue
+            if policy.due is None:
+                code = proc.exit_code()
+                ran_for = now - proc.started_at
+                delay = policy.schedule(now, ran_for)
+                self.console.print(
+                    f"[red]{proc.name} exited ({code}) after {ran_for:.1f}s[/red]; "
+                    f"restart #{proc.restarts + 1} in {delay:.1f}s (log {proc.log_path})"
+                )
+                changed = True
+            elif now >= policy.due:
+                policy.due = None
+                try:
+                    proc.restart()
+                except OSError as exc:
+                    self.console.print(f"[red]{proc.name} could not be restarted: {exc}[/red]")
+                    policy.schedule(now, 0.0)
+                    continue
+                self.console.print(
+                    f"[yellow]{proc.name} restarted[/yellow] (pid {proc.pid}, restart #{proc.restarts})"
+                )
+                changed = True
+        if changed:
+            write_state(self.run)
+
+
+def up(offset: int = 0, run_dir: Path | None = None, observe: bool = False) -> int:
     console = Console()
     console.print("[bold]Starting the Posada mesh[/bold] (logs in .run/logs/)")
     t0 = time.monotonic()
@@ -344,7 +426,7 @@ def up(offset: int = 0, run_dir: Path | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _on_signal)
     try:
-        run = start_mesh(offset=offset, console=console, run_dir=run_dir)
+        run = start_mesh(offset=offset, console=console, run_dir=run_dir, observe=observe)
         write_state(run)
     except KeyboardInterrupt:
         console.print("[yellow]interrupted during start-up; stopped everything[/yellow]")
@@ -355,24 +437,26 @@ def up(offset: int = 0, run_dir: Path | None = None) -> int:
     console.print(summary_table(run))
     for label, url in run.urls.items():
         console.print(f"  {label:34} {url}")
+    shown_keys = [
+        *DEV_DEFAULTS,
+        *(gmail_standin.DEV_DEFAULTS if "GMAIL_SIM_PUSH_URL" in run.env else []),
+    ]
     console.print("  secrets (set these env vars to override the dev defaults):")
-    for key in DEV_DEFAULTS:
+    for key in shown_keys:
         console.print(f"    {key}={shown_secret(key, run.env, os.environ)}")
     console.print(f"  mesh credentials: {run.run_dir / 'credentials'} (development, 0600)")
     console_app.print_login(run, console)
     console.print(
         f"[bold green]All services SERVING through Envoy in {time.monotonic() - t0:.1f}s.[/bold green] Ctrl-C stops everything."
     )
+    supervisor = Supervisor(run, console)
     try:
-        while True:
-            for proc in run.processes:
-                if not proc.running():
-                    console.print(
-                        f"[red]{proc.name} exited ({proc.proc.returncode if proc.proc else '?'}); see {proc.log_path}[/red]"
-                    )
-                    raise KeyboardInterrupt
-            time.sleep(1)
+        while not stop_requested:
+            supervisor.tick()
+            time.sleep(0.25)
     except KeyboardInterrupt:
+        pass
+    finally:
         console.print("[bold]Stopping…[/bold]")
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)

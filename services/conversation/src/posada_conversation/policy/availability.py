@@ -10,9 +10,10 @@ from typing import Any
 
 from hotel.pms.v1 import pms_service_pb2 as pms_pb2
 
-from ..deps import to_date
+from ..deps import DependencyError, to_date
+from .forms import SEARCH_FORM, FormLimits, next_ask
 from .hotel_info import HotelInfo
-from .parsing import bare_number, fold, parse_date
+from .parsing import bare_number, fold
 from .records import offer_to_dict
 from .state import Turn
 
@@ -30,52 +31,51 @@ class Availability(HotelInfo):
         """Asks for the next missing slot, or answers with real offers from pms."""
         s = t.session
         q = s.query
-        ci = parse_date(q.get("check_in"))
-        if not ci:
-            s.pending = {"kind": "slot:check_in", "book": book}
-            t.say("messages.ask_dates")
+        ask = next_ask(SEARCH_FORM, q, t.today, FormLimits(self.max_guests, self.max_nights))
+        if ask:
+            # Checked before pms sees anything: a missing or garbled slot is a question.
+            again = (s.pending or {}).get("kind") == f"slot:{ask.slot}"
+            s.asked_again = s.asked_again + 1 if again else 0
+            if s.asked_again >= self.handoff_after:
+                # The same question three times: a person does better than a fourth time.
+                self.hand_off(t, "stuck_on_question", "messages.handoff_misunderstood")
+                return
+            s.pending = {"kind": f"slot:{ask.slot}", "book": book}
+            if ask.template == "messages.ask_adults":
+                self._ask_adults(t)
+                return
+            values = dict(ask.values)
+            if "nights" in values:
+                values["nights"] = t.c.nights(values["nights"])
+            t.say(ask.template, **values)
             return
-        if ci < t.today:
-            q.pop("check_in", None)
-            q.pop("check_out", None)
-            s.pending = {"kind": "slot:check_in", "book": book}
-            t.say("messages.date_in_past")
-            return
-        co = parse_date(q.get("check_out"))
-        if not co and q.get("nights"):
-            co = ci + dt.timedelta(days=int(q["nights"]))
-            q["check_out"] = co.isoformat()
-        if not co:
-            s.pending = {"kind": "slot:check_out", "book": book}
-            t.say("messages.ask_check_out")
-            return
-        if co <= ci:
-            q.pop("check_out", None)
-            q.pop("nights", None)
-            s.pending = {"kind": "slot:check_out", "book": book}
-            t.say("messages.dates_out_of_order")
-            return
-        q["nights"] = (co - ci).days
-        if not q.get("adults"):
-            s.pending = {"kind": "slot:adults", "book": book}
-            self._ask_adults(t)
-            return
-        if q["adults"] + q.get("children", 0) > self.max_guests:
-            q.pop("adults", None)
-            s.pending = {"kind": "slot:adults", "book": book}
-            t.say("messages.too_many_guests", max=self.max_guests)
-            return
-        response = await self.pms.check_availability(
-            pms_pb2.CheckAvailabilityRequest(
-                hotel_id=s.hotel_id,
-                check_in=to_date(ci),
-                check_out=to_date(co),
-                adults=q["adults"],
-                children=q.get("children", 0),
-                language=t.c.language,
+        ci, co = dt.date.fromisoformat(q["check_in"]), dt.date.fromisoformat(q["check_out"])
+        try:
+            response = await self.pms.check_availability(
+                pms_pb2.CheckAvailabilityRequest(
+                    hotel_id=s.hotel_id,
+                    check_in=to_date(ci),
+                    check_out=to_date(co),
+                    adults=q["adults"],
+                    children=q.get("children", 0),
+                    language=t.c.language,
+                )
             )
-        )
-        offers = [offer_to_dict(o, q["nights"]) for o in response.offers if o.rooms_left > 0]
+        except DependencyError as exc:
+            if exc.code.name not in ("INVALID_ARGUMENT", "OUT_OF_RANGE", "FAILED_PRECONDITION"):
+                raise
+            # pms refused the stay itself (a rule we don't know, a date it can't sell):
+            # ask again instead of calling it a technical problem.
+            for key in ("check_in", "check_out", "nights"):
+                q.pop(key, None)
+            s.pending = {"kind": "slot:check_in", "book": book}
+            t.say("messages.dates_rejected")
+            return
+        offers = [
+            {**offer_to_dict(o, q["nights"]), "hotel_id": s.hotel_id}
+            for o in response.offers
+            if o.rooms_left > 0
+        ]
         wanted = q.get("room_type")
         if wanted and any(o["category"] == wanted for o in offers):
             offers = [o for o in offers if o["category"] == wanted]

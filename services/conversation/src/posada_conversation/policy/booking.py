@@ -85,12 +85,18 @@ class Booking(Availability):
             s.pending = {"kind": "guest_phone", "book": True}
             t.say("messages.ask_phone")
             return
+        if offer.get("hotel_id", s.hotel_id) != s.hotel_id:
+            # The guest changed hotel since this offer: never book it in the other one.
+            s.draft.pop("offer", None)
+            await self._advance(t, book=True)
+            return
         hotel = await self.hotel(s.hotel_id, t.c.language)
         ci, co = dt.date.fromisoformat(q["check_in"]), dt.date.fromisoformat(q["check_out"])
         s.pending = {"kind": "confirm_booking", "book": True}
         t.buttons(
             "messages.summary",
             [("confirm:yes", "confirm"), ("confirm:change", "change"), ("confirm:no", "decline")],
+            hotel=self.hotel_label(hotel),
             room=offer["name"],
             check_in=c.date(ci),
             check_out=c.date(co),
@@ -117,7 +123,7 @@ class Booking(Availability):
     async def _book(self, t: Turn) -> None:
         s, q = t.session, t.session.query
         offer, d = s.draft.get("offer"), s.draft
-        if not offer or not d.get("email"):
+        if not offer or not d.get("email") or offer.get("hotel_id", s.hotel_id) != s.hotel_id:
             await self._advance(t, book=True)
             return
         key = idempotency_key(s, offer, q, d["email"])
@@ -174,6 +180,7 @@ class Booking(Availability):
                 total_minor=b.total_tax_included.amount_minor or offer["total_minor"],
                 currency_code=b.total_tax_included.currency_code or offer["currency"],
                 status=int(b.status) or pms_pb2.BOOKING_STATUS_CONFIRMED,
+                hotel_id=s.hotel_id,
             )
         )
         t.say("messages.booked", reference=b.reference, email=d["email"])

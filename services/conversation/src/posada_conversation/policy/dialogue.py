@@ -8,25 +8,27 @@ only layer that sees every flow, so it is where the `Policy` is completed.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from hotel.channel.v1 import message_pb2
 from posada_common.phones import digits
 
-from ..deps import DependencyDown
+from ..deps import DependencyDown, DependencyError
 from ..sessions import Session
 from .manage import Manage
 from .parsing import (
-    EMAIL,
+    FAQ_INTENTS,
     INTERRUPTING,
     bare_number,
     has_stay_entities,
+    lacks,
     merge_stay,
     parse_date,
     yes_no,
 )
 from .state import Outcome, Turn, Understanding
+
+PERSONAL_DETAILS = ("guest_name", "guest_last_name", "guest_email", "guest_phone", "verify_email")
 
 
 class Policy(Manage):
@@ -75,16 +77,37 @@ class Policy(Manage):
             s.misunderstood = 0
             return
         confident = u.confidence >= self.threshold and u.intent not in ("", "out_of_scope")
-        if u.intent == "request_human" and confident:
-            self.hand_off(t, "guest_request", "messages.handoff")
+        wants_person, complaint = self._wants_person(t), self._complaint_kinds(u)
+        if wants_person or complaint:
+            # The staff task goes to the hotel the guest is talking about.
+            await self._choose_hotel(t, quiet=True)
+            if wants_person:
+                self.hand_off(t, "guest_request", "messages.handoff")
+            else:
+                self.complaint(t, complaint)
             return
+        if await self._choose_hotel(t):
+            s.misunderstood = 0
+            return
+        if await self._several_questions(t):
+            s.misunderstood = 0
+            return
+        await self._understood(t, confident)
+
+    async def _understood(self, t: Turn, confident: bool) -> None:
+        """One request (the message, or what is left of it once its questions are answered)."""
+        u, s = t.u, t.session
         if s.pending and await self._on_pending(t, s.pending):
             s.misunderstood = 0
             return
         if (
             not confident
             and has_stay_entities(u)
-            and (s.query or u.intent in ("check_availability", "ask_price", "make_reservation"))
+            and (
+                s.query
+                or u.intent in ("check_availability", "ask_price", "make_reservation")
+                or u.first("check_in")
+            )
         ):
             # Dates or guests are strong evidence on their own: "¿y para 3 personas?" is a
             # follow-up of the last search even when the intent score is low.
@@ -118,12 +141,9 @@ class Policy(Manage):
                 intent, "status"
             )
             await self._start_manage(t, action)
-        elif intent == "ask_location":
-            await self._location(t)
-        elif intent == "ask_amenities":
-            await self._amenities(t)
-        elif intent == "ask_policies":
-            await self._policies(t)
+        elif intent in FAQ_INTENTS:
+            await self._faq(t, t.u)
+            await self._resume(t)
         elif intent == "late_checkout":
             await self._late_checkout(t)
         elif intent == "service_request":
@@ -132,6 +152,155 @@ class Policy(Manage):
             self.hand_off(t, "guest_request", "messages.handoff")
         else:
             await self._misunderstood(t)
+
+    # -- what applies to the whole message ---------------------------------------------------
+
+    def _wants_person(self, t: Turn) -> bool:
+        """A person asked for anywhere in the message, or the second time it is hinted at."""
+        u, s = t.u, t.session
+        parts = [u, *u.clauses]
+        if any(p.entities.get("person") for p in parts) or any(
+            p.intent == "request_human" and p.confidence >= self.threshold for p in parts
+        ):
+            return True
+        if any(p.intent == "request_human" for p in parts):
+            s.human_signals += 1
+            return s.human_signals >= 2
+        return False
+
+    def _complaint_kinds(self, u: Understanding) -> list[str]:
+        kinds = list(dict.fromkeys(u.entities.get("complaint") or []))
+        if (
+            kinds == ["refund"]
+            and u.confidence >= self.threshold
+            and u.intent
+            in (
+                "ask_policies",
+                "cancel_reservation",
+            )
+        ):
+            return []  # "can I get a refund if I cancel?" is a policy question
+        return kinds
+
+    async def _choose_hotel(self, t: Turn, *, quiet: bool = False) -> bool:
+        """Switches to the hotel the guest names; True when the turn was only about that."""
+        u, s = t.u, t.session
+        if (s.pending or {}).get("kind") in PERSONAL_DETAILS:
+            return False  # "Martín Pérez" is a name, not the Antón Martín metro stop
+        try:
+            mention = await self.directory.mentioned(u.text, t.c.language)
+        except (DependencyDown, DependencyError):
+            return False
+        ids = mention.strong or (mention.weak if s.hotel_source != "guest" else set())
+        if quiet:
+            if len(ids) == 1 and next(iter(ids)) != s.hotel_id:
+                s.hotel_id, s.hotel_source, s.time_zone = next(iter(ids)), "guest", ""
+            return False
+        if len(ids) > 1:
+            await self._ask_which_hotel(t)
+            return True
+        if not ids:
+            return False
+        hotel_id = next(iter(ids))
+        if hotel_id == s.hotel_id:
+            s.hotel_source = "guest"
+            return False
+        await self._switch_hotel(t, hotel_id)
+        searching = bool(s.query) and s.pending is not None
+        if (
+            searching
+            and not has_stay_entities(u)
+            and not (u.confidence >= self.threshold and u.intent in FAQ_INTENTS)
+        ):
+            # "actually, the one in Buenos Aires" mid-booking: same stay, the other hotel.
+            await self._advance(t, book=bool((s.pending or {}).get("book")) or bool(s.draft))
+            return True
+        return False
+
+    async def _switch_hotel(self, t: Turn, hotel_id: str) -> None:
+        s = t.session
+        s.hotel_id, s.hotel_source, s.time_zone = hotel_id, "guest", ""
+        s.offers = []
+        s.draft.pop("offer", None)
+        if s.manage and not s.manage.get("verified"):
+            s.manage = {}
+        hotel = await self.hotel(hotel_id, t.c.language)
+        t.say("messages.hotel_switched", hotel=hotel.name, city=hotel.address.city)
+
+    async def _ask_which_hotel(self, t: Turn) -> None:
+        hotels = await self.directory.hotels(t.c.language)
+        labels = [self.hotel_label(h) for h in hotels]
+        t.buttons(
+            "messages.choose_hotel",
+            [],
+            hotels=", ".join(labels[:-1]) + f" · {labels[-1]}" if len(labels) > 1 else labels[0],
+        )
+        reply = t.out.replies[-1].reply
+        for h in hotels[:3]:
+            reply.buttons.buttons.add(id=f"hotel:{h.hotel_id}", title=h.address.city[:20])
+
+    async def _several_questions(self, t: Turn) -> bool:
+        """Every question of a message answered, in order; the rest handled after them."""
+        u = t.u
+        faq = [c for c in u.clauses if c.intent in FAQ_INTENTS and c.confidence >= self.threshold]
+        if not faq:
+            return False
+        # Once the message is known to hold questions, a weaker question clause ("¿y parking?")
+        # or one naming an amenity is a question too, not something to drop.
+        faq = [
+            c
+            for c in u.clauses
+            if c in faq
+            or (c.intent in FAQ_INTENTS and c.confidence >= 0.3)
+            or (c.entities.get("amenity") and not has_stay_entities(c))
+        ]
+        for clause in u.clauses:
+            if clause in faq:
+                await self._faq(t, clause)
+        rest = [c for c in u.clauses if c not in faq]
+        actionable = [
+            c
+            for c in rest
+            if has_stay_entities(c)
+            or (c.confidence >= self.threshold and c.intent not in ("greeting", "thanks"))
+        ]
+        if actionable:
+            entities: dict[str, list[str]] = {}
+            for c in actionable:
+                for kind, values in c.entities.items():
+                    entities.setdefault(kind, []).extend(values)
+            best = max(actionable, key=lambda c: c.confidence)
+            t.u = Understanding(
+                text=" ".join(c.text for c in actionable),
+                language=u.language,
+                intent=best.intent,
+                confidence=best.confidence,
+                entities=entities,
+            )
+            await self._understood(t, best.confidence >= self.threshold)
+            t.u = u
+        else:
+            await self._resume(t)
+        return True
+
+    async def _faq(self, t: Turn, clause: Understanding) -> None:
+        whole, t.u = t.u, clause
+        intent = clause.intent if clause.intent in FAQ_INTENTS else "ask_amenities"
+        try:
+            if intent == "ask_location":
+                await self._location(t)
+            elif intent == "ask_amenities":
+                await self._amenities(t)
+            else:
+                await self._policies(t)
+        finally:
+            t.u = whole
+
+    async def _resume(self, t: Turn) -> None:
+        """After a digression, the question the open form was waiting on, asked again."""
+        kind = (t.session.pending or {}).get("kind", "")
+        if kind and kind != "choose_offer":
+            await self._ask_pending(t)
 
     async def _misunderstood(self, t: Turn) -> None:
         s = t.session
@@ -192,6 +361,12 @@ class Policy(Manage):
             await self._start_manage(t, "status")
         elif rid in ("menu:human", "human"):
             self.hand_off(t, "guest_request", "messages.handoff")
+        elif rid.startswith("hotel:"):
+            if rid[6:] != s.hotel_id:
+                await self._switch_hotel(t, rid[6:])
+            s.hotel_source = "guest"
+            if s.query:
+                await self._advance(t, book=bool(s.draft) or bool((s.pending or {}).get("book")))
         elif rid.startswith("adults:") and rid[7:].isdigit():
             s.query["adults"] = int(rid[7:])
             await self._advance(t, book=bool((s.pending or {}).get("book")))
@@ -234,7 +409,6 @@ class Policy(Manage):
         s, u = t.session, t.u
         kind = p.get("kind", "")
         confident = u.confidence >= self.threshold
-        interrupting = confident and u.intent in INTERRUPTING
         booking_flow = kind.startswith("slot:") or kind in (
             "choose_offer",
             "guest_name",
@@ -242,6 +416,17 @@ class Policy(Manage):
             "guest_email",
             "confirm_booking",
         )
+        # "Actually a twin instead", "sorry, it's the 6th to the 8th, can you change it?" while
+        # booking: a correction of this booking's slots, not a request about another booking.
+        correcting = (
+            booking_flow and u.intent == "modify_reservation" and not u.first("booking_ref")
+        )
+        interrupting = confident and u.intent in INTERRUPTING and not correcting
+        if correcting and not has_stay_entities(u) and kind != "choose_offer":
+            t.say("messages.what_to_change")
+            s.pending = {"kind": "choose_offer", "book": True}
+            self._show_offers(t)
+            return True
         if booking_flow and has_stay_entities(u) and not interrupting:
             if kind == "choose_offer" and set(u.entities) <= {"room_type"}:
                 offer = self._pick_offer(t)
@@ -285,6 +470,8 @@ class Policy(Manage):
             return True
         elif kind == "guest_name":
             name = u.first("person_name") or self._plausible_name(u)
+            if u.first("email"):
+                s.draft["email"] = u.first("email").lower()  # "Ana Ruiz, ana@x.com": both at once
             if name and not interrupting:
                 parts = name.split()
                 s.draft["first_name"] = parts[0].title() if parts[0].islower() else parts[0]
@@ -302,10 +489,7 @@ class Policy(Manage):
                 await self._after_name(t)
                 return True
         elif kind == "guest_email":
-            email = (u.first("email") or "").lower()
-            if not email:
-                match = EMAIL.search(u.text)
-                email = match.group(0).lower() if match else ""
+            email = (u.first("email") or "").lower()  # nlp reads e-mails; not again here
             if email:
                 s.draft["email"] = email
                 await self._summary(t)
@@ -314,9 +498,7 @@ class Policy(Manage):
                 t.say("messages.bad_email")
                 return True
         elif kind == "guest_phone":
-            phone = digits(u.first("phone")) or digits(
-                " ".join(re.findall(r"\+?[\d ().-]{7,}", u.text))
-            )
+            phone = digits(u.first("phone"))  # nlp reads phone numbers; not again here
             if 7 <= len(phone) <= 15:
                 s.draft["phone"] = phone
                 await self._summary(t)
@@ -342,11 +524,11 @@ class Policy(Manage):
             if ref:
                 await self._lookup(t, ref)
                 return True
+            if lacks(u) or yes_no(u, self.threshold) == "no":
+                await self._lookup_by_phone(t)
+                return True
         elif kind == "verify_email":
-            email = (u.first("email") or "").lower()
-            if not email:
-                match = EMAIL.search(u.text)
-                email = match.group(0).lower() if match else ""
+            email = (u.first("email") or "").lower()  # nlp reads e-mails; not again here
             if email or not interrupting:
                 booking = s.manage.get("booking") or {}
                 if email and email == (booking.get("email") or "").lower():

@@ -12,6 +12,7 @@ import urllib.parse
 from hotel.channel.v1 import message_pb2
 from hotel.pms.v1 import pms_service_pb2 as pms_pb2
 
+from ..deps import DependencyDown, DependencyError
 from .parsing import fold
 from .records import POLICY_TOPIC
 from .smalltalk import SmallTalk
@@ -38,6 +39,10 @@ class HotelInfo(SmallTalk):
             query, safe=","
         )
         t.say("messages.location", preview_url=True, address=address or hotel.name, map_url=map_url)
+        # How far things are (stations, landmarks, airport), as the hotel's description says.
+        near = (await self.facts(t.session.hotel_id, t.c.language)).distances()
+        if near:
+            t.say("messages.location_details", text=" ".join(f.text for f in near))
         if hotel.latitude or hotel.longitude:
             t.out.replies.append(
                 OutReply(
@@ -55,32 +60,71 @@ class HotelInfo(SmallTalk):
             )
 
     async def _amenities(self, t: Turn) -> None:
+        """Each amenity asked about, in the hotel's own words (paid, nearby, seasonal...)."""
         hotel = await self.hotel(t.session.hotel_id, t.c.language)
-        have = set(hotel.amenities)
-        asked = t.u.entities.get("amenity") or []
+        facts = await self.facts(t.session.hotel_id, t.c.language)
+        asked = list(dict.fromkeys(t.u.entities.get("amenity") or []))
         if not asked:
-            names = [t.c.name("amenities", a) for a in hotel.amenities]
+            hits = facts.search(t.u.text)
+            if hits:
+                t.say("messages.policy_text", text=" ".join(f.text for f in hits))
+                return
+            names = list(hotel.features) or [t.c.name("amenities", a) for a in hotel.amenities]
             if not names:
                 t.buttons("messages.policy_unknown", [("menu:human", "human")])
                 return
             t.say("messages.amenities_list", hotel=hotel.name, amenities=", ".join(names))
             return
-        for amenity in dict.fromkeys(asked):
-            key = "messages.amenity_yes" if amenity in have else "messages.amenity_no"
-            t.say(key, amenity=t.c.name("amenities", amenity))
+        unknown = False
+        for amenity in asked:
+            words = sorted(self.amenity_words.get(amenity, set()) | {amenity})
+            hits = facts.mentioning(words)
+            features = [f for f in hits if f.kind == "feature"]
+            if hits:
+                shown = features or hits[:2]
+                t.say(
+                    "messages.amenity_facts",
+                    amenity=t.c.name("amenities", amenity),
+                    facts="; ".join(f.text.rstrip(".") for f in shown),
+                )
+            elif rooms := await self._rooms_with(t, amenity):
+                # Not a hotel feature but in some rooms (air conditioning, Wi-Fi in the room).
+                t.say(
+                    "messages.amenity_in_rooms",
+                    amenity=t.c.name("amenities", amenity),
+                    rooms=", ".join(rooms),
+                )
+            else:
+                unknown = True
+                t.say("messages.amenity_not_listed", amenity=t.c.name("amenities", amenity))
+        if unknown:
+            t.buttons("messages.offer_person", [("menu:human", "human")])
+
+    async def _rooms_with(self, t: Turn, amenity: str) -> list[str]:
+        try:
+            rooms = await self.pms.list_room_types(t.session.hotel_id, t.c.language)
+        except (DependencyDown, DependencyError):
+            return []
+        return [r.name for r in rooms if amenity in r.amenities]
 
     def _topics(self, text: str) -> list[str]:
         folded = f" {fold(text)} "
-        found = []
+        found: list[tuple[int, str]] = []
         for topic, words in self.topic_words.items():
             if any(re.search(rf"(?<!\w){re.escape(w)}(?:s|es)?(?!\w)", folded) for w in words):
-                found.append(topic)
-        return found
+                found.append((folded.find(next(w for w in words if w in folded)), topic))
+        # In the order the guest asked.
+        return [topic for _, topic in sorted(found)]
 
     async def _policies(self, t: Turn) -> None:
         hotel = await self.hotel(t.session.hotel_id, t.c.language)
         topics = self._topics(t.u.text)
         if not topics:
+            # Not a known topic: the hotel's texts that answer it, if any do.
+            hits = (await self.facts(t.session.hotel_id, t.c.language)).search(t.u.text)
+            if hits:
+                t.say("messages.policy_text", text=" ".join(f.text for f in hits))
+                return
             topics = ["check_in", "check_out", "cancellation"]
         said = False
         for topic in topics:

@@ -14,10 +14,10 @@ from hotel.channel.v1 import message_pb2
 from hotel.pms.v1 import pms_service_pb2 as pms_pb2
 from posada_common.phones import same_phone
 
-from ..deps import DependencyError, to_date
+from ..deps import DependencyError, from_date, to_date
 from ..pms_errors import change_refusal
 from .booking import Booking
-from .parsing import REFERENCE, has_stay_entities, merge_stay
+from .parsing import REFERENCE, has_stay_entities, lacks, merge_stay
 from .records import CHANGEABLE, STATUS_NAME, booking_to_dict
 from .state import Turn, Understanding
 
@@ -51,8 +51,39 @@ class Manage(Booking):
         if ref:
             await self._lookup(t, ref)
             return
+        if "reference" in s.lacks or lacks(u):
+            await self._lookup_by_phone(t)  # never ask again for what the guest doesn't have
+            return
         s.pending = {"kind": "booking_ref"}
         t.say("messages.ask_reference")
+
+    async def _lookup_by_phone(self, t: Turn) -> None:
+        """The guest has no booking number: their upcoming booking by the sender's phone."""
+        s = t.session
+        if "reference" not in s.lacks:
+            s.lacks.append("reference")
+        phone = self._sender_phone(t)
+        found: list[pms_pb2.Booking] = []
+        if phone:
+            try:
+                found = await self.pms.find_bookings(
+                    s.hotel_id, "", t.c.language, phone=f"+{phone.lstrip('+')}"
+                )
+            except DependencyError as exc:
+                if exc.code.name not in ("NOT_FOUND", "INVALID_ARGUMENT"):
+                    raise
+        upcoming = [
+            b
+            for b in found
+            if b.status in CHANGEABLE and (to := from_date(b.check_out)) and to >= t.today
+        ]
+        if len(upcoming) != 1:
+            self.hand_off(t, "no_booking_reference", "messages.no_reference_handoff")
+            return
+        booking = booking_to_dict(upcoming[0])
+        s.manage.update(reference=booking["reference"], booking=booking, verified=True)
+        t.say("messages.no_reference_found", reference=booking["reference"])
+        await self._continue_manage(t)
 
     async def _lookup(self, t: Turn, ref: str) -> None:
         s = t.session
@@ -167,6 +198,21 @@ class Manage(Booking):
         changes = m.get("changes") or {}
         # Re-apply the guest's changes on top of the booking (dates shift keeping the stay length).
         new = dict(base)
+        changes = dict(changes)
+        if (
+            changes.get("check_in") == b["check_out"]
+            and (changes.get("check_out") or "") > b["check_out"]
+        ):
+            # "leave on the 11th instead of the 10th": the 10th is the old check-out, not an
+            # arrival; the stay is extended and keeps its check-in.
+            changes.pop("check_in")
+        if changes.get("extra_nights") and not changes.get("check_out"):
+            end = dt.date.fromisoformat(b["check_out"])
+            changes["check_out"] = (
+                end + dt.timedelta(days=int(changes["extra_nights"]))
+            ).isoformat()
+        if changes.get("add_children") and changes.get("children") in (None, ""):
+            changes["children"] = int(b["children"]) + int(changes["add_children"])
         if changes.get("check_in") and not changes.get("check_out"):
             length = dt.date.fromisoformat(b["check_out"]) - dt.date.fromisoformat(b["check_in"])
             new["check_in"] = changes["check_in"]
@@ -180,17 +226,30 @@ class Manage(Booking):
             s.pending = {"kind": "modify_details"}
             t.say("messages.date_in_past" if ci < t.today else "messages.dates_out_of_order")
             return
-        response = await self.pms.check_availability(
-            pms_pb2.CheckAvailabilityRequest(
-                hotel_id=s.hotel_id,
-                check_in=to_date(ci),
-                check_out=to_date(co),
-                adults=int(new["adults"]),
-                children=int(new.get("children", 0)),
-                room_type_id=b["room_type_id"],
-                language=t.c.language,
+        if (co - ci).days > self.max_nights:
+            m["changes"] = {}
+            s.pending = {"kind": "modify_details"}
+            t.say("messages.stay_too_long", nights=t.c.nights((co - ci).days), max=self.max_nights)
+            return
+        try:
+            response = await self.pms.check_availability(
+                pms_pb2.CheckAvailabilityRequest(
+                    hotel_id=s.hotel_id,
+                    check_in=to_date(ci),
+                    check_out=to_date(co),
+                    adults=int(new["adults"]),
+                    children=int(new.get("children", 0)),
+                    room_type_id=b["room_type_id"],
+                    language=t.c.language,
+                )
             )
-        )
+        except DependencyError as exc:
+            if exc.code.name not in ("INVALID_ARGUMENT", "OUT_OF_RANGE", "FAILED_PRECONDITION"):
+                raise
+            m["changes"] = {}
+            s.pending = {"kind": "modify_details"}
+            t.say("messages.dates_rejected")
+            return
         offer = next(
             (o for o in response.offers if o.room_type.room_type_id == b["room_type_id"]), None
         )

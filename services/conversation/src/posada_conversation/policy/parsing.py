@@ -14,7 +14,24 @@ from typing import Any
 from .records import CATEGORY
 from .state import Understanding
 
-QUERY_ENTITIES = ("check_in", "check_out", "nights", "adults", "children", "room_type")
+QUERY_ENTITIES = (
+    "check_in",
+    "check_out",
+    "nights",
+    "extra_nights",
+    "add_children",
+    "adults",
+    "children",
+    "room_type",
+)
+# Questions about the hotel: answered wherever they come, then the open form resumes.
+FAQ_INTENTS = {"ask_amenities", "ask_policies", "ask_location"}
+# "I don't have it", "no lo tengo", "não tenho": the guest lacks what was asked for.
+_LACKS = re.compile(
+    r"\b(?:(?:i\s+)?(?:don'?t|do\s+not|dont)\s+(?:have|know|remember)|no\s+(?:lo\s+|la\s+)?"
+    r"(?:tengo|se|recuerdo|encuentro)|nao\s+(?:o\s+|a\s+)?(?:tenho|sei|lembro|encontro)|"
+    r"lost\s+it|(?:lo|la)\s+perdi|perdi\s+o|sin\s+numero|sem\s+numero|no\s+number)\b"
+)
 INTERRUPTING = {
     "greeting",
     "goodbye",
@@ -147,7 +164,46 @@ def merge_stay(base: dict[str, Any], u: Understanding) -> dict[str, Any]:
     room_type = u.first("room_type")
     if room_type in CATEGORY:
         q["room_type"] = room_type
+        if room_type == "single" and not q.get("adults"):
+            q["adults"] = 1  # a single room is one guest
+    added = u.first("add_children")
+    if added.isdigit() and int(added) > 0:
+        if "adults" in q or "children" in q:
+            q["children"] = int(q.get("children", 0)) + int(added)
+        else:
+            q["add_children"] = int(added)  # relative to a booking the caller knows
+    extra = u.first("extra_nights")
+    if extra.isdigit() and int(extra) > 0 and not co:
+        end = parse_date(q.get("check_out"))
+        if end:
+            q["check_out"] = (end + dt.timedelta(days=int(extra))).isoformat()
+            q.pop("nights", None)
+        else:
+            q["extra_nights"] = int(extra)  # relative to a booking the caller knows
     return q
+
+
+_CLAUSE_END = re.compile(r"(?<=[?!.;])\s+|\n+|\s+(?=¿)")
+_LEADING = re.compile(
+    r"^(?P<q>¿)?\s*(?:and|also|plus|oh|y|e|ah|tambien|também|además|ademas|otra cosa|another thing|"
+    r"outra coisa)\b[\s,:]*",
+    re.IGNORECASE,
+)
+
+
+def split_clauses(text: str) -> list[str]:
+    """The questions/sentences of a message, in order ("Is breakfast included? And parking?").
+
+    Empty when the message is a single clause, so callers parse it once as a whole.
+    """
+    parts = [_LEADING.sub(r"\g<q>", p.strip()).strip() for p in _CLAUSE_END.split(text)]
+    clauses = [p for p in parts if len(p.split()) >= 2 or p.endswith("?")]
+    return clauses if len(clauses) >= 2 else []
+
+
+def lacks(u: Understanding) -> bool:
+    """The guest says they don't have (know, remember) what they were asked for."""
+    return bool(_LACKS.search(fold(u.text)))
 
 
 def has_stay_entities(u: Understanding) -> bool:

@@ -24,6 +24,28 @@ class Staff(PolicyBase):
                 conv_pb2.TASK_KIND_HANDOFF,
                 f"Handoff ({reason}). Last guest message: {t.u.text[:500]}",
                 t.session.manage.get("reference", ""),
+                hotel_id=t.session.hotel_id,
+            )
+        )
+        t.session.pending = None
+        t.session.misunderstood = 0
+
+    def complaint(self, t: Turn, kinds: list[str]) -> None:
+        """Apology, what we understood the guest wants put right, and a priority task for staff.
+
+        No booking number is asked first: a person sorts it out from the conversation.
+        """
+        c = t.c
+        what = [c.text(f"names.complaints.{k}") for k in kinds]
+        joined = what[0] if len(what) == 1 else ", ".join(what[:-1]) + " · " + what[-1]
+        t.say("messages.complaint", what=joined)
+        t.out.handoff_reason = "complaint"
+        t.out.tasks.append(
+            NewTask(
+                conv_pb2.TASK_KIND_HANDOFF,
+                f"PRIORITY complaint ({', '.join(kinds)}). Guest wrote: {t.u.text[:1000]}",
+                t.u.first("booking_ref") or t.session.manage.get("reference", ""),
+                hotel_id=t.session.hotel_id,
             )
         )
         t.session.pending = None
@@ -35,6 +57,7 @@ class Staff(PolicyBase):
                 conv_pb2.TASK_KIND_SERVICE_REQUEST,
                 f"Guest request: {t.u.text[:1000]}",
                 t.u.first("booking_ref"),
+                hotel_id=t.session.hotel_id,
             )
         )
         t.say("messages.service_request")
@@ -45,6 +68,7 @@ class Staff(PolicyBase):
                 conv_pb2.TASK_KIND_LATE_CHECKOUT,
                 f"Late check-out request: {t.u.text[:1000]}",
                 t.u.first("booking_ref") or t.session.manage.get("reference", ""),
+                hotel_id=t.session.hotel_id,
             )
         )
         try:

@@ -16,7 +16,7 @@ from ..i18n import Catalog
 from ..repository import NewBooking, NewTask
 from ..sessions import Session
 
-BUTTON_PREFIXES = ("menu:", "adults:", "offer:", "confirm:", "manage:")
+BUTTON_PREFIXES = ("menu:", "adults:", "offer:", "confirm:", "manage:", "hotel:")
 
 
 def is_our_button(button_id: str) -> bool:
@@ -32,6 +32,8 @@ class Understanding:
     confidence: float = 0.0
     entities: dict[str, list[str]] = field(default_factory=dict)
     interactive_id: str = ""
+    # The message's clauses, each understood on its own, when it has more than one.
+    clauses: list[Understanding] = field(default_factory=list)
 
     def first(self, kind: str) -> str:
         values = self.entities.get(kind) or []

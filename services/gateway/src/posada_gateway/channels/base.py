@@ -322,6 +322,17 @@ class ChannelAdapter(ABC):
             )
         return []
 
+    def render_turn(
+        self, replies: Sequence[m.Reply], language: str, dest: Destination
+    ) -> list[tuple[str, str, list[OutboundPart]]]:
+        """All replies of one delivery → groups of (part key, reply id, parts). Default: one
+        group per reply, rendered with `render`. A channel where one turn should be one message
+        (e-mail: one polite e-mail, not one per reply) overrides this and returns one group."""
+        return [
+            (reply.reply_id or f"#{i}", reply.reply_id, self.render(reply, language, dest))
+            for i, reply in enumerate(replies)
+        ]
+
     def render_text(self, body: str, language: str) -> list[OutboundPart]:
         return [OutboundPart(kind="text", payload={"body": body.strip()})]
 

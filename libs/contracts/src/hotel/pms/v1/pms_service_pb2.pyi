@@ -90,7 +90,7 @@ class Policy(_message.Message):
     def __init__(self, topic: _Optional[_Union[PolicyTopic, str]] = ..., text: _Optional[str] = ...) -> None: ...
 
 class Hotel(_message.Message):
-    __slots__ = ("hotel_id", "name", "address", "latitude", "longitude", "phone", "email", "check_in_time", "check_out_time", "time_zone", "currency_code", "policies", "amenities", "description", "rating")
+    __slots__ = ("hotel_id", "name", "address", "latitude", "longitude", "phone", "email", "check_in_time", "check_out_time", "time_zone", "currency_code", "policies", "amenities", "description", "rating", "features", "long_description")
     HOTEL_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
@@ -106,6 +106,8 @@ class Hotel(_message.Message):
     AMENITIES_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     RATING_FIELD_NUMBER: _ClassVar[int]
+    FEATURES_FIELD_NUMBER: _ClassVar[int]
+    LONG_DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     hotel_id: str
     name: str
     address: Address
@@ -121,7 +123,9 @@ class Hotel(_message.Message):
     amenities: _containers.RepeatedScalarFieldContainer[str]
     description: str
     rating: int
-    def __init__(self, hotel_id: _Optional[str] = ..., name: _Optional[str] = ..., address: _Optional[_Union[Address, _Mapping]] = ..., latitude: _Optional[float] = ..., longitude: _Optional[float] = ..., phone: _Optional[str] = ..., email: _Optional[str] = ..., check_in_time: _Optional[str] = ..., check_out_time: _Optional[str] = ..., time_zone: _Optional[str] = ..., currency_code: _Optional[str] = ..., policies: _Optional[_Iterable[_Union[Policy, _Mapping]]] = ..., amenities: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ..., rating: _Optional[int] = ...) -> None: ...
+    features: _containers.RepeatedScalarFieldContainer[str]
+    long_description: str
+    def __init__(self, hotel_id: _Optional[str] = ..., name: _Optional[str] = ..., address: _Optional[_Union[Address, _Mapping]] = ..., latitude: _Optional[float] = ..., longitude: _Optional[float] = ..., phone: _Optional[str] = ..., email: _Optional[str] = ..., check_in_time: _Optional[str] = ..., check_out_time: _Optional[str] = ..., time_zone: _Optional[str] = ..., currency_code: _Optional[str] = ..., policies: _Optional[_Iterable[_Union[Policy, _Mapping]]] = ..., amenities: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ..., rating: _Optional[int] = ..., features: _Optional[_Iterable[str]] = ..., long_description: _Optional[str] = ...) -> None: ...
 
 class RoomType(_message.Message):
     __slots__ = ("room_type_id", "hotel_id", "name", "category", "max_adults", "max_children", "max_occupancy", "base_price", "description", "amenities")
