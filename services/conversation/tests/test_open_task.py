@@ -175,3 +175,14 @@ async def test_only_the_gateway_may_open_tasks(service, calls):  # type: ignore[
         await stub.OpenTask(_request(g))
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
     assert await _tasks_of(service, g.conversation_id) == []
+
+
+async def test_a_message_too_long_to_answer_still_gets_its_task(service, calls):  # type: ignore[no-untyped-def]
+    g = Guest(calls.guest_stub, phone="34616" + str(uuid.uuid4().int)[:6])
+    opened = await calls.guest_stub.OpenTask(_request(g, "¿parking?\x00 " + "a" * 20000))
+    assert opened.task.status == conv_pb2.TASK_STATUS_OPEN
+    detail = await calls.staff().GetConversation(
+        conv_pb2.GetConversationRequest(conversation_id=g.conversation_id)
+    )
+    [event] = detail.events
+    assert "Guest wrote: ¿parking? aaa" in event.text and len(event.text) < 1500

@@ -480,16 +480,14 @@ class ConversationServicer(staff_api.StaffConsoleRpcs, conv_grpc.ConversationSer
         has_message = request.HasField("message")
         if not request.conversation_id.strip():
             violations["conversation_id"] = "required"
-        elif len(request.conversation_id) > 200:
-            violations["conversation_id"] = "at most 200 characters"
         if not request.description.strip():
             violations["description"] = "required (what staff should do)"
         elif len(request.description) > 2000:
             violations["description"] = "at most 2000 characters"
         if not request.idempotency_key.strip():
             violations["idempotency_key"] = "required (the gateway sends the inbound message id)"
-        elif len(request.idempotency_key) > 200:
-            violations["idempotency_key"] = "at most 200 characters"
+        elif len(request.idempotency_key) > 1000:
+            violations["idempotency_key"] = "at most 1000 characters"
         if (
             request.kind == conv_pb2.TASK_KIND_UNSPECIFIED
             or request.kind not in conv_pb2.TaskKind.values()
@@ -507,8 +505,11 @@ class ConversationServicer(staff_api.StaffConsoleRpcs, conv_grpc.ConversationSer
                 m.channel == message_pb2.CHANNEL_UNSPECIFIED
             ):
                 violations["message.channel"] = "must be WHATSAPP or GMAIL"
-            if len(m.text) > 16384:
-                violations["message.text"] = "at most 16384 characters"
+        for name in ("conversation_id", "hotel_id", "idempotency_key", "description"):
+            if "\x00" in getattr(request, name):
+                violations[name] = "must not contain NUL"
+        if has_message and "\x00" in m.guest.id + m.hotel_id + m.conversation_id:
+            violations["message"] = "ids must not contain NUL"
         _raise(violations)
         bind_context(conversation_id=request.conversation_id)
         message: message_pb2.InboundMessage | None = None
@@ -517,7 +518,8 @@ class ConversationServicer(staff_api.StaffConsoleRpcs, conv_grpc.ConversationSer
             message.CopyFrom(m)
             message.conversation_id = request.conversation_id
             message.hotel_id = hotel_id or self.default_hotel_id
-            message.ClearField("media")  # the history keeps the words, not the audio bytes
+            message.media.ClearField("data")  # the history keeps the words, not the bytes
+            clean_inbound(message)  # a guest's too long text is cut, as HandleMessage does
         unanswered = request.kind == conv_pb2.TASK_KIND_UNANSWERED_MESSAGE
         try:
             opened = await self.repo.open_task(
@@ -551,8 +553,8 @@ def _task_history_text(description: str, message: message_pb2.InboundMessage | N
     text = f"Task opened: {description}"
     if message is None:
         return text
-    if message.text.strip():
-        words = message.text.strip()
+    words = (message.text or message.media.caption).strip()
+    if words:
         return f"{text}\nGuest wrote: {words[:1000]}{'…' if len(words) > 1000 else ''}"
     if message.kind == 0 or message.kind not in message_pb2.MessageKind.values():
         return f"{text}\nGuest sent a message without text."
