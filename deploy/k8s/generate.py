@@ -3,8 +3,8 @@
     .venv/bin/python deploy/k8s/generate.py          # rewrite the generated files
     .venv/bin/python deploy/k8s/generate.py --check  # exit 1 if a committed file is stale
 
-What is generated (every file starts with a GENERATED header): `base/<service>/*` and
-`base/envoy/*`, `base/network-policies.yaml`, `components/canary/*`, `components/observability/*`
+What is generated (every file starts with a GENERATED header): `base/<service>/*`,
+`base/<web app>/*` (mesh.yaml `web:`, the staff console) and `base/envoy/*`, `base/network-policies.yaml`, `components/canary/*`, `components/observability/*`
 (the PrometheusRule there is deploy/observability/prometheus/rules/posada.rules.yml wrapped in
 a CR). Hand-written: `base/kustomization.yaml`, `base/namespace.yaml`, `overlays/*`, README.md.
 
@@ -135,6 +135,74 @@ PROFILES: dict[str, Profile] = {
     ),
 }
 DATASTORE_PORTS = {"redis": 6379, "postgres": 5432}
+
+
+@dataclass(frozen=True)
+class WebProfile:
+    """Sizing of a web application (HTTP, not gRPC) behind Envoy's public listener."""
+
+    cpu_request: str
+    memory_request: str
+    cpu_limit: str
+    memory_limit: str
+    min_replicas: int
+    max_replicas: int
+    shutdown_seconds: int  # how long the app takes to close its server after SIGTERM
+    datastores: tuple[str, ...] = ()
+    extra_config: tuple[tuple[str, str], ...] = ()
+
+
+# The web apps of deploy/mesh.yaml `web:`. The console's Secrets: `console-secrets`
+# (POSTGRES_URL, REDIS_URL, optionally OIDC_CLIENT_SECRET) and `console-mesh-credentials`
+# (its mesh key and STAFF_TOKEN_SIGNING_KEY, from `hotelctl credentials k8s`).
+WEB_PROFILES: dict[str, WebProfile] = {
+    "console": WebProfile(
+        "100m",
+        "192Mi",
+        "1",
+        "512Mi",
+        2,
+        4,
+        3,  # aiohttp AppRunner(shutdown_timeout=3): open live streams get this long
+        datastores=("redis", "postgres"),
+        extra_config=(
+            ("MESH_IDENTITY", "console"),
+            # Behind the load balancer's TLS: Envoy sees plain HTTP, so `auto` would never
+            # mark the session cookie Secure. The dev overlay relaxes it.
+            ("COOKIE_SECURE", "always"),
+        ),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Web:
+    name: str
+    http_port: int
+    metrics_port: int
+    public_prefix: str  # "/console/"
+    profile: WebProfile
+
+    @property
+    def health_path(self) -> str:
+        return self.public_prefix + "healthz"
+
+    @property
+    def termination_grace(self) -> int:
+        return PRESTOP_SECONDS + self.profile.shutdown_seconds + 12
+
+
+def load_web_apps(mesh: dict[str, Any]) -> list[Web]:
+    return [
+        Web(
+            name=name,
+            http_port=int(spec["http_port"]),
+            metrics_port=int(spec["metrics_port"]),
+            public_prefix=str(spec["public_prefix"]),
+            profile=WEB_PROFILES[name],
+        )
+        for name, spec in (mesh.get("web") or {}).items()
+    ]
 
 
 @dataclass(frozen=True)
@@ -517,10 +585,227 @@ def service_kustomization(svc: Svc) -> dict[str, Any]:
     }
 
 
+# --- base: web applications (the staff console) ---------------------------------------------
+
+WEB_COMPONENT = "web"
+
+
+def http_probe(path: str, *, period: int, failures: int) -> dict[str, Any]:
+    return {
+        "httpGet": {"path": path, "port": "http"},
+        "periodSeconds": period,
+        "timeoutSeconds": 2,
+        "failureThreshold": failures,
+    }
+
+
+def web_deployment(app: Web) -> dict[str, Any]:
+    """A web app's pod: the same hardening, rollout and shutdown as a gRPC service, HTTP probes.
+
+    Its health endpoint answers once the app listens, which it does only after PostgreSQL,
+    Redis and its schema migration are ready, so one path serves readiness and liveness.
+    """
+    p = app.profile
+    container: dict[str, Any] = {
+        "name": "server",
+        "image": f"{IMAGE_REPO}/{app.name}",
+        "imagePullPolicy": "IfNotPresent",
+        "ports": [
+            {"name": "http", "containerPort": app.http_port, "protocol": "TCP"},
+            {"name": "metrics", "containerPort": app.metrics_port, "protocol": "TCP"},
+        ],
+        "envFrom": [
+            {"configMapRef": {"name": f"{app.name}-config"}},
+            # Created out of band (deploy/k8s/README.md, "Secrets"); never in this repo.
+            {"secretRef": {"name": f"{app.name}-secrets"}},
+            {"secretRef": {"name": f"{app.name}-mesh-credentials"}},
+        ],
+        "env": [
+            {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+            {"name": "HOME", "value": "/tmp"},
+        ],
+        "resources": {
+            "requests": {"cpu": p.cpu_request, "memory": p.memory_request},
+            "limits": {"cpu": p.cpu_limit, "memory": p.memory_limit},
+        },
+        "securityContext": container_security(),
+        "readinessProbe": http_probe(app.health_path, period=5, failures=2),
+        "livenessProbe": http_probe(app.health_path, period=10, failures=3),
+        "lifecycle": {"preStop": {"exec": {"command": ["sleep", str(PRESTOP_SECONDS)]}}},
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": meta(app.name, WEB_COMPONENT),
+        "spec": {
+            # No `replicas`: the HPA owns the scale (an apply that set it would reset it).
+            "revisionHistoryLimit": 5,
+            "minReadySeconds": 10,
+            "progressDeadlineSeconds": 600,
+            "strategy": {
+                "type": "RollingUpdate",
+                "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+            },
+            "selector": {"matchLabels": {"app": app.name}},
+            "template": {
+                "metadata": {
+                    "labels": labels(app.name, WEB_COMPONENT),
+                    "annotations": {
+                        "prometheus.io/scrape": "true",
+                        "prometheus.io/port": str(app.metrics_port),
+                        "prometheus.io/path": "/metrics",
+                    },
+                },
+                "spec": {
+                    "serviceAccountName": app.name,
+                    "automountServiceAccountToken": False,
+                    "terminationGracePeriodSeconds": app.termination_grace,
+                    "securityContext": pod_security(APP_UID),
+                    "topologySpreadConstraints": [
+                        {
+                            "maxSkew": 1,
+                            "topologyKey": "kubernetes.io/hostname",
+                            "whenUnsatisfiable": "ScheduleAnyway",
+                            "labelSelector": {"matchLabels": {"app": app.name}},
+                        }
+                    ],
+                    "containers": [container],
+                    "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}],
+                },
+            },
+        },
+    }
+
+
+def web_services(app: Web) -> list[dict[str, Any]]:
+    ports = [
+        {
+            "name": "http",
+            "port": app.http_port,
+            "targetPort": "http",
+            "protocol": "TCP",
+            "appProtocol": "http",
+        }
+    ]
+    cluster_ip = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": meta(app.name, WEB_COMPONENT),
+        "spec": {"type": "ClusterIP", "selector": {"app": app.name}, "ports": ports},
+    }
+    # Envoy's console_http cluster resolves the headless name to every ready pod.
+    headless_meta = meta(f"{app.name}-headless", WEB_COMPONENT)
+    headless_meta["labels"]["app.kubernetes.io/name"] = app.name
+    headless_meta["labels"]["app"] = app.name
+    headless = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": headless_meta,
+        "spec": {
+            "clusterIP": "None",
+            "publishNotReadyAddresses": False,
+            "selector": {"app": app.name},
+            "ports": ports,
+        },
+    }
+    return [cluster_ip, headless]
+
+
+def web_config_literals(app: Web) -> list[str]:
+    items = [
+        ("ENVIRONMENT", "production"),
+        ("SERVICE_NAME", app.name),
+        ("LOG_LEVEL", "INFO"),
+        ("LOG_FORMAT", "json"),
+        ("HTTP_HOST", "0.0.0.0"),
+        ("HTTP_PORT", str(app.http_port)),
+        ("PUBLIC_PREFIX", app.public_prefix.rstrip("/")),
+        ("METRICS_HOST", "0.0.0.0"),
+        ("METRICS_PORT", str(app.metrics_port)),
+        ("MESH_ADDRESS", "envoy:9000"),
+        ("OTLP_ENDPOINT", ""),
+        *app.profile.extra_config,
+    ]
+    return [f"{k}={v}" for k, v in items]
+
+
+def web_network_policy(app: Web, mesh: dict[str, Any]) -> dict[str, Any]:
+    """Pages only from Envoy, metrics only from monitoring; out: the mesh, its datastores."""
+    egress: list[dict[str, Any]] = [
+        {"ports": [{"protocol": "TCP", "port": 4317}]},  # OTLP traces
+        {  # conversation and gateway, always through Envoy's mesh listener
+            "to": [{"podSelector": {"matchLabels": {"app": "envoy"}}}],
+            "ports": [{"protocol": "TCP", "port": int(mesh["envoy"]["mesh_port"])}],
+        },
+    ]
+    for store in app.profile.datastores:  # managed or in-cluster; address comes from the Secret
+        egress.append({"ports": [{"protocol": "TCP", "port": DATASTORE_PORTS[store]}]})
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": meta(app.name, WEB_COMPONENT),
+        "spec": {
+            "podSelector": {"matchLabels": {"app": app.name}},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [
+                {
+                    "from": [{"podSelector": {"matchLabels": {"app": "envoy"}}}],
+                    "ports": [{"protocol": "TCP", "port": app.http_port}],
+                },
+                {
+                    "from": [
+                        {
+                            "namespaceSelector": {
+                                "matchLabels": {"kubernetes.io/metadata.name": MONITORING_NAMESPACE}
+                            }
+                        }
+                    ],
+                    "ports": [{"protocol": "TCP", "port": app.metrics_port}],
+                },
+            ],
+            "egress": egress,
+        },
+    }
+
+
+def web_files(app: Web, mesh: dict[str, Any]) -> dict[str, str]:
+    d = f"base/{app.name}"
+    kust = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": [
+            "deployment.yaml",
+            "service.yaml",
+            "serviceaccount.yaml",
+            "pdb.yaml",
+            "hpa.yaml",
+            "networkpolicy.yaml",
+        ],
+        "configMapGenerator": [
+            {
+                "name": f"{app.name}-config",
+                "options": {"labels": labels(app.name, WEB_COMPONENT)},
+                "literals": web_config_literals(app),
+            }
+        ],
+    }
+    p = app.profile
+    return {
+        f"{d}/kustomization.yaml": dump(kust),
+        f"{d}/deployment.yaml": dump(web_deployment(app)),
+        f"{d}/service.yaml": dump(*web_services(app)),
+        f"{d}/serviceaccount.yaml": dump(service_account(app.name, WEB_COMPONENT)),
+        f"{d}/pdb.yaml": dump(pdb(app.name, WEB_COMPONENT)),
+        f"{d}/hpa.yaml": dump(hpa(app.name, p.min_replicas, p.max_replicas, WEB_COMPONENT)),
+        f"{d}/networkpolicy.yaml": dump(web_network_policy(app, mesh)),
+    }
+
+
 # --- base: Envoy ------------------------------------------------------------------------------
 
 
-def envoy_files(mesh: dict[str, Any], svcs: list[Svc]) -> dict[str, str]:
+def envoy_files(mesh: dict[str, Any], svcs: list[Svc], webs: list[Web]) -> dict[str, str]:
     e = mesh["envoy"]
     public, mesh_port, stats = int(e["public_port"]), int(e["mesh_port"]), int(e["stats_port"])
     comp = "proxy"
@@ -639,7 +924,8 @@ def envoy_files(mesh: dict[str, Any], svcs: list[Svc]) -> dict[str, str]:
             ],
         },
     }
-    mesh_clients = [s.name for s in svcs if s.profile.mesh_client]
+    # every web app calls the mesh (the console: conversation and gateway)
+    mesh_clients = [s.name for s in svcs if s.profile.mesh_client] + [w.name for w in webs]
     netpol = {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
@@ -683,6 +969,13 @@ def envoy_files(mesh: dict[str, Any], svcs: list[Svc]) -> dict[str, str]:
                     + ([{"protocol": "TCP", "port": s.http_port}] if s.http_port else []),
                 }
                 for s in svcs
+            ]
+            + [
+                {
+                    "to": [{"podSelector": {"matchLabels": {"app": w.name}}}],
+                    "ports": [{"protocol": "TCP", "port": w.http_port}],
+                }
+                for w in webs
             ]
             + [{"ports": [{"protocol": "TCP", "port": 4317}]}],
         },
@@ -864,18 +1157,60 @@ def rollout(svc: Svc, mesh: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def canary_files(svcs: list[Svc], mesh: dict[str, Any]) -> dict[str, str]:
+def web_rollout(app: Web, mesh: dict[str, Any]) -> dict[str, Any]:
+    """A web app's canary: the mesh's steps, then an indefinite pause for a person.
+
+    The analysis templates judge gRPC handling or the guest path; a web app has neither, and a
+    canary nobody measured must never promote itself (fail closed), so the last step waits
+    for `kubectl argo rollouts promote <app>` after someone has used the new version.
+    """
+    steps: list[dict[str, Any]] = []
+    load_policy(mesh)  # validates the `canary:` section
+    for step in mesh["canary"]["steps"]:
+        steps.append({"setWeight": int(step["weight"])})
+        steps.append({"pause": {"duration": str(step["pause"])}})
+    steps.append({"pause": {}})
+    steps.append({"setWeight": 100})
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Rollout",
+        "metadata": meta(app.name, WEB_COMPONENT),
+        "spec": {
+            "revisionHistoryLimit": 5,
+            "minReadySeconds": 10,
+            "progressDeadlineSeconds": 600,
+            "progressDeadlineAbort": True,
+            "selector": {"matchLabels": {"app": app.name}},
+            "workloadRef": {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "name": app.name,
+                "scaleDown": "never",
+            },
+            "strategy": {
+                "canary": {
+                    "maxSurge": 1,
+                    "maxUnavailable": 0,
+                    "abortScaleDownDelaySeconds": 30,
+                    "steps": steps,
+                }
+            },
+        },
+    }
+
+
+def canary_files(svcs: list[Svc], mesh: dict[str, Any], webs: list[Web]) -> dict[str, str]:
     patches: list[dict[str, Any]] = [
         {
             "target": {
                 "kind": "Deployment",
-                "labelSelector": "app.kubernetes.io/component=grpc-service",
+                "labelSelector": f"app.kubernetes.io/component in (grpc-service,{WEB_COMPONENT})",
             },
             # The Rollouts own the pods; the Deployments only carry the pod template.
             "patch": "- op: add\n  path: /spec/replicas\n  value: 0\n",
         }
     ]
-    for s in svcs:
+    for s in [*svcs, *webs]:
         patches.append(
             {
                 "target": {"kind": "HorizontalPodAutoscaler", "name": s.name},
@@ -900,7 +1235,9 @@ def canary_files(svcs: list[Svc], mesh: dict[str, Any]) -> dict[str, str]:
     return {
         "components/canary/kustomization.yaml": dump(kust),
         "components/canary/analysistemplate.yaml": dump(*templates),
-        "components/canary/rollouts.yaml": dump(*[rollout(s, mesh) for s in svcs]),
+        "components/canary/rollouts.yaml": dump(
+            *[rollout(s, mesh) for s in svcs], *[web_rollout(w, mesh) for w in webs]
+        ),
     }
 
 
@@ -936,7 +1273,7 @@ def pod_monitor(name: str, port: str, path: str, component: str) -> dict[str, An
     }
 
 
-def observability_files(svcs: list[Svc]) -> dict[str, str]:
+def observability_files(svcs: list[Svc], webs: list[Web]) -> dict[str, str]:
     rules = yaml.safe_load(RULES_FILE.read_text())
     rule_cr = {
         "apiVersion": "monitoring.coreos.com/v1",
@@ -952,6 +1289,7 @@ def observability_files(svcs: list[Svc]) -> dict[str, str]:
         "spec": {"groups": rules["groups"]},
     }
     monitors = [pod_monitor(s.name, "metrics", "/metrics", "grpc-service") for s in svcs]
+    monitors += [pod_monitor(w.name, "metrics", "/metrics", WEB_COMPONENT) for w in webs]
     monitors.append(pod_monitor("envoy", "stats", "/stats/prometheus", "proxy"))
     kust = {
         "apiVersion": "kustomize.config.k8s.io/v1alpha1",
@@ -960,11 +1298,11 @@ def observability_files(svcs: list[Svc]) -> dict[str, str]:
         # Traces: every service exports OTLP to the cluster's collector.
         "configMapGenerator": [
             {
-                "name": f"{s.name}-config",
+                "name": f"{name}-config",
                 "behavior": "merge",
                 "literals": [f"OTLP_ENDPOINT={OTLP_ENDPOINT}"],
             }
-            for s in svcs
+            for name in [*(s.name for s in svcs), *(w.name for w in webs)]
         ],
     }
     return {
@@ -979,6 +1317,7 @@ def observability_files(svcs: list[Svc]) -> dict[str, str]:
 
 def render_all() -> dict[str, str]:
     mesh, svcs = load_services()
+    webs = load_web_apps(mesh)
     files: dict[str, str] = {}
     for s in svcs:
         d = f"base/{s.name}"
@@ -989,10 +1328,12 @@ def render_all() -> dict[str, str]:
         files[f"{d}/pdb.yaml"] = dump(pdb(s.name))
         files[f"{d}/hpa.yaml"] = dump(hpa(s.name, s.profile.min_replicas, s.profile.max_replicas))
         files[f"{d}/networkpolicy.yaml"] = dump(network_policy(s, mesh))
-    files.update(envoy_files(mesh, svcs))
+    for w in webs:
+        files.update(web_files(w, mesh))
+    files.update(envoy_files(mesh, svcs, webs))
     files["base/network-policies.yaml"] = common_policies()
-    files.update(canary_files(svcs, mesh))
-    files.update(observability_files(svcs))
+    files.update(canary_files(svcs, mesh, webs))
+    files.update(observability_files(svcs, webs))
     return files
 
 

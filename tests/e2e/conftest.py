@@ -29,6 +29,7 @@ import pytest
 from hotelctl.mesh import Mesh, load_mesh
 from posada_common.auth import install_credentials
 from posada_common.auth_keys import load_or_create_dev_credentials
+from posada_common.testing import use_test_credentials
 
 from tests.e2e.otlp_collector import Collector, start_collector
 
@@ -187,7 +188,9 @@ def running_mesh() -> Iterator[RunningMesh]:
         mesh.started_in = time.monotonic() - t0
         started = True
         # Speak to the mesh with the credentials `hotelctl up` generated for this run.
-        install_credentials(load_or_create_dev_credentials(run_dir / "credentials"))
+        run_credentials = load_or_create_dev_credentials(run_dir / "credentials")
+        install_credentials(run_credentials)
+        use_test_credentials(run_credentials)  # trusted_channel() signs with the run's keys
         yield mesh
     finally:
         problems = _stop_and_check(mesh) if started else []

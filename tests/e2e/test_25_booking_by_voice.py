@@ -23,7 +23,7 @@ SPOKEN = {
         "voice": "es",
         "lines": [
             "Hola, quiero hacer una reserva.",
-            "Quiero reservar una habitación para el quince de junio, dos noches.",
+            "Quiero reservar una habitación del quince al diecisiete de junio.",
         ],
         "name": "Me llamo Carlos Romero.",
     },

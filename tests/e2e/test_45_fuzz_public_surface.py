@@ -35,6 +35,7 @@ from hotel.nlp.v1 import nlp_service_pb2
 from hotel.pms.v1 import pms_service_pb2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from posada_common.testing import trusted_sync_channel
 
 from tests.e2e.conftest import RunningMesh
 from tests.e2e.faults import Bench
@@ -187,7 +188,7 @@ def _message_class(descriptor: pb_descriptor.Descriptor) -> type[Message]:
 
 @pytest.fixture(scope="module")
 def mesh_channel(running_mesh: RunningMesh) -> Any:
-    channel = grpc.insecure_channel(
+    channel = trusted_sync_channel(
         running_mesh.mesh_address,
         options=[
             ("grpc.max_receive_message_length", 64 * 1024 * 1024),

@@ -13,6 +13,7 @@ import uuid
 
 import pytest
 from hotel.pms.v1 import pms_service_pb2 as pms_pb
+from posada_common.testing import trusted_channel
 
 from tests.e2e.conftest import RunningMesh
 from tests.e2e.mail_client import HOTEL, MailGuest, body, import_raw, sent_to, standin_base
@@ -43,12 +44,11 @@ def availability(
 ) -> list:
     import asyncio
 
-    import grpc
     from hotel.pms.v1 import pms_service_pb2_grpc as pms_grpc
     from hotel.type.v1 import date_pb2
 
     async def call() -> list:
-        async with grpc.aio.insecure_channel(mesh.mesh_address) as channel:
+        async with trusted_channel(mesh.mesh_address) as channel:
             stub = pms_grpc.PmsServiceStub(channel)
             resp = await stub.CheckAvailability(
                 pms_pb.CheckAvailabilityRequest(

@@ -12,7 +12,6 @@ import re
 import time
 import urllib.request
 
-import grpc
 import pytest
 import yaml
 from hotel.nlp.v1 import nlp_service_pb2 as nlp_pb
@@ -20,6 +19,7 @@ from hotel.nlp.v1 import nlp_service_pb2_grpc as nlp_grpc
 from hotelctl import observe
 from hotelctl.analysis import template_metrics
 from hotelctl.mesh import REPO_ROOT
+from posada_common.testing import trusted_sync_channel
 
 from tests.e2e.conftest import RunningMesh
 
@@ -145,7 +145,7 @@ def test_every_recording_rule_records_series_from_the_live_mesh(running_mesh: Ru
     this module runs alone.
     """
     _wait_for_scrapes(running_mesh)
-    with grpc.insecure_channel(running_mesh.mesh_address) as channel:
+    with trusted_sync_channel(running_mesh.mesh_address) as channel:
         stub = nlp_grpc.NlpServiceStub(channel)
         for _ in range(5):
             stub.Parse(nlp_pb.ParseRequest(text="hola"), timeout=10)

@@ -26,6 +26,7 @@ import pytest
 from hotel.nlp.v1 import nlp_service_pb2 as nlp_pb
 from hotel.nlp.v1 import nlp_service_pb2_grpc as nlp_grpc
 from hotelctl.canary import Envoy
+from posada_common.testing import trusted_sync_channel
 
 from tests.e2e.conftest import RunningMesh, _env
 from tests.e2e.sim_client import Guest
@@ -79,7 +80,7 @@ class Traffic:
             n += 1
 
     def _parse_load(self) -> None:
-        with grpc.insecure_channel(self.mesh.mesh_address) as channel:
+        with trusted_sync_channel(self.mesh.mesh_address) as channel:
             stub = nlp_grpc.NlpServiceStub(channel)
             while self._running():
                 # a drill's injected fault is the canary's analysis' business, not the load's

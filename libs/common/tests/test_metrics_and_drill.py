@@ -77,7 +77,7 @@ async def test_a_drilled_server_fails_rpcs_as_unavailable_and_counts_them(
     monkeypatch.setenv(FAULT_ENV, "1")
     async with running(Settings(), service_names=[NAME], register=_register) as rt:
         before = _value("UNAVAILABLE") or 0.0
-        async with dial(f"127.0.0.1:{rt.port}") as channel:
+        async with dial(f"127.0.0.1:{rt.port}", identity="conversation") as channel:
             stub = pb_grpc.NlpServiceStub(channel)
             with pytest.raises(grpc.aio.AioRpcError) as err:
                 await stub.Parse(pb.ParseRequest(text="hola"), timeout=2)

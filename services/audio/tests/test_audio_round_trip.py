@@ -156,3 +156,12 @@ async def test_a_decoder_repetition_loop_is_dropped_not_returned_as_words(stub):
     )
     words = resp.transcription.text.lower().replace(",", " ").split()
     assert not words or max(words.count(w) for w in set(words)) <= 3, resp.transcription.text
+
+
+def test_one_word_said_over_and_over_is_a_loop_but_a_natural_repeat_is_not() -> None:
+    from posada_audio.stt import repeats_one_word
+
+    assert repeats_one_word("No, no, no, no, no, no, no, no.")
+    assert repeats_one_word("Sí sí sí sí sí")
+    assert not repeats_one_word("No, no, no, gracias.")
+    assert not repeats_one_word("Quiero dos noches, no tres, no cuatro, no cinco, por favor.")

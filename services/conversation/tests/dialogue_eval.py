@@ -24,6 +24,7 @@ from conv_chat import Guest, _d
 from hotel.conversation.v1 import conversation_service_pb2 as conv_pb2
 from hotel.pms.v1 import pms_service_pb2 as pms_pb2
 from hotel.pms.v1 import pms_service_pb2_grpc as pms_grpc
+from posada_common.testing import trusted_channel
 from posada_conversation.i18n import format_money
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "eval" / "scenarios"
@@ -154,7 +155,7 @@ async def run(
 async def _quotes(
     address: str, hotel: str, ci: dt.date, co: dt.date, adults: int, children: int, lang: str
 ) -> set[str]:
-    async with grpc.aio.insecure_channel(address) as ch:
+    async with trusted_channel(address) as ch:
         r = await pms_grpc.PmsServiceStub(ch).CheckAvailability(
             pms_pb2.CheckAvailabilityRequest(
                 hotel_id=hotel,
@@ -185,7 +186,7 @@ async def _check_booking(
     if not refs:
         res.failures.append("no booking reference given")
         return
-    async with grpc.aio.insecure_channel(address) as ch:
+    async with trusted_channel(address) as ch:
         stub = pms_grpc.PmsServiceStub(ch)
         found = await stub.FindBookings(
             pms_pb2.FindBookingsRequest(hotel_id=hotel, reference=refs[-1]), timeout=10
@@ -207,7 +208,7 @@ async def _check_booking(
     if b.adults != want.get("adults", 2) or b.children != want.get("children", 0):
         res.failures.append(f"booked {b.adults}+{b.children} guests, wanted {want}")
     if want.get("category") and b.room_type_id:
-        async with grpc.aio.insecure_channel(address) as ch:
+        async with trusted_channel(address) as ch:
             rts = await pms_grpc.PmsServiceStub(ch).ListRoomTypes(
                 pms_pb2.ListRoomTypesRequest(hotel_id=hotel), timeout=10
             )

@@ -20,7 +20,7 @@ from hotel.channel.v1 import message_pb2
 from hotel.conversation.v1 import conversation_service_pb2 as conv_pb2
 from hotel.nlp.v1 import nlp_service_pb2_grpc as nlp_grpc
 from hotel.pms.v1 import pms_service_pb2_grpc as pms_grpc
-from posada_common.testing import free_port
+from posada_common.testing import free_port, trusted_channel
 
 
 class Flappable:
@@ -47,7 +47,7 @@ class Flappable:
 
     def channel(self) -> grpc.aio.Channel:
         # Reconnect at once when the server comes back (no long reconnect backoff in tests).
-        channel = grpc.aio.insecure_channel(
+        channel = trusted_channel(
             f"127.0.0.1:{self.port}",
             options=[
                 ("grpc.initial_reconnect_backoff_ms", 100),
@@ -197,7 +197,8 @@ async def test_a_fault_handoff_staff_answered_stays_with_staff(conversation, mes
             r = await offer(g, g.message("gracias, María"), attempt=1)
             assert r.state == conv_pb2.CONVERSATION_STATE_HANDED_OFF and not r.replies
             row = await conversation_row(svc, g.conversation_id)
-            assert row.handoff_reason == "staff_reply"
+            # Staff answering takes the conversation (as the console's take-over does).
+            assert row.handoff_reason == "staff_takeover"
 
 
 async def test_pms_blip_defers_instead_of_handing_off_and_never_invents_a_price(conversation, mesh):  # type: ignore[no-untyped-def]
@@ -388,7 +389,7 @@ async def test_conversation_is_not_serving_until_nlp_answers(mesh, conv_db, redi
     async with running(
         settings, service_names=[SERVICE_NAME], register=register, wait_ready=False
     ) as rt:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{rt.port}") as channel:
+        async with trusted_channel(f"127.0.0.1:{rt.port}") as channel:
             health = health_pb2_grpc.HealthStub(channel)
 
             async def status() -> int:

@@ -21,6 +21,7 @@ from hotel.pms.v1 import pms_service_pb2_grpc as pms_grpc
 from hotel.pms.v1.error_reason import PmsErrorReason
 from hotel.type.v1 import date_pb2
 from posada_common.errors import error_reason
+from posada_common.testing import trusted_channel
 
 pytestmark = pytest.mark.usefixtures("needs_real_pms")
 
@@ -79,7 +80,7 @@ async def test_last_rooms_sold_before_yes_tells_the_guest_and_shows_what_is_left
     mary = await _at_summary(Guest(service.stub, phone="447700900201"), phrase)
     double = await _double(pms, ci, co)
     # Other guests take every double left for these nights, straight through pms.
-    async with grpc.aio.insecure_channel(mesh.address) as channel:
+    async with trusted_channel(mesh.address) as channel:
         stub = pms_grpc.PmsServiceStub(channel)
         for _ in range(double.rooms_left):
             await stub.CreateBooking(
@@ -177,7 +178,7 @@ def test_each_change_refusal_has_its_own_message(reason, template):  # type: ign
 
 
 async def test_pms_reasons_travel_in_error_info(mesh):  # type: ignore[no-untyped-def]
-    async with grpc.aio.insecure_channel(mesh.address) as channel:
+    async with trusted_channel(mesh.address) as channel:
         stub = pms_grpc.PmsServiceStub(channel)
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await stub.GetHotel(pms_pb2.GetHotelRequest(hotel_id="999"), timeout=10)

@@ -100,8 +100,9 @@ def test_registry_finds_adapters_by_channel_and_refuses_twice():
 
 async def test_send_message_on_a_channel_without_adapter_is_failed_precondition(gateway, sim):
     gw = await gateway()
+    stub = gw.channel()  # held: a channel nobody references is closed under the call
     with pytest.raises(grpc.aio.AioRpcError) as err:
-        await gw.channel().SendMessage(
+        await stub.SendMessage(
             pb.SendMessageRequest(
                 channel=m.CHANNEL_GMAIL,
                 recipient_id="guest@example.com",

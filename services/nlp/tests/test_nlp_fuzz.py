@@ -19,6 +19,7 @@ from hotel.type.v1 import date_pb2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from posada_common.server import running
+from posada_common.testing import trusted_channel
 from posada_nlp import main as nlp_main
 from posada_nlp.engine import NluEngine
 from posada_nlp.servicer import _validate
@@ -38,7 +39,7 @@ async def stub(model_dir: Path) -> AsyncIterator[pb_grpc.NlpServiceStub]:
         register=nlp_main.register,
         warmup=nlp_main.warmup,
     ) as rt:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{rt.port}") as ch:
+        async with trusted_channel(f"127.0.0.1:{rt.port}") as ch:
             yield pb_grpc.NlpServiceStub(ch)
 
 

@@ -545,10 +545,13 @@ def test_production_canary_rollouts_follow_the_mesh_steps_and_fail_closed_analys
 
 def test_dev_stand_in_egress_only_in_the_dev_overlay() -> None:
     sims = {int(v["http_port"]) for v in MESH.simulators.values()}
+    # The dev cluster runs the WhatsApp and QloApps stand-ins; the Gmail one is loopback only
+    # (never in a cluster), so no overlay opens its port.
+    in_cluster = {MESH.whatsapp_sim_port, MESH.qloapps_port}
     for overlay, expected in (
         ("base", set()),
         ("overlays/production", set()),
-        ("overlays/dev", sims),
+        ("overlays/dev", in_cluster),
     ):
         docs = kustomize(overlay)
         ports = {
@@ -586,6 +589,8 @@ def test_prometheus_scrapes_every_service_and_envoy() -> None:
     jobs = {j["job_name"]: j for j in cfg["scrape_configs"]}
     for name, spec in MESH.services.items():
         assert jobs[name]["static_configs"][0]["targets"] == [f"{name}:{spec.metrics_port}"]
+    for name, web in MESH.raw.get("web", {}).items():  # the staff console
+        assert jobs[name]["static_configs"][0]["targets"] == [f"{name}:{web['metrics_port']}"]
     assert jobs["envoy"]["metrics_path"] == "/stats/prometheus"
     assert jobs["envoy"]["static_configs"][0]["targets"] == [f"envoy:{MESH.stats_port}"]
     assert cfg["rule_files"] == ["/etc/prometheus/rules/*.yml"]
@@ -715,3 +720,143 @@ def test_compose_start_period_covers_the_kubernetes_startup_budget() -> None:
         period = svcs[name]["healthcheck"]["start_period"]
         seconds = int(period.rstrip("s"))
         assert seconds >= max(profile.startup_budget_seconds, 60), f"{name}: {period}"
+
+
+# --- the staff console (mesh.yaml `web:`) on Kubernetes ----------------------------------------
+
+CONSOLE = MESH.raw["web"]["console"]
+CONSOLE_HEALTH = f"{CONSOLE['public_prefix']}healthz"
+
+
+def test_console_probe_path_is_a_route_of_the_console_app() -> None:
+    """The path kubelet and Envoy probe is the console's own health handler (not a 404 that a
+    redirect or a login page would make look alive)."""
+    from posada_console.app import Console, build_app, healthz
+    from posada_console.settings import ConsoleSettings
+
+    settings = ConsoleSettings(public_prefix=CONSOLE["public_prefix"].rstrip("/"))
+    none: Any = None
+    app = build_app(Console(settings, none, none, none, none, none, none))
+    handlers = {
+        r.resource.canonical: r.handler
+        for r in app.router.routes()
+        if r.method == "GET" and r.resource is not None
+    }
+    assert handlers[CONSOLE_HEALTH] is healthz
+    assert settings.http_port == int(CONSOLE["http_port"])
+
+
+@pytest.mark.parametrize("overlay", ["base", "overlays/dev", "overlays/production"])
+def test_console_is_deployed_with_http_probes_its_secrets_and_hardened_pods(overlay: str) -> None:
+    docs = kustomize(overlay)
+    dep = find(docs, "Deployment", "console")
+    pod = pod_spec(dep)
+    (c,) = pod["containers"]
+    http, metrics = int(CONSOLE["http_port"]), int(CONSOLE["metrics_port"])
+    assert {p["name"]: p["containerPort"] for p in c["ports"]} == {"http": http, "metrics": metrics}
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert c[probe]["httpGet"] == {"path": CONSOLE_HEALTH, "port": "http"}, probe
+        assert c[probe]["timeoutSeconds"] > 1
+    sc = c["securityContext"]
+    assert sc["readOnlyRootFilesystem"] and not sc["allowPrivilegeEscalation"]
+    assert sc["capabilities"]["drop"] == ["ALL"]
+    assert pod["securityContext"]["runAsNonRoot"] and pod["securityContext"]["runAsUser"] == 10001
+    assert pod["automountServiceAccountToken"] is False
+    assert "replicas" not in dep["spec"] or dep["spec"]["replicas"] == 0  # HPA/Rollout own it
+    prestop = int(c["lifecycle"]["preStop"]["exec"]["command"][-1])
+    assert pod["terminationGracePeriodSeconds"] > prestop
+    cfg = find_configmap(docs, "console-config")["data"]
+    assert int(cfg["HTTP_PORT"]) == http and int(cfg["METRICS_PORT"]) == metrics
+    assert cfg["HTTP_HOST"] == "0.0.0.0" and cfg["METRICS_HOST"] == "0.0.0.0"
+    assert cfg["PUBLIC_PREFIX"] + "/" == CONSOLE["public_prefix"]
+    assert cfg["MESH_ADDRESS"] == f"envoy:{MESH.mesh_port}" and cfg["MESH_IDENTITY"] == "console"
+    refs = [e["secretRef"] for e in c["envFrom"] if "secretRef" in e]
+    names = [r["name"] for r in refs]
+    assert names == ["console-secrets", "console-mesh-credentials"]
+    if overlay == "overlays/production":
+        assert refs == [{"name": n} for n in names], "production requires both Secrets"
+        assert cfg["ENVIRONMENT"] == "production" and cfg["COOKIE_SECURE"] == "always"
+    if overlay == "overlays/dev":
+        assert refs[1] == {"name": "console-mesh-credentials"}, "mesh credentials stay required"
+    svc = find(docs, "Service", "console")
+    assert {p["name"]: p["port"] for p in svc["spec"]["ports"]} == {"http": http}
+    headless = find(docs, "Service", "console-headless")
+    assert headless["spec"]["clusterIP"] == "None"
+    assert headless["spec"]["selector"] == dep["spec"]["selector"]["matchLabels"]
+    for kind in ("ServiceAccount", "PodDisruptionBudget", "HorizontalPodAutoscaler"):
+        find(docs, kind, "console")
+    for d in docs:
+        if d["metadata"]["name"] in ("console", "console-headless"):
+            assert d["metadata"]["labels"]["app.kubernetes.io/name"] == "console"
+
+
+def test_console_network_policy_lets_only_envoy_in_and_only_mesh_and_stores_out() -> None:
+    docs = kustomize("base")
+    np = find(docs, "NetworkPolicy", "console")
+    assert set(np["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+    web_rule, metrics_rule = np["spec"]["ingress"]
+    assert web_rule["from"] == [{"podSelector": {"matchLabels": {"app": "envoy"}}}]
+    assert web_rule["ports"] == [{"protocol": "TCP", "port": int(CONSOLE["http_port"])}]
+    assert metrics_rule["ports"] == [{"protocol": "TCP", "port": int(CONSOLE["metrics_port"])}]
+    assert "podSelector" not in metrics_rule["from"][0]  # the monitoring namespace only
+    out = {(p["port"], bool(r.get("to"))) for r in np["spec"]["egress"] for p in r["ports"]}
+    assert out == {(4317, False), (MESH.mesh_port, True), (5432, False), (6379, False)}
+    to_mesh = next(r for r in np["spec"]["egress"] if r.get("to"))
+    assert to_mesh["to"] == [{"podSelector": {"matchLabels": {"app": "envoy"}}}]
+    envoy_np = find(docs, "NetworkPolicy", "envoy")
+    mesh_in = next(
+        r for r in envoy_np["spec"]["ingress"] if r["ports"][0]["port"] == MESH.mesh_port
+    )
+    callers = mesh_in["from"][0]["podSelector"]["matchExpressions"][0]["values"]
+    assert "console" in callers
+    assert {
+        "to": [{"podSelector": {"matchLabels": {"app": "console"}}}],
+        "ports": [{"protocol": "TCP", "port": int(CONSOLE["http_port"])}],
+    } in envoy_np["spec"]["egress"]
+
+
+def test_envoy_k8s_routes_console_on_the_public_listener_to_its_headless_service() -> None:
+    cfg = yaml.safe_load((REPO_ROOT / "deploy" / "envoy" / "envoy.k8s.yaml").read_text())
+    listeners = {item["name"]: item for item in cfg["static_resources"]["listeners"]}
+    hcm = listeners["public"]["filter_chains"][0]["filters"][0]["typed_config"]
+    routes = hcm["route_config"]["virtual_hosts"][0]["routes"]
+    names = [r["name"] for r in routes]
+    console = routes[names.index("console")]
+    assert console["match"] == {"prefix": CONSOLE["public_prefix"]}
+    assert names.index("console") < names.index("not-found")
+    clusters = {c["name"]: c for c in cfg["static_resources"]["clusters"]}
+    cluster = clusters[console["route"]["cluster"]]
+    addr = cluster["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"]
+    assert addr["socket_address"] == {
+        "address": "console-headless",
+        "port_value": int(CONSOLE["http_port"]),
+    }
+    assert cluster["health_checks"][0]["http_health_check"]["path"] == CONSOLE_HEALTH
+    mesh_hcm = listeners["mesh"]["filter_chains"][0]["filters"][0]["typed_config"]
+    mesh_routes = mesh_hcm["route_config"]["virtual_hosts"][0]["routes"]
+    assert not any(r.get("route", {}).get("cluster") == "console_http" for r in mesh_routes)
+
+
+def test_production_console_is_scraped_traced_and_released_by_a_gated_canary() -> None:
+    docs = kustomize("overlays/production")
+    pm = find(docs, "PodMonitor", "console")
+    (endpoint,) = pm["spec"]["podMetricsEndpoints"]
+    assert endpoint["port"] == "metrics" and endpoint["path"] == "/metrics"
+    assert pm["spec"]["selector"] == {"matchLabels": {"app": "console"}}
+    assert pm["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    assert find_configmap(docs, "console-config")["data"]["OTLP_ENDPOINT"]
+    ro = find(docs, "Rollout", "console")
+    assert ro["spec"]["workloadRef"]["name"] == "console"
+    assert find(docs, "Deployment", "console")["spec"]["replicas"] == 0
+    assert find(docs, "HorizontalPodAutoscaler", "console")["spec"]["scaleTargetRef"] == {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Rollout",
+        "name": "console",
+    }
+    steps = ro["spec"]["strategy"]["canary"]["steps"]
+    weights = [s["setWeight"] for s in steps if "setWeight" in s]
+    assert weights == [s["weight"] for s in MESH.raw["canary"]["steps"]] + [100]
+    # no analysis judges a web app: the last step waits for a person, never promotes itself
+    assert steps[-2] == {"pause": {}} and steps[-1] == {"setWeight": 100}
+    images = {c["image"] for c in pod_spec(find(docs, "Deployment", "console"))["containers"]}
+    assert images == {"registry.example.com/posada/console:0.1.0"}

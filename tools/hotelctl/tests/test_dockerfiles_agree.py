@@ -1,5 +1,6 @@
-"""The seven Dockerfiles stay copies of one recipe (ADR 0015): same base image and uv, and the
-ports a service image listens on are the ones deploy/mesh.yaml gives it."""
+"""The Python Dockerfiles (every service, web app and simulator) stay copies of one recipe
+(ADR 0015): same base image and uv, and the ports a service image listens on are the ones
+deploy/mesh.yaml gives it."""
 
 from __future__ import annotations
 
@@ -21,7 +22,12 @@ def _arg(text: str, name: str) -> str:
 
 
 def test_every_python_image_pins_the_same_base_and_uv() -> None:
-    assert len(DOCKERFILES) == 7
+    expected = {
+        *(f"services/{name}/Dockerfile" for name in MESH.services),
+        *(f"services/{name}/Dockerfile" for name in MESH.raw.get("web") or {}),
+        *(f"sims/{name}/Dockerfile" for name in MESH.simulators),
+    }
+    assert {str(path.relative_to(REPO_ROOT)) for path in DOCKERFILES} == expected
     pins = {
         str(path.relative_to(REPO_ROOT)): (
             _arg(path.read_text(), "PYTHON_IMAGE"),

@@ -113,7 +113,7 @@ class _ActAsAllowed:
     def _staff_token(self, request: Any) -> str:
         from posada_common import auth
 
-        staff_id = str(getattr(request, "staff_id", "") or "test-staff")
+        staff_id = str(getattr(request, "staff_id", "") or "").strip() or "test-staff"
         if staff_id not in self._tokens:
             self._tokens[staff_id] = auth.mint_staff_token(
                 staff_id,
@@ -186,3 +186,60 @@ def trusted_channel(
     act = (staff_hotel_id, staff_role)
     interceptors: list[Any] = [_ActUU(*act), _ActUS(*act), _ActSU(*act), _ActSS(*act)]
     return grpc.aio.insecure_channel(address, options=options, interceptors=interceptors)
+
+
+class _SyncCallDetails(grpc.ClientCallDetails):  # type: ignore[misc]
+    def __init__(self, method: str, timeout: float | None, metadata: Any, credentials: Any):
+        self.method = method
+        self.timeout = timeout
+        self.metadata = metadata
+        self.credentials = credentials
+        self.wait_for_ready = None
+        self.compression = None
+
+
+class _ActAsAllowedSync(
+    _ActAsAllowed,
+    grpc.UnaryUnaryClientInterceptor,  # type: ignore[misc]
+    grpc.UnaryStreamClientInterceptor,  # type: ignore[misc]
+):
+    """The blocking-API twin of `trusted_channel`'s interceptors (for threads in e2e tests)."""
+
+    def _sync_details(self, details: Any, request: Any) -> Any:
+        signed = self._details(
+            grpc.aio.ClientCallDetails(
+                method=details.method,
+                timeout=details.timeout,
+                metadata=grpc.aio.Metadata(*(details.metadata or [])),
+                credentials=details.credentials,
+                wait_for_ready=None,
+            ),
+            request,
+        )
+        return _SyncCallDetails(
+            details.method, details.timeout, tuple(signed.metadata), details.credentials
+        )
+
+    def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        return continuation(self._sync_details(details, request), request)
+
+    def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        return continuation(self._sync_details(details, request), request)
+
+
+def trusted_sync_channel(
+    address: str,
+    *,
+    options: list[tuple[str, Any]] | None = None,
+    staff_hotel_id: str = "1",
+    staff_role: str = "manager",
+) -> grpc.Channel:
+    """`trusted_channel` for grpc's blocking API."""
+    channel = grpc.insecure_channel(address, options=options)
+    return grpc.intercept_channel(channel, _ActAsAllowedSync(staff_hotel_id, staff_role))
+
+
+def use_test_credentials(credentials: MeshCredentials) -> None:
+    """Make `trusted_channel` sign with these (a whole-mesh test: the run's dev credentials)."""
+    global _TEST_CREDENTIALS
+    _TEST_CREDENTIALS = credentials

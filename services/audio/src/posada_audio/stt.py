@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+import re
 import threading
 import time
 from collections.abc import Iterable
@@ -104,12 +105,26 @@ def restrict_language(
     return best, (scores[best] / total if total > 0 else 0.0)
 
 
+def repeats_one_word(text: str) -> bool:
+    """A short loop that zlib cannot see: "No, no, no, no, no, no." compresses badly (too short
+    for the compression ratio to rise) yet is one word said over and over, a classic Whisper
+    hallucination on short robotic clips. People repeat a word three times ("no, no, no"), not
+    more, and not as most of what they say."""
+    words = re.findall(r"\w+", text.lower())
+    if len(words) < 4:
+        return False
+    most = max(words.count(w) for w in set(words))
+    return most >= 4 and most / len(words) >= 0.6
+
+
 def _needs_wider_beam(segments: list[Any], speech_seconds: float | None = None) -> bool:
     """Greedy output to distrust: a repetition loop (the text compresses too well), low
     confidence, or skipped speech (after VAD every second is speech, so a long stretch with
     no segment means the decoder jumped over words, a known greedy-Whisper failure)."""
     if any(
-        s.compression_ratio > COMPRESSION_RATIO_LIMIT or s.avg_logprob < LOW_LOGPROB
+        s.compression_ratio > COMPRESSION_RATIO_LIMIT
+        or s.avg_logprob < LOW_LOGPROB
+        or repeats_one_word(getattr(s, "text", ""))
         for s in segments
     ):
         return True
@@ -390,7 +405,11 @@ class Transcriber:
         # A segment that still loops after the wider beam is a hallucination (short robotic
         # or noisy clips give "No, no, no, no…"), not what the guest said. Dropping it makes
         # the agent ask again instead of acting on a phantom "no".
-        kept = [s for s in raw if s.compression_ratio <= COMPRESSION_RATIO_LIMIT]
+        kept = [
+            s
+            for s in raw
+            if s.compression_ratio <= COMPRESSION_RATIO_LIMIT and not repeats_one_word(s.text)
+        ]
         timings["dropped_loops"] = float(len(raw) - len(kept))
         raw = kept
 

@@ -38,6 +38,42 @@ class NewTask:
     hotel_id: str = ""
 
 
+# Who the history names for what the service records by itself (not a staff member).
+SYSTEM_STAFF_ID = "posada"
+SYSTEM_STAFF_NAME = "Posada"
+
+
+class TaskRefused(ValueError):
+    """OpenTask cannot be honoured as asked (`field`: which request field says why)."""
+
+    def __init__(self, field: str, reason: str):
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+@dataclass
+class OpenTaskRecord:
+    """A task someone outside the dialogue asks for (OpenTask), already validated."""
+
+    conversation_id: str
+    hotel_id: str  # as the caller named it; "" = the conversation's own
+    kind: int
+    description: str
+    idempotency_key: str
+    history_text: str  # what the conversation's history shows staff
+    default_language: str  # of a conversation this call has to create
+    message: message_pb2.InboundMessage | None = None  # creates the conversation if unknown
+    handoff_reason: str = ""  # non-empty: a person must answer the guest
+
+
+@dataclass
+class OpenedTask:
+    task: asyncpg.Record
+    language: str  # the conversation's language, "" while no turn has set it
+    created: bool  # False: the idempotency key had opened it already
+
+
 @dataclass
 class NewBooking:
     idempotency_key: str
@@ -99,10 +135,14 @@ class Repository:
     # -- conversations ------------------------------------------------------------------
 
     async def ensure_conversation(
-        self, message: message_pb2.InboundMessage, default_language: str
+        self,
+        message: message_pb2.InboundMessage,
+        default_language: str,
+        conn: asyncpg.Connection | None = None,
     ) -> asyncpg.Record:
+        """The conversation row, created from its first message (`conn`: inside a transaction)."""
         guest = message.guest
-        return await self.pool.fetchrow(
+        return await (conn or self.pool).fetchrow(
             """INSERT INTO conversations (conversation_id, hotel_id, channel, business_account_id,
                    guest_id, guest_phone, guest_email, guest_name, language, email_thread_id,
                    email_subject)
@@ -566,6 +606,92 @@ class Repository:
             rows = rows[:page_size]
             token = encode_token(rows[-1]["created_at"], str(rows[-1]["task_id"]))
         return list(rows), token
+
+    async def open_task(self, request: OpenTaskRecord) -> OpenedTask:
+        """Opens a task once per (conversation, idempotency key), in one transaction.
+
+        The first call creates the conversation if no turn ever did (a dead-lettered first
+        message), stores the task, writes it into the history and, for an unanswered message,
+        hands the conversation to a person. A repeated key returns the first task and changes
+        nothing. Raises `TaskRefused` (nothing written) when the request cannot be honoured.
+        """
+        cid = request.conversation_id
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                "SELECT * FROM conversations WHERE conversation_id = $1 FOR UPDATE", cid
+            )
+            if row is None:
+                m = request.message
+                if m is None:
+                    raise TaskRefused(
+                        "message",
+                        f"required: conversation {cid} is not known yet, and its guest and "
+                        "channel come from the message",
+                    )
+                row = await self.ensure_conversation(m, request.default_language, conn)
+            if request.hotel_id and row["hotel_id"] != request.hotel_id:
+                raise TaskRefused("hotel_id", f"conversation {cid} belongs to another hotel")
+            known = await conn.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM messages WHERE conversation_id = $1 "
+                "AND direction = $2)",
+                cid,
+                INBOUND,
+            )
+            # A handled turn writes the language with the message; before one it is a guess.
+            language = row["language"] if known else ""
+            task = await conn.fetchrow(
+                """INSERT INTO tasks (task_id, conversation_id, hotel_id, kind, description,
+                       booking_reference, idempotency_key) VALUES ($1, $2, $3, $4, $5, '', $6)
+                   ON CONFLICT (conversation_id, idempotency_key)
+                       WHERE idempotency_key IS NOT NULL DO NOTHING
+                   RETURNING *""",
+                uuid.uuid4(),
+                cid,
+                row["hotel_id"],
+                request.kind,
+                request.description,
+                request.idempotency_key,
+            )
+            if task is None:
+                task = await conn.fetchrow(
+                    "SELECT * FROM tasks WHERE conversation_id = $1 AND idempotency_key = $2",
+                    cid,
+                    request.idempotency_key,
+                )
+                return OpenedTask(task, language, created=False)
+            await record_event(
+                conn,
+                cid,
+                conv_pb2.STAFF_EVENT_KIND_NOTE,
+                SYSTEM_STAFF_ID,
+                SYSTEM_STAFF_NAME,
+                request.history_text,
+                f"task:{request.idempotency_key}",
+            )
+            if request.handoff_reason:
+                # Staff already on it keep their reason; otherwise say why a person is needed.
+                await conn.execute(
+                    """UPDATE conversations SET state = $2,
+                           handoff_reason = CASE WHEN state = $2 AND assigned_staff_id <> ''
+                                                 THEN handoff_reason ELSE $3 END
+                       WHERE conversation_id = $1""",
+                    cid,
+                    HANDED_OFF,
+                    request.handoff_reason,
+                )
+                await conn.execute(
+                    "INSERT INTO handoffs (conversation_id, reason) VALUES ($1, $2) "
+                    "ON CONFLICT DO NOTHING",
+                    cid,
+                    request.handoff_reason,
+                )
+            else:
+                # Touch the conversation so live views see the new task.
+                await conn.execute(
+                    "UPDATE conversations SET assigned_at = assigned_at WHERE conversation_id = $1",
+                    cid,
+                )
+        return OpenedTask(task, language, created=True)
 
     async def get_task(self, task_id: uuid.UUID) -> asyncpg.Record | None:
         return await self.pool.fetchrow("SELECT * FROM tasks WHERE task_id = $1", task_id)

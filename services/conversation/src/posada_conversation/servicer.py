@@ -22,12 +22,14 @@ from . import staff_api
 from .degradation import Delivery, is_fault_handoff
 from .deps import DependencyDown, DependencyError
 from .engine import Engine
-from .repository import HANDED_OFF, Repository, decode_token
+from .repository import HANDED_OFF, OpenTaskRecord, Repository, TaskRefused, decode_token
 from .sessions import LockTimeout
 from .staff_store import StaffStore
 
 log = get_logger(__name__)
 MAX_PAGE = 200
+# Why a conversation with a task for an unanswered guest message is handed to a person.
+UNANSWERED_REASON = "unanswered_message"
 R = TypeVar("R")
 STORE_DOWN = (
     OSError,
@@ -463,6 +465,101 @@ class ConversationServicer(staff_api.StaffConsoleRpcs, conv_grpc.ConversationSer
         if row is None:
             raise NotFound(f"task {request.task_id} not found")
         return conv_pb2.CompleteTaskResponse(task=task_pb(row))
+
+    @stores_down_unavailable
+    async def OpenTask(
+        self, request: conv_pb2.OpenTaskRequest, context: Any
+    ) -> conv_pb2.OpenTaskResponse:
+        """A task for staff from outside the dialogue (the gateway: a dead-lettered message).
+
+        Never NOT_FOUND: a first message that was dead-lettered has no conversation yet, so the
+        conversation is created from `message` as HandleMessage would have done.
+        """
+        violations: dict[str, str] = {}
+        m = request.message
+        has_message = request.HasField("message")
+        if not request.conversation_id.strip():
+            violations["conversation_id"] = "required"
+        if not request.description.strip():
+            violations["description"] = "required (what staff should do)"
+        elif len(request.description) > 2000:
+            violations["description"] = "at most 2000 characters"
+        if not request.idempotency_key.strip():
+            violations["idempotency_key"] = "required (the gateway sends the inbound message id)"
+        elif len(request.idempotency_key) > 1000:
+            violations["idempotency_key"] = "at most 1000 characters"
+        if (
+            request.kind == conv_pb2.TASK_KIND_UNSPECIFIED
+            or request.kind not in conv_pb2.TaskKind.values()
+        ):
+            violations["kind"] = "a known task kind such as TASK_KIND_UNANSWERED_MESSAGE"
+        hotel_id = request.hotel_id or (m.hotel_id if has_message else "")
+        if request.hotel_id and has_message and m.hotel_id and m.hotel_id != request.hotel_id:
+            violations["message.hotel_id"] = "must match hotel_id"
+        if has_message:
+            if m.conversation_id and m.conversation_id != request.conversation_id:
+                violations["message.conversation_id"] = "must match conversation_id"
+            if not m.guest.id:
+                violations["message.guest.id"] = "required"
+            if m.channel not in message_pb2.Channel.values() or (
+                m.channel == message_pb2.CHANNEL_UNSPECIFIED
+            ):
+                violations["message.channel"] = "must be WHATSAPP or GMAIL"
+        for name in ("conversation_id", "hotel_id", "idempotency_key", "description"):
+            if "\x00" in getattr(request, name):
+                violations[name] = "must not contain NUL"
+        if has_message and "\x00" in m.guest.id + m.hotel_id + m.conversation_id:
+            violations["message"] = "ids must not contain NUL"
+        _raise(violations)
+        bind_context(conversation_id=request.conversation_id)
+        message: message_pb2.InboundMessage | None = None
+        if has_message:
+            message = message_pb2.InboundMessage()
+            message.CopyFrom(m)
+            message.conversation_id = request.conversation_id
+            message.hotel_id = hotel_id or self.default_hotel_id
+            message.media.ClearField("data")  # the history keeps the words, not the bytes
+            clean_inbound(message)  # a guest's too long text is cut, as HandleMessage does
+        unanswered = request.kind == conv_pb2.TASK_KIND_UNANSWERED_MESSAGE
+        try:
+            opened = await self.repo.open_task(
+                OpenTaskRecord(
+                    conversation_id=request.conversation_id,
+                    hotel_id=hotel_id,
+                    kind=int(request.kind),
+                    description=request.description.strip(),
+                    idempotency_key=request.idempotency_key,
+                    history_text=_task_history_text(request.description.strip(), message),
+                    default_language=self.engine.config.default_language,
+                    message=message,
+                    handoff_reason=UNANSWERED_REASON if unanswered else "",
+                )
+            )
+        except TaskRefused as exc:
+            raise InvalidArgument(
+                f"invalid request: {exc.field}: {exc.reason}",
+                field_violations={exc.field: exc.reason},
+            ) from exc
+        log.info(
+            "task_opened" if opened.created else "task_open_repeated",
+            task_id=str(opened.task["task_id"]),
+            kind=conv_pb2.TaskKind.Name(request.kind),
+        )
+        return conv_pb2.OpenTaskResponse(task=task_pb(opened.task), language=opened.language)
+
+
+def _task_history_text(description: str, message: message_pb2.InboundMessage | None) -> str:
+    """The history line staff read: the task, and what the guest wrote when it is known."""
+    text = f"Task opened: {description}"
+    if message is None:
+        return text
+    words = (message.text or message.media.caption).strip()
+    if words:
+        return f"{text}\nGuest wrote: {words[:1000]}{'…' if len(words) > 1000 else ''}"
+    if message.kind == 0 or message.kind not in message_pb2.MessageKind.values():
+        return f"{text}\nGuest sent a message without text."
+    kind = message_pb2.MessageKind.Name(message.kind).removeprefix("MESSAGE_KIND_").lower()
+    return f"{text}\nGuest sent a {kind} message."
 
 
 # The staff console's RPCs get the same "store down → UNAVAILABLE" mapping as the others.

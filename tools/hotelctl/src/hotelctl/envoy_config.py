@@ -319,10 +319,11 @@ def _console_routes(
 ) -> list[dict[str, Any]]:
     """`/console/` → the staff console (a web app; its live updates are long-lived SSE).
 
-    Local and compose only for now: the Kubernetes manifests have no console workload yet.
+    Every variant: Kubernetes resolves `console-headless` (deploy/k8s/base/console), health
+    checked on the same path as the pods' probes.
     """
     app = mesh.raw.get("web", {}).get("console")
-    if not app or variant == "k8s":
+    if not app:
         return []
     prefix = str(app["public_prefix"])
     clusters.append(
