@@ -73,7 +73,7 @@ async def test_one_batch_with_odd_messages_answers_every_message(gateway, sim, c
     (call,) = conversation.calls_for(f"wamid.L-{guests['long']}")
     assert len(call.text) <= 16384
     assert "only read the first part" in _bodies(long_rows)[-1]
-    assert await gw.gw.store.r.xlen(gw.gw.store.s.dlq) == 0
+    assert await gw.gw.store.redis.xlen(gw.gw.store.streams.dlq) == 0
     await gw.stop()
 
 

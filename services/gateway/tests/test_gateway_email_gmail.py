@@ -197,7 +197,7 @@ async def test_pushes_with_bad_tokens_are_refused_and_change_nothing(
         "Bearer " + await gmail_standin.token(email_verified=False),
         "Bearer " + forged,
     ]
-    redis = running.gw.store.r
+    redis = running.gw.store.redis
     for auth in bad_tokens:
         headers = {"Authorization": auth} if auth else {}
         async with gmail_standin.http.post(url, json=envelope, headers=headers) as resp:

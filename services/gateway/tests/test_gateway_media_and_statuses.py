@@ -89,7 +89,7 @@ async def test_failed_status_for_a_message_we_never_sent_sends_nothing(gateway, 
     store = gw.gw.store
 
     async def forwarded() -> bool:
-        return await store.r.xlen(store.s.status) == 0 and await store.r.exists(
+        return await store.redis.xlen(store.streams.status) == 0 and await store.redis.exists(
             f"gw:msg:wamid.NEVER-SENT-{guest}"
         )
 

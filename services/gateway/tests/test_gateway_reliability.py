@@ -83,9 +83,9 @@ async def test_redelivered_entry_after_send_does_not_send_again(
     store = gw.gw.store
     await eventually(lambda: store.is_done(res["wamid"]))
     # Rewind to "sent but never acknowledged": forget done, put the entry back on the stream.
-    await store.r.delete(f"gw:done:{res['wamid']}")
+    await store.redis.delete(f"gw:done:{res['wamid']}")
     payload = conversation.calls_for(res["wamid"])[0].SerializeToString()
-    await store.r.xadd(store.s.inbox, {"m": payload, "rx": "0"})
+    await store.redis.xadd(store.streams.inbox, {"m": payload, "rx": "0"})
     await eventually(lambda: len(conversation.calls_for(res["wamid"])) == 2)
     await eventually(lambda: store.is_done(res["wamid"]))
     assert len(await sim.sent_messages(guest)) == 1

@@ -99,8 +99,8 @@ async def test_worker_consumes_only_once_conversation_is_serving(gateway, sim, c
     res = await sim.inbound(type="text", **{"from": guest}, text="early")
     assert res["delivery"]["status"] == 200  # accepted and stored
     # Observable: the entry sits in the stream, nobody took it.
-    await eventually(lambda: gw.gw.store.r.xlen(gw.gw.store.s.inbox), within=5)
-    pending = await gw.gw.store.r.xpending(gw.gw.store.s.inbox, gw.gw.store.s.group)
+    await eventually(lambda: gw.gw.store.redis.xlen(gw.gw.store.streams.inbox), within=5)
+    pending = await gw.gw.store.redis.xpending(gw.gw.store.streams.inbox, gw.gw.store.streams.group)
     assert pending["pending"] == 0 and conversation.calls_for(res["wamid"]) == []
     await conversation.health.set(CONVERSATION, health_pb2.HealthCheckResponse.SERVING)
     rows = await sim.wait_sent(guest, 1)

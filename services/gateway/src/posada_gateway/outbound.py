@@ -46,14 +46,14 @@ def encode_part(part: OutboundPart) -> dict[str, Any]:
     }
 
 
-def decode_part(d: dict[str, Any]) -> OutboundPart:
+def decode_part(encoded: dict[str, Any]) -> OutboundPart:
     return OutboundPart(
-        kind=d["kind"],
-        payload=d.get("payload") or {},
-        fallback_text=d.get("fallback_text", ""),
-        audio=base64.b64decode(d["audio"]) if d.get("audio") else b"",
-        audio_mime=d.get("audio_mime", ""),
-        choices=[Choice(i, t) for i, t in d.get("choices", [])],
+        kind=encoded["kind"],
+        payload=encoded.get("payload") or {},
+        fallback_text=encoded.get("fallback_text", ""),
+        audio=base64.b64decode(encoded["audio"]) if encoded.get("audio") else b"",
+        audio_mime=encoded.get("audio_mime", ""),
+        choices=[Choice(i, t) for i, t in encoded.get("choices", [])],
     )
 
 

@@ -148,8 +148,8 @@ class StreamNames:
 
 class GatewayStore:
     def __init__(self, redis: aioredis.Redis, streams: StreamNames, *, dedupe_ttl_days: int = 8):
-        self.r = redis
-        self.s = streams
+        self.redis = redis
+        self.streams = streams
         self.ttl = dedupe_ttl_days * DAY
         self._accept = redis.register_script(_ACCEPT)
         self._status = redis.register_script(_STATUS)
@@ -158,22 +158,22 @@ class GatewayStore:
         self._unlock = redis.register_script(_UNLOCK)
 
     async def ping(self) -> None:
-        await self.r.ping()
+        await self.redis.ping()
 
     # --- streams: reading, claiming, keeping ------------------------------------------
     async def read_inbox(
         self, consumer: str, last: str, count: int, block_ms: int | None
     ) -> list[tuple[Any, dict[bytes, bytes]]]:
-        res = await self.r.xreadgroup(
-            self.s.group, consumer, {self.s.inbox: last}, count=count, block=block_ms
+        res = await self.redis.xreadgroup(
+            self.streams.group, consumer, {self.streams.inbox: last}, count=count, block=block_ms
         )
         return stream_entries(res)
 
     async def read_status(
         self, consumer: str, last: str, count: int, block_ms: int | None
     ) -> list[tuple[Any, dict[bytes, bytes]]]:
-        res = await self.r.xreadgroup(
-            self.s.group, consumer, {self.s.status: last}, count=count, block=block_ms
+        res = await self.redis.xreadgroup(
+            self.streams.group, consumer, {self.streams.status: last}, count=count, block=block_ms
         )
         return stream_entries(res)
 
@@ -183,9 +183,9 @@ class GatewayStore:
         """Entries of consumers that stopped working on them, page by page."""
         start = "0-0"
         while True:
-            res = await self.r.xautoclaim(
-                self.s.inbox,
-                self.s.group,
+            res = await self.redis.xautoclaim(
+                self.streams.inbox,
+                self.streams.group,
                 consumer,
                 min_idle_time=min_idle_ms,
                 start_id=start,
@@ -199,8 +199,8 @@ class GatewayStore:
     async def autoclaim_status(
         self, consumer: str, min_idle_ms: int
     ) -> list[tuple[Any, dict[bytes, bytes]]]:
-        res = await self.r.xautoclaim(
-            self.s.status, self.s.group, consumer, min_idle_time=min_idle_ms, count=100
+        res = await self.redis.xautoclaim(
+            self.streams.status, self.streams.group, consumer, min_idle_time=min_idle_ms, count=100
         )
         return list(res[1])
 
@@ -209,22 +209,27 @@ class GatewayStore:
     ) -> None:
         """Heartbeat: reset the idle time of entries we hold and renew their leases."""
         ids: list[Any] = list(entry_ids)
-        await self.r.xclaim(
-            self.s.inbox, self.s.group, consumer, min_idle_time=0, message_ids=ids, justid=True
+        await self.redis.xclaim(
+            self.streams.inbox,
+            self.streams.group,
+            consumer,
+            min_idle_time=0,
+            message_ids=ids,
+            justid=True,
         )
         if inbound_ids:
-            async with self.r.pipeline(transaction=False) as pipe:
+            async with self.redis.pipeline(transaction=False) as pipe:
                 for inbound_id in inbound_ids:
                     pipe.pexpire(f"gw:lock:{inbound_id}", lease_ms)
                 await pipe.execute()
 
     async def inbox_gauges(self) -> dict[str, float]:
-        async with self.r.pipeline(transaction=False) as pipe:
-            pipe.xlen(self.s.inbox)
-            pipe.xpending(self.s.inbox, self.s.group)
-            pipe.xrange(self.s.inbox, count=1)
-            pipe.xlen(self.s.dlq)
-            pipe.xlen(self.s.status)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.xlen(self.streams.inbox)
+            pipe.xpending(self.streams.inbox, self.streams.group)
+            pipe.xrange(self.streams.inbox, count=1)
+            pipe.xlen(self.streams.dlq)
+            pipe.xlen(self.streams.status)
             length, pending, oldest, dlq, status_len = await pipe.execute()
         age = 0.0
         if oldest:
@@ -239,26 +244,26 @@ class GatewayStore:
 
     async def records(self, wamids: list[str]) -> list[dict[str, str]]:
         """Outbound records of several messages, one round trip ({} for unknown ids)."""
-        async with self.r.pipeline(transaction=False) as pipe:
+        async with self.redis.pipeline(transaction=False) as pipe:
             for wamid in wamids:
                 pipe.hgetall(f"gw:msg:{wamid or '-'}")
             raw = await pipe.execute()
         return [{_s(k): _s(v) for k, v in (r or {}).items()} for r in raw]
 
     async def finish_status(self, entry_ids: list[str]) -> None:
-        async with self.r.pipeline(transaction=True) as pipe:
-            pipe.xack(self.s.status, self.s.group, *entry_ids)
-            pipe.xdel(self.s.status, *entry_ids)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xack(self.streams.status, self.streams.group, *entry_ids)
+            pipe.xdel(self.streams.status, *entry_ids)
             await pipe.execute()
 
     async def requeue_status(self, fields: dict[bytes, bytes], attempts: int) -> None:
         event: dict[Any, Any] = {**fields, b"n": attempts}
-        await self.r.xadd(self.s.status, event)
+        await self.redis.xadd(self.streams.status, event)
 
     async def ensure_groups(self) -> None:
-        for stream in (self.s.inbox, self.s.status):
+        for stream in (self.streams.inbox, self.streams.status):
             try:
-                await self.r.xgroup_create(stream, self.s.group, id="0", mkstream=True)
+                await self.redis.xgroup_create(stream, self.streams.group, id="0", mkstream=True)
             except aioredis.ResponseError as exc:
                 if "BUSYGROUP" not in str(exc):
                     raise
@@ -272,10 +277,10 @@ class GatewayStore:
             return []
         now_ms = str(int(time.time() * 1000))
         notes = notes or {}
-        async with self.r.pipeline(transaction=False) as pipe:
+        async with self.redis.pipeline(transaction=False) as pipe:
             for msg in messages:
                 await self._accept(
-                    keys=[f"gw:seen:{msg.message_id}", self.s.inbox],
+                    keys=[f"gw:seen:{msg.message_id}", self.streams.inbox],
                     args=[self.ttl, msg.SerializeToString(), now_ms, notes.get(msg.message_id, "")],
                     client=pipe,
                 )
@@ -286,17 +291,17 @@ class GatewayStore:
         """Monotonic status update of the stored message + a forward event, per status."""
         if not statuses:
             return []
-        async with self.r.pipeline(transaction=False) as pipe:
-            for st in statuses:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for update in statuses:
                 await self.status_script(
                     pipe,
-                    st.message_id,
-                    st.status,
-                    st.timestamp,
-                    st.errors,
-                    st.recipient_id or st.recipient_user_id,
-                    st.business_account_id,
-                    st.callback_data,
+                    update.message_id,
+                    update.status,
+                    update.timestamp,
+                    update.errors,
+                    update.recipient_id or update.recipient_user_id,
+                    update.business_account_id,
+                    update.callback_data,
                 )
             results = await pipe.execute()
         return [bool(r) for r in results]
@@ -313,7 +318,7 @@ class GatewayStore:
         callback: str = "",
     ) -> Any:
         return await self._status(
-            keys=[f"gw:msg:{wamid}", self.s.status, f"gw:cb:{callback}"],
+            keys=[f"gw:msg:{wamid}", self.streams.status, f"gw:cb:{callback}"],
             args=[
                 m.DeliveryStatus.Name(status),
                 STATUS_RANK.get(status, 0),
@@ -345,7 +350,7 @@ class GatewayStore:
         """Store the outbound message and, atomically, that this reply of this inbound
         message went out, and queue the delivery event for conversation."""
         key = f"gw:msg:{wamid}"
-        async with self.r.pipeline(transaction=True) as pipe:
+        async with self.redis.pipeline(transaction=True) as pipe:
             fields = {
                 "recipient": recipient,
                 "pnid": pnid,
@@ -375,12 +380,12 @@ class GatewayStore:
         status: int,
         errors: list[dict[str, Any]],
     ) -> None:
-        async with self.r.pipeline(transaction=True) as pipe:
+        async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(f"gw:sent:{inbound_id}", reply_key, value)
             pipe.expire(f"gw:sent:{inbound_id}", self.ttl)
             if conversation_id:
                 pipe.xadd(
-                    self.s.status,
+                    self.streams.status,
                     {
                         "id": "",
                         "status": m.DeliveryStatus.Name(status),
@@ -427,59 +432,59 @@ class GatewayStore:
         )
 
     async def sent_replies(self, inbound_id: str) -> dict[str, str]:
-        raw = await self.r.hgetall(f"gw:sent:{inbound_id}")
+        raw = await self.redis.hgetall(f"gw:sent:{inbound_id}")
         return {_s(k): _s(v) for k, v in raw.items()}
 
     async def message(self, wamid: str) -> dict[str, str]:
-        raw = await self.r.hgetall(f"gw:msg:{wamid}")
+        raw = await self.redis.hgetall(f"gw:msg:{wamid}")
         return {_s(k): _s(v) for k, v in raw.items()}
 
     async def wamid_for_callback(self, callback: str) -> str:
-        return _s(await self.r.get(f"gw:cb:{callback}"))
+        return _s(await self.redis.get(f"gw:cb:{callback}"))
 
     # --- worker bookkeeping -------------------------------------------------------------
     async def claim(self, inbound_id: str, owner: str, lease_ms: int) -> Claim:
         """Already done?, lease taken?, failed attempts so far — one round trip."""
-        async with self.r.pipeline(transaction=False) as pipe:
+        async with self.redis.pipeline(transaction=False) as pipe:
             pipe.exists(f"gw:done:{inbound_id}")
             pipe.set(f"gw:lock:{inbound_id}", owner, nx=True, px=lease_ms)
             pipe.hmget(f"gw:att:{inbound_id}", "n", "first")
-            done, locked, (n, first) = await pipe.execute()
-        return Claim(bool(done), bool(locked), int(n or 0), float(first or 0))
+            done, locked, (failures, first) = await pipe.execute()
+        return Claim(bool(done), bool(locked), int(failures or 0), float(first or 0))
 
     async def holds_lock(self, inbound_id: str, owner: str) -> bool:
-        return _s(await self.r.get(f"gw:lock:{inbound_id}")) == owner
+        return _s(await self.redis.get(f"gw:lock:{inbound_id}")) == owner
 
     async def is_done(self, inbound_id: str) -> bool:
-        return bool(await self.r.exists(f"gw:done:{inbound_id}"))
+        return bool(await self.redis.exists(f"gw:done:{inbound_id}"))
 
     async def finish(self, entry_id: str, inbound_id: str = "", owner: str = "") -> None:
         """Mark done, ack and delete the entry in one transaction (deleting keeps the stream
         short without MAXLEN trimming, which could drop entries still pending), releasing our
         lease in the same round trip when `owner` is given."""
-        async with self.r.pipeline(transaction=True) as pipe:
+        async with self.redis.pipeline(transaction=True) as pipe:
             if inbound_id:
                 pipe.set(f"gw:done:{inbound_id}", "1", ex=self.ttl)
                 pipe.delete(f"gw:att:{inbound_id}")
-            pipe.xack(self.s.inbox, self.s.group, entry_id)
-            pipe.xdel(self.s.inbox, entry_id)
+            pipe.xack(self.streams.inbox, self.streams.group, entry_id)
+            pipe.xdel(self.streams.inbox, entry_id)
             if inbound_id and owner:
                 await self._unlock(keys=[f"gw:lock:{inbound_id}"], args=[owner], client=pipe)
             await pipe.execute()
 
     async def ack_inbox(self, entry_id: str) -> None:
-        await self.r.xack(self.s.inbox, self.s.group, entry_id)
+        await self.redis.xack(self.streams.inbox, self.streams.group, entry_id)
 
     async def add_attempt(self, inbound_id: str) -> tuple[int, float]:
         """Count a failed attempt; returns (failures so far, unix time of the first one)."""
         key = f"gw:att:{inbound_id}"
-        async with self.r.pipeline(transaction=True) as pipe:
+        async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hincrby(key, "n", 1)
             pipe.hsetnx(key, "first", f"{time.time():.3f}")
             pipe.hget(key, "first")
             pipe.expire(key, self.ttl)
-            n, _set, first, _ = await pipe.execute()
-        return int(n), float(first or 0)
+            failures, _set, first, _ = await pipe.execute()
+        return int(failures), float(first or 0)
 
     async def dead_letter(
         self,
@@ -490,9 +495,9 @@ class GatewayStore:
         attempts: int,
     ) -> str:
         """Move an entry to the dead-letter stream atomically (add + ack + delete)."""
-        async with self.r.pipeline(transaction=True) as pipe:
+        async with self.redis.pipeline(transaction=True) as pipe:
             pipe.xadd(
-                self.s.dlq,
+                self.streams.dlq,
                 {
                     "m": payload,
                     "reason": reason[:2000],
@@ -501,8 +506,8 @@ class GatewayStore:
                     "src": entry_id,
                 },
             )
-            pipe.xack(self.s.inbox, self.s.group, entry_id)
-            pipe.xdel(self.s.inbox, entry_id)
+            pipe.xack(self.streams.inbox, self.streams.group, entry_id)
+            pipe.xdel(self.streams.inbox, entry_id)
             pipe.delete(f"gw:att:{inbound_id}")
             res = await pipe.execute()
         return _s(res[0])
@@ -515,7 +520,7 @@ class GatewayStore:
         WhatsApp 24-hour window is counted from it), fetch held replies, the last numbered
         menu and the reply parts already handled for this message, and claim the first
         delivery of this message (read receipts are sent once)."""
-        async with self.r.pipeline(transaction=False) as pipe:
+        async with self.redis.pipeline(transaction=False) as pipe:
             await self._max(keys=[f"gw:lastin:{account}:{guest}"], args=[ts, self.ttl], client=pipe)
             pipe.lrange(f"gw:held:{conversation_id}", 0, -1)
             pipe.get(f"gw:menu:{conversation_id}")
@@ -532,18 +537,18 @@ class GatewayStore:
     # --- guest aliases, one-shot markers ------------------------------------------------
     async def remember_alias(self, namespace: str, alias: str, guest_id: str, ttl: int) -> None:
         """Remember that `alias` (e.g. a WhatsApp BSUID) names `guest_id` (its wa_id)."""
-        await self.r.set(f"gw:alias:{namespace}:{alias}", guest_id, ex=ttl)
+        await self.redis.set(f"gw:alias:{namespace}:{alias}", guest_id, ex=ttl)
 
     async def alias(self, namespace: str, alias: str) -> str:
-        return _s(await self.r.get(f"gw:alias:{namespace}:{alias}"))
+        return _s(await self.redis.get(f"gw:alias:{namespace}:{alias}"))
 
     async def first_time(self, what: str, ident: str, ttl: int = 7 * DAY) -> bool:
         """True exactly once per (what, ident) within `ttl` (e.g. one re-engagement template
         per failed message)."""
-        return bool(await self.r.set(f"gw:once:{what}:{ident}", "1", nx=True, ex=ttl))
+        return bool(await self.redis.set(f"gw:once:{what}:{ident}", "1", nx=True, ex=ttl))
 
     async def forget_first_time(self, what: str, ident: str) -> None:
-        await self.r.delete(f"gw:once:{what}:{ident}")
+        await self.redis.delete(f"gw:once:{what}:{ident}")
 
     # --- SendMessage idempotency --------------------------------------------------------
     async def idempotency_begin(self, key_hash: str, fingerprint: str) -> dict[str, str]:
@@ -551,20 +556,20 @@ class GatewayStore:
         its record: `fp` (the bound fingerprint), `state` ("done" once finished), `first`
         (provider id of the first part), `held`."""
         key = f"gw:idem:{key_hash}"
-        if await self.r.hsetnx(key, "fp", fingerprint):
-            await self.r.expire(key, 7 * DAY)
-        return {_s(k): _s(v) for k, v in (await self.r.hgetall(key)).items()}
+        if await self.redis.hsetnx(key, "fp", fingerprint):
+            await self.redis.expire(key, 7 * DAY)
+        return {_s(k): _s(v) for k, v in (await self.redis.hgetall(key)).items()}
 
     async def idempotency_lease(self, key_hash: str, seconds: int) -> bool:
         """One call per key at a time; the lease frees the key if its holder died."""
-        return bool(await self.r.set(f"gw:idem:{key_hash}:busy", "1", nx=True, ex=seconds))
+        return bool(await self.redis.set(f"gw:idem:{key_hash}:busy", "1", nx=True, ex=seconds))
 
     async def idempotency_release(self, key_hash: str) -> None:
-        await self.r.delete(f"gw:idem:{key_hash}:busy")
+        await self.redis.delete(f"gw:idem:{key_hash}:busy")
 
     async def idempotency_done(self, key_hash: str, first: str, held: bool) -> None:
         key = f"gw:idem:{key_hash}"
-        async with self.r.pipeline(transaction=True) as pipe:
+        async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(
                 key, mapping={"state": "done", "first": first, **({"held": "1"} if held else {})}
             )
@@ -576,47 +581,55 @@ class GatewayStore:
         await self._unlock(keys=[f"gw:lock:{inbound_id}"], args=[owner])
 
     async def last_inbound(self, pnid: str, guest: str) -> int | None:
-        v = await self.r.get(f"gw:lastin:{pnid}:{guest}")
-        return int(v) if v is not None else None
+        wrote_at = await self.redis.get(f"gw:lastin:{pnid}:{guest}")
+        return int(wrote_at) if wrote_at is not None else None
 
     async def set_menu(self, conversation_id: str, choices: list[tuple[str, str]]) -> None:
-        await self.r.set(f"gw:menu:{conversation_id}", json.dumps(choices), ex=DAY)
+        await self.redis.set(f"gw:menu:{conversation_id}", json.dumps(choices), ex=DAY)
 
     async def menu(self, conversation_id: str) -> list[tuple[str, str]]:
-        raw = await self.r.get(f"gw:menu:{conversation_id}")
+        raw = await self.redis.get(f"gw:menu:{conversation_id}")
         return [tuple(x) for x in json.loads(raw)] if raw else []  # type: ignore[misc]
 
     async def clear_menu(self, conversation_id: str) -> None:
-        await self.r.delete(f"gw:menu:{conversation_id}")
+        await self.redis.delete(f"gw:menu:{conversation_id}")
 
     async def hold(self, conversation_id: str, item: dict[str, Any]) -> None:
         key = f"gw:held:{conversation_id}"
-        async with self.r.pipeline(transaction=True) as pipe:
+        async with self.redis.pipeline(transaction=True) as pipe:
             pipe.rpush(key, json.dumps(item))
             pipe.expire(key, 7 * DAY)
             await pipe.execute()
 
     async def held(self, conversation_id: str) -> list[dict[str, Any]]:
-        return [json.loads(x) for x in await self.r.lrange(f"gw:held:{conversation_id}", 0, -1)]
+        return [json.loads(x) for x in await self.redis.lrange(f"gw:held:{conversation_id}", 0, -1)]
 
     async def drop_held(self, conversation_id: str, count: int) -> None:
-        await self.r.ltrim(f"gw:held:{conversation_id}", count, -1)
+        await self.redis.ltrim(f"gw:held:{conversation_id}", count, -1)
 
     # --- dead letters -------------------------------------------------------------------
     async def list_dead(self, start_exclusive: str, count: int) -> list[tuple[str, dict[str, Any]]]:
         start = f"({start_exclusive}" if start_exclusive else "-"
-        rows: list[Any] = await self.r.xrange(self.s.dlq, min=start, max="+", count=count) or []
-        return [(_s(i), {_s(k): v for k, v in (f or {}).items()}) for i, f in rows]
+        rows: list[Any] = (
+            await self.redis.xrange(self.streams.dlq, min=start, max="+", count=count) or []
+        )
+        return [
+            (_s(entry_id), {_s(k): v for k, v in (fields or {}).items()})
+            for entry_id, fields in rows
+        ]
 
     async def get_dead(self, entry_id: str) -> dict[str, Any] | None:
-        rows: list[Any] = await self.r.xrange(self.s.dlq, min=entry_id, max=entry_id, count=1) or []
+        rows: list[Any] = (
+            await self.redis.xrange(self.streams.dlq, min=entry_id, max=entry_id, count=1) or []
+        )
         return {_s(k): v for k, v in (rows[0][1] or {}).items()} if rows else None
 
     async def replay_dead(self, entry_id: str) -> str | None:
         res = await self._replay(
-            keys=[self.s.dlq, self.s.inbox], args=[entry_id, str(int(time.time() * 1000))]
+            keys=[self.streams.dlq, self.streams.inbox],
+            args=[entry_id, str(int(time.time() * 1000))],
         )
         return _s(res) if res else None
 
     async def drop_dead(self, entry_id: str) -> bool:
-        return bool(await self.r.xdel(self.s.dlq, entry_id))
+        return bool(await self.redis.xdel(self.streams.dlq, entry_id))

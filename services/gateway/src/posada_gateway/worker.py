@@ -154,22 +154,24 @@ class InboxWorker:
         await self.store.ensure_groups()
         self._stopping.clear()
         self._room.set()
-        n = max(1, self.cfg.concurrency)
-        self._workers = [asyncio.create_task(self._work(), name=f"gw-worker-{i}") for i in range(n)]
+        worker_count = max(1, self.cfg.concurrency)
+        self._workers = [
+            asyncio.create_task(self._work(), name=f"gw-worker-{i}") for i in range(worker_count)
+        ]
         self._tasks = [
             asyncio.create_task(self._reader(), name="gw-reader"),
             asyncio.create_task(self._claimer(), name="gw-claimer"),
             asyncio.create_task(self._heartbeat(), name="gw-heartbeat"),
             asyncio.create_task(self._gauges(), name="gw-gauges"),
         ]
-        self.log.info("inbox_worker_started", consumer=self.consumer, workers=n)
+        self.log.info("inbox_worker_started", consumer=self.consumer, workers=worker_count)
 
     async def stop(self) -> None:
         """Stop taking entries, give running ones `stop_grace_seconds`, then cancel: whatever
         is unfinished stays pending and is resumed by the next start (or another replica)."""
         self._stopping.set()
-        for t in self._tasks:
-            t.cancel()
+        for task in self._tasks:
+            task.cancel()
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
@@ -177,8 +179,8 @@ class InboxWorker:
             self._runnable.put_nowait(None)
         if self._workers:
             _done, pending = await asyncio.wait(self._workers, timeout=self.cfg.stop_grace_seconds)
-            for t in pending:
-                t.cancel()
+            for task in pending:
+                task.cancel()
         await asyncio.gather(*self._tasks, *self._workers, return_exceptions=True)
         self._tasks, self._workers = [], []
 
@@ -188,8 +190,8 @@ class InboxWorker:
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
-        for t in [*self._tasks, *self._workers]:
-            t.cancel()
+        for task in [*self._tasks, *self._workers]:
+            task.cancel()
         await asyncio.gather(*self._tasks, *self._workers, return_exceptions=True)
         self._tasks, self._workers = [], []
 
@@ -262,7 +264,11 @@ class InboxWorker:
                 async for raw in self.store.autoclaim_inbox(
                     self.consumer, int(self.cfg.claim_idle_seconds * 1000)
                 ):
-                    fresh = [(i, f) for i, f in raw if _s(i) not in self._buffered]
+                    fresh = [
+                        (entry_id, fields)
+                        for entry_id, fields in raw
+                        if _s(entry_id) not in self._buffered
+                    ]
                     if fresh:
                         metrics.CLAIMED.inc(len(fresh))
                         self.log.info("inbox_entries_claimed", count=len(fresh))
@@ -291,12 +297,12 @@ class InboxWorker:
     async def _gauges(self) -> None:
         while not self._stopping.is_set():
             with contextlib.suppress(Exception):
-                g = await self.store.inbox_gauges()
-                metrics.INBOX_LENGTH.set(g["length"])
-                metrics.INBOX_PENDING.set(g["pending"])
-                metrics.INBOX_OLDEST_AGE.set(g["oldest_age"])
-                metrics.DEAD_LETTERS.set(g["dlq"])
-                metrics.STATUS_STREAM_LENGTH.set(g["status"])
+                gauges = await self.store.inbox_gauges()
+                metrics.INBOX_LENGTH.set(gauges["length"])
+                metrics.INBOX_PENDING.set(gauges["pending"])
+                metrics.INBOX_OLDEST_AGE.set(gauges["oldest_age"])
+                metrics.DEAD_LETTERS.set(gauges["dlq"])
+                metrics.STATUS_STREAM_LENGTH.set(gauges["status"])
                 metrics.INBOX_PARKED.set(self.parked)
             await asyncio.sleep(self.cfg.gauge_interval_seconds)
 

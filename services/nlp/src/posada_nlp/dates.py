@@ -157,224 +157,236 @@ def _next_occurrence(ref: date, month: int, day: int, year: int | None) -> date 
             return date(year, month, day)
         except ValueError:
             return None
-    for y in (ref.year, ref.year + 1, ref.year + 2):
+    for candidate_year in (ref.year, ref.year + 1, ref.year + 2):
         try:
-            d = date(y, month, day)
+            candidate = date(candidate_year, month, day)
         except ValueError:
             continue
-        if d >= ref:
-            return d
+        if candidate >= ref:
+            return candidate
     return None
 
 
 def _next_day_number(ref: date, day: int) -> date | None:
-    y, m = ref.year, ref.month
+    year, month = ref.year, ref.month
     for _ in range(13):
-        if day <= calendar.monthrange(y, m)[1]:
-            d = date(y, m, day)
-            if d >= ref:
-                return d
-        m += 1
-        if m > 12:
-            y, m = y + 1, 1
+        if day <= calendar.monthrange(year, month)[1]:
+            candidate = date(year, month, day)
+            if candidate >= ref:
+                return candidate
+        month += 1
+        if month > 12:
+            year, month = year + 1, 1
     return None
 
 
-def _free(taken: list[tuple[int, int]], s: int, e: int) -> bool:
-    return all(e <= a or s >= b for a, b in taken)
+def _free(taken: list[tuple[int, int]], start: int, end: int) -> bool:
+    return all(end <= a or start >= b for a, b in taken)
 
 
-def find_date_mentions(f: str, ref: date) -> list[DateMention]:
+def find_date_mentions(folded: str, ref: date) -> list[DateMention]:
     out: list[DateMention] = []
     taken: list[tuple[int, int]] = []
 
-    def add(m: DateMention) -> None:
-        out.append(m)
-        taken.append((m.start, m.end))
+    def add(mention: DateMention) -> None:
+        out.append(mention)
+        taken.append((mention.start, mention.end))
 
     # Day ranges sharing one month: "del 15 al 17 de agosto", "August 15-17".
     for rx in (_DAY_RANGE_DM, _DAY_RANGE_MD):
-        for mt in rx.finditer(f):
-            if not _free(taken, mt.start(), mt.end()):
+        for match in rx.finditer(folded):
+            if not _free(taken, match.start(), match.end()):
                 continue
-            mon = MONTHS[mt.group("m")]
-            y = int(mt.group("y")) if mt.group("y") else None
-            d1, d2 = day_to_int(mt.group("d1")) or 0, day_to_int(mt.group("d2")) or 0
+            mon = MONTHS[match.group("m")]
+            year = int(match.group("y")) if match.group("y") else None
+            d1, d2 = day_to_int(match.group("d1")) or 0, day_to_int(match.group("d2")) or 0
             if rx is _DAY_RANGE_DM:
-                a = DateMention(mt.start("d1"), mt.end("d1"), day=d1, month=mon, year=y)
-                b = DateMention(mt.start("d2"), mt.end(), day=d2, month=mon, year=y)
+                first = DateMention(
+                    match.start("d1"), match.end("d1"), day=d1, month=mon, year=year
+                )
+                second = DateMention(match.start("d2"), match.end(), day=d2, month=mon, year=year)
             else:
-                a = DateMention(mt.start(), mt.end("d1"), day=d1, month=mon, year=y)
-                b = DateMention(mt.start("d2"), mt.end(), day=d2, month=mon, year=y)
-            a.role, b.role = "check_in", "check_out"
-            a.linked_to = 2
-            add(a)
-            add(b)
+                first = DateMention(match.start(), match.end("d1"), day=d1, month=mon, year=year)
+                second = DateMention(match.start("d2"), match.end(), day=d2, month=mon, year=year)
+            first.role, second.role = "check_in", "check_out"
+            first.linked_to = 2
+            add(first)
+            add(second)
     for rx in (_DM, _MD):
-        for mt in rx.finditer(f):
-            if not _free(taken, mt.start(), mt.end()):
+        for match in rx.finditer(folded):
+            if not _free(taken, match.start(), match.end()):
                 continue
-            d = day_to_int(mt.group("d")) or 0
-            if not 1 <= d <= 31:
+            day = day_to_int(match.group("d")) or 0
+            if not 1 <= day <= 31:
                 continue
-            y = int(mt.group("y")) if mt.group("y") else None
-            add(DateMention(mt.start(), mt.end(), day=d, month=MONTHS[mt.group("m")], year=y))
-    for mt in _ISO.finditer(f):
+            year = int(match.group("y")) if match.group("y") else None
+            add(
+                DateMention(
+                    match.start(), match.end(), day=day, month=MONTHS[match.group("m")], year=year
+                )
+            )
+    for match in _ISO.finditer(folded):
         try:
-            iso = date(int(mt.group("y")), int(mt.group("m")), int(mt.group("d")))
+            iso = date(int(match.group("y")), int(match.group("m")), int(match.group("d")))
         except ValueError:
             continue
-        add(DateMention(mt.start(), mt.end(), value=iso))
-    for mt in _NUMERIC.finditer(f):
-        if not _free(taken, mt.start(), mt.end()):
+        add(DateMention(match.start(), match.end(), value=iso))
+    for match in _NUMERIC.finditer(folded):
+        if not _free(taken, match.start(), match.end()):
             continue
-        d, mo = int(mt.group("d")), int(mt.group("m"))
-        if mt.group("sep") == "." and not mt.group("y"):
+        day, mo = int(match.group("d")), int(match.group("m"))
+        if match.group("sep") == "." and not match.group("y"):
             continue
-        if mo > 12 and d <= 12:  # a US-style date slipped in: keep it a valid date
-            d, mo = mo, d
-        if not (1 <= d <= 31 and 1 <= mo <= 12):
+        if mo > 12 and day <= 12:  # a US-style date slipped in: keep it a valid date
+            day, mo = mo, day
+        if not (1 <= day <= 31 and 1 <= mo <= 12):
             continue
-        y = int(mt.group("y")) if mt.group("y") else None
-        add(DateMention(mt.start(), mt.end(), day=d, month=mo, year=y))
-    for mt in _PASADO.finditer(f):
-        if _free(taken, mt.start(), mt.end()):
-            add(DateMention(mt.start(), mt.end(), value=ref + timedelta(days=2)))
-    for mt in _MANANA.finditer(f):
-        if not _free(taken, mt.start(), mt.end()):
+        year = int(match.group("y")) if match.group("y") else None
+        add(DateMention(match.start(), match.end(), day=day, month=mo, year=year))
+    for match in _PASADO.finditer(folded):
+        if _free(taken, match.start(), match.end()):
+            add(DateMention(match.start(), match.end(), value=ref + timedelta(days=2)))
+    for match in _MANANA.finditer(folded):
+        if not _free(taken, match.start(), match.end()):
             continue
-        before = f[max(0, mt.start() - 8) : mt.start()]
-        if mt.group(0) == "manana" and re.search(r"(?:\bla|\besta|\blas)\s+$", before):
+        before = folded[max(0, match.start() - 8) : match.start()]
+        if match.group(0) == "manana" and re.search(r"(?:\bla|\besta|\blas)\s+$", before):
             continue  # "por la mañana" = in the morning
-        add(DateMention(mt.start(), mt.end(), value=ref + timedelta(days=1)))
-    for mt in _HOY.finditer(f):
-        if _free(taken, mt.start(), mt.end()):
-            add(DateMention(mt.start(), mt.end(), value=ref))
+        add(DateMention(match.start(), match.end(), value=ref + timedelta(days=1)))
+    for match in _HOY.finditer(folded):
+        if _free(taken, match.start(), match.end()):
+            add(DateMention(match.start(), match.end(), value=ref))
     for rx in (_IN_N_DAYS, _N_DAYS_FROM_NOW):
-        for mt in rx.finditer(f):
-            if not _free(taken, mt.start(), mt.end()):
+        for match in rx.finditer(folded):
+            if not _free(taken, match.start(), match.end()):
                 continue
-            n = 1 if mt.group("n") in ("un", "a") else to_int(mt.group("n"))
-            if n is None:
+            days = 1 if match.group("n") in ("un", "a") else to_int(match.group("n"))
+            if days is None:
                 continue
-            if mt.group("u").startswith(("sem", "week")):
-                n *= 7
-            add(DateMention(mt.start(), mt.end(), value=ref + timedelta(days=n)))
-    for mt in _WEEKEND.finditer(f):
-        if not _free(taken, mt.start(), mt.end()):
+            if match.group("u").startswith(("sem", "week")):
+                days *= 7
+            add(DateMention(match.start(), match.end(), value=ref + timedelta(days=days)))
+    for match in _WEEKEND.finditer(folded):
+        if not _free(taken, match.start(), match.end()):
             continue
         fri = ref + timedelta(days=(4 - ref.weekday()) % 7)
-        add(DateMention(mt.start(), mt.end(), value=fri, weekend=True))
-    for mt in _WEEKDAY.finditer(f):
-        if not _free(taken, mt.start(), mt.end()):
+        add(DateMention(match.start(), match.end(), value=fri, weekend=True))
+    for match in _WEEKDAY.finditer(folded):
+        if not _free(taken, match.start(), match.end()):
             continue
-        wd = mt.group("wd")
-        pre = (mt.group("pre") or "").strip()
+        wd = match.group("wd")
+        pre = (match.group("pre") or "").strip()
         if (
             wd in _AMBIGUOUS_WD
             and not (
-                mt.group("feira")
+                match.group("feira")
                 or pre in ("na", "nesta", "proxima", "a", "ate", "de")
                 # "chegamos sábado e saímos segunda": after arriving/leaving it is the weekday.
                 or re.search(
                     r"(?:\bsai\w*|\bsaida|\bcheg\w*|\bvolt\w*|\bentrada|check-?(?:in|out))\s*$",
-                    f[: mt.start("wd")],
+                    folded[: match.start("wd")],
                 )
             )
         ):
             continue
-        after = f[mt.end() :]
+        after = folded[match.end() :]
         if re.match(r"\s*(?:el\s+|the\s+|dia\s+)?\d", after) or re.match(
             rf"\s*,\s*(?:el\s+|the\s+)?\d{{1,2}}(?:st|nd|rd|th|\s+(?:de\s+|of\s+)?(?:{_MONTH_RE}))",
             after,
         ):
             continue  # "viernes 15", "Friday, 15 March": the day number is the date
         start = (
-            mt.start("pre")
+            match.start("pre")
             if pre and pre not in ("ate", "de", "desde el", "on", "a")
-            else mt.start("wd")
+            else match.start("wd")
         )
         target = ref + timedelta(days=(WEEKDAYS[wd] - ref.weekday()) % 7)
-        add(DateMention(start, mt.end(), value=target))
+        add(DateMention(start, match.end(), value=target))
     for rx in (_BARE_DAY, _ORDINAL_DAY):
-        for mt in rx.finditer(f):
-            s, e = mt.start("d"), mt.end()
-            if not _free(taken, s, e):
+        for match in rx.finditer(folded):
+            day_start, end = match.start("d"), match.end()
+            if not _free(taken, day_start, end):
                 continue
-            d = int(mt.group("d"))
-            if 1 <= d <= 31:
-                add(DateMention(s, e, day=d))
+            day = int(match.group("d"))
+            if 1 <= day <= 31:
+                add(DateMention(day_start, end, day=day))
     out.sort(key=lambda m: m.start)
     return out
 
 
-def _link_and_resolve(f: str, ms: list[DateMention], ref: date) -> None:
+def _link_and_resolve(folded: str, mentions: list[DateMention], ref: date) -> None:
     # Ranges: "del 5 al 8", "10/03 - 15/03", "from the 10th to the 15th of March".
-    for a, b in pairwise(ms):
-        if _RANGE_CONNECTOR.match(f[a.end : b.start]) and not a.weekend and not b.weekend:
-            if a.linked_to is None:
-                a.linked_to = 1
-            if a.role is None:
-                a.role = "check_in"
-            b.role = "check_out"
-            if a.value is None and a.month is None and b.month is not None:
-                a.month, a.year = b.month, b.year
-                a.linked_to = 2  # inherited month from b
-            if b.value is None and b.month is None and a.month is not None:
-                b.month, b.year = a.month, a.year
-    for m in ms:
-        if m.value is not None:
-            continue
-        if m.month is not None and m.day is not None:
-            m.value = _next_occurrence(ref, m.month, m.day, m.year)
-        elif m.day is not None:
-            m.value = _next_day_number(ref, m.day)
-    for a, b in pairwise(ms):
+    for first, second in pairwise(mentions):
         if (
-            a.role == "check_in"
-            and b.role == "check_out"
-            and a.value
-            and b.value
-            and b.value <= a.value
+            _RANGE_CONNECTOR.match(folded[first.end : second.start])
+            and not first.weekend
+            and not second.weekend
         ):
-            if a.linked_to == 2:  # "del 30 al 2 de agosto": a is in the month before
-                y, mo = (
-                    (b.value.year, b.value.month - 1)
-                    if b.value.month > 1
-                    else (b.value.year - 1, 12)
+            if first.linked_to is None:
+                first.linked_to = 1
+            if first.role is None:
+                first.role = "check_in"
+            second.role = "check_out"
+            if first.value is None and first.month is None and second.month is not None:
+                first.month, first.year = second.month, second.year
+                first.linked_to = 2  # inherited month from b
+            if second.value is None and second.month is None and first.month is not None:
+                second.month, second.year = first.month, first.year
+    for mention in mentions:
+        if mention.value is not None:
+            continue
+        if mention.month is not None and mention.day is not None:
+            mention.value = _next_occurrence(ref, mention.month, mention.day, mention.year)
+        elif mention.day is not None:
+            mention.value = _next_day_number(ref, mention.day)
+    for first, second in pairwise(mentions):
+        if (
+            first.role == "check_in"
+            and second.role == "check_out"
+            and first.value
+            and second.value
+            and second.value <= first.value
+        ):
+            if first.linked_to == 2:  # "del 30 al 2 de agosto": a is in the month before
+                year, mo = (
+                    (second.value.year, second.value.month - 1)
+                    if second.value.month > 1
+                    else (second.value.year - 1, 12)
                 )
                 with contextlib.suppress(ValueError):
-                    a.value = date(y, mo, a.value.day)
-            elif b.day is not None and b.year is None:
-                nxt = _next_day_number(a.value + timedelta(days=1), b.value.day)
-                if nxt is not None and (b.month is None or b.month == a.value.month):
-                    b.value = nxt
-                elif b.month is not None:
-                    b.value = _next_occurrence(a.value, b.month, b.value.day, None)
+                    first.value = date(year, mo, first.value.day)
+            elif second.day is not None and second.year is None:
+                nxt = _next_day_number(first.value + timedelta(days=1), second.value.day)
+                if nxt is not None and (second.month is None or second.month == first.value.month):
+                    second.value = nxt
+                elif second.month is not None:
+                    second.value = _next_occurrence(
+                        first.value, second.month, second.value.day, None
+                    )
 
 
-def extract_dates(f: str, ref: date) -> list[DateEntity]:
-    """check_in / check_out entities from folded text ``f``."""
-    ms = find_date_mentions(f, ref)
-    if not ms:
+def extract_dates(folded: str, ref: date) -> list[DateEntity]:
+    """check_in / check_out entities from folded text ``folded``."""
+    mentions = find_date_mentions(folded, ref)
+    if not mentions:
         return []
-    _link_and_resolve(f, ms, ref)
+    _link_and_resolve(folded, mentions, ref)
     prev_end = 0
-    for m in ms:
-        if m.role is None:
-            window = f[max(prev_end, m.start - 30) : m.start]
+    for mention in mentions:
+        if mention.role is None:
+            window = folded[max(prev_end, mention.start - 30) : mention.start]
             if _CHECKOUT_CUE.search(window):
-                m.role = "check_out"
+                mention.role = "check_out"
             elif _CHECKIN_CUE.search(window):
-                m.role = "check_in"
-        prev_end = m.end
+                mention.role = "check_in"
+        prev_end = mention.end
     out: list[DateEntity] = []
-    have_in = any(m.role == "check_in" for m in ms if m.value)
-    have_out = any(m.role == "check_out" for m in ms if m.value)
-    for m in ms:
-        if m.value is None:
+    have_in = any(m.role == "check_in" for m in mentions if m.value)
+    have_out = any(m.role == "check_out" for m in mentions if m.value)
+    for mention in mentions:
+        if mention.value is None:
             continue
-        role = m.role
+        role = mention.role
         if role is None:
             if not have_in:
                 role, have_in = "check_in", True
@@ -382,9 +394,13 @@ def extract_dates(f: str, ref: date) -> list[DateEntity]:
                 role, have_out = "check_out", True
             else:
                 continue
-        out.append(DateEntity(role, m.value, m.start, m.end))
-        if m.weekend and role == "check_in" and not have_out:
-            out.append(DateEntity("check_out", m.value + timedelta(days=2), m.start, m.end))
+        out.append(DateEntity(role, mention.value, mention.start, mention.end))
+        if mention.weekend and role == "check_in" and not have_out:
+            out.append(
+                DateEntity(
+                    "check_out", mention.value + timedelta(days=2), mention.start, mention.end
+                )
+            )
             have_out = True
     # A check-out before its check-in is a misreading; drop the check-out.
     ins = [e for e in out if e.type == "check_in"]

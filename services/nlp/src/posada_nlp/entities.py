@@ -139,10 +139,10 @@ _WORD = re.compile(r"[a-z]+")
 
 
 @lru_cache(maxsize=8192)
-def _fuzzy_lookup(w: str) -> tuple[str, str] | None:
+def _fuzzy_lookup(word: str) -> tuple[str, str] | None:
     for table, etype in ((_FUZZY_ROOM, "room_type"), (_FUZZY_AMENITY, "amenity")):
         for k, v in table.items():
-            if abs(len(k) - len(w)) <= 1 and _edit1(w, k):
+            if abs(len(k) - len(word)) <= 1 and _edit1(word, k):
                 return etype, v
     return None
 
@@ -349,57 +349,57 @@ _NAME_TOKEN = re.compile(r"[^\W\d_][^\W\d_'\-]*(?:[-'][^\W\d_]+)*", re.UNICODE)
 
 
 def _num_value(tok: str) -> int | None:
-    t = tok.strip()
-    if re.match(r"(?:un\s+par\s+de|a\s+couple\s+of|couple\s+of)$", t):
+    stripped = tok.strip()
+    if re.match(r"(?:un\s+par\s+de|a\s+couple\s+of|couple\s+of)$", stripped):
         return 2
-    return to_int(t)
+    return to_int(stripped)
 
 
-def _overlaps(spans: list[tuple[int, int]], s: int, e: int) -> bool:
-    return any(not (e <= a or s >= b) for a, b in spans)
+def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    return any(not (end <= a or start >= b) for a, b in spans)
 
 
-def _extract_names(text: str, f: str, taken: list[tuple[int, int]]) -> list[Entity]:
+def _extract_names(text: str, folded_text: str, taken: list[tuple[int, int]]) -> list[Entity]:
     out: list[Entity] = []
-    for mt in _NAME_CUE_RE.finditer(f):
-        cue = mt.group(0)
+    for match in _NAME_CUE_RE.finditer(folded_text):
+        cue = match.group(0)
         strong = any(c in cue for c in _STRONG_NAME_CUES) or "nombre de" in cue
-        pos = mt.end()
-        h = _HONORIFIC.match(text, pos)
-        if h:
-            pos = h.end()
+        pos = match.end()
+        honorific = _HONORIFIC.match(text, pos)
+        if honorific:
+            pos = honorific.end()
         words: list[tuple[int, int]] = []
         while len(words) < 4:
-            m = re.compile(r"[ \t]*").match(text, pos)
-            p2 = m.end() if m else pos
-            w = _NAME_TOKEN.match(text, p2)
-            if not w or (words and p2 == pos):
+            spaces = re.compile(r"[ \t]*").match(text, pos)
+            token_start = spaces.end() if spaces else pos
+            token = _NAME_TOKEN.match(text, token_start)
+            if not token or (words and token_start == pos):
                 break
-            word = w.group(0)
+            word = token.group(0)
             low = fold(word)
             capital = word[:1].isupper()
             if low in _PARTICLES and words:
                 # "María de la Cruz", "João da Silva": particles then a capitalised word
-                q = w.end()
-                parts = [(w.start(), w.end())]
+                after_particles = token.end()
+                parts = [(token.start(), token.end())]
                 while True:
-                    nxt = re.compile(r"[ \t]+").match(text, q)
+                    nxt = re.compile(r"[ \t]+").match(text, after_particles)
                     if not nxt:
                         break
-                    w2 = _NAME_TOKEN.match(text, nxt.end())
-                    if not w2:
+                    next_token = _NAME_TOKEN.match(text, nxt.end())
+                    if not next_token:
                         break
-                    if fold(w2.group(0)) in _PARTICLES:
-                        parts.append((w2.start(), w2.end()))
-                        q = w2.end()
+                    if fold(next_token.group(0)) in _PARTICLES:
+                        parts.append((next_token.start(), next_token.end()))
+                        after_particles = next_token.end()
                         continue
-                    if w2.group(0)[:1].isupper():
-                        parts.append((w2.start(), w2.end()))
-                        q = w2.end()
+                    if next_token.group(0)[:1].isupper():
+                        parts.append((next_token.start(), next_token.end()))
+                        after_particles = next_token.end()
                     break
                 if text[parts[-1][0]].isupper() and len(parts) > 1:
                     words.extend(parts)
-                    pos = q
+                    pos = after_particles
                     continue
                 break
             if low in _NAME_STOP:
@@ -408,8 +408,8 @@ def _extract_names(text: str, f: str, taken: list[tuple[int, int]]) -> list[Enti
                 break
             if not capital and len(words) >= 2:
                 break
-            words.append((w.start(), w.end()))
-            pos = w.end()
+            words.append((token.start(), token.end()))
+            pos = token.end()
         # drop a trailing particle
         while words and fold(text[words[-1][0] : words[-1][1]]) in (
             "de",
@@ -422,8 +422,8 @@ def _extract_names(text: str, f: str, taken: list[tuple[int, int]]) -> list[Enti
             words.pop()
         if not words:
             continue
-        s, e = words[0][0], words[-1][1]
-        if _overlaps(taken, s, e):
+        start, end = words[0][0], words[-1][1]
+        if _overlaps(taken, start, end):
             continue
         if not strong:
             if not all(text[a].isupper() for a, _ in words):
@@ -439,8 +439,8 @@ def _extract_names(text: str, f: str, taken: list[tuple[int, int]]) -> list[Enti
                 for w in folded
             ):
                 continue
-        out.append(Entity("person_name", text[s:e], text[s:e], s, e, 0.9))
-        taken.append((s, e))
+        out.append(Entity("person_name", text[start:end], text[start:end], start, end, 0.9))
+        taken.append((start, end))
     return out
 
 
@@ -465,13 +465,13 @@ def _bare_name(text: str, ents: list[Entity]) -> Entity | None:
     """A message that is only a name ("Robert Miller"), or a name before contact details
     ("Sarah Johnson, sarah@x.com, +44 ...")."""
     global _COMMON
-    m = _BARE_NAME.match(text)
-    if not m:
+    match = _BARE_NAME.match(text)
+    if not match:
         return None
-    rest = text[m.end(1) :].strip(" .,;:!")
-    if rest and not any(e.type in ("email", "phone") and e.start >= m.end(1) for e in ents):
+    rest = text[match.end(1) :].strip(" .,;:!")
+    if rest and not any(e.type in ("email", "phone") and e.start >= match.end(1) for e in ents):
         return None
-    words = m.group(1).split()
+    words = match.group(1).split()
     if not all(w[:1].isupper() for w in words):
         return None
     if not _COMMON:
@@ -480,28 +480,28 @@ def _bare_name(text: str, ents: list[Entity]) -> Entity | None:
 
     if any(fold(w) in _COMMON or fold(w) in MONTHS or fold(w) in WEEKDAYS for w in words):
         return None
-    s, e = m.start(1), m.end(1)
-    return Entity("person_name", text[s:e], text[s:e], s, e, 0.7)
+    start, end = match.start(1), match.end(1)
+    return Entity("person_name", text[start:end], text[start:end], start, end, 0.7)
 
 
 def extract_entities(text: str, reference: date, *, bare_ref_ok: bool = False) -> list[Entity]:
     """All entities in ``text``; ``bare_ref_ok`` accepts a lone number as a booking reference."""
-    f = fold(text)
+    folded = fold(text)
     ents: list[Entity] = []
     taken: list[tuple[int, int]] = []
 
-    def add(t: str, value: str | int, s: int, e: int, conf: float = 1.0) -> None:
-        ents.append(Entity(t, value, text[s:e], s, e, conf))
-        taken.append((s, e))
+    def add(kind: str, value: str | int, start: int, end: int, conf: float = 1.0) -> None:
+        ents.append(Entity(kind, value, text[start:end], start, end, conf))
+        taken.append((start, end))
 
-    for mt in _EMAIL_RE.finditer(text):
-        add("email", mt.group(0).lower(), mt.start(), mt.end())
+    for match in _EMAIL_RE.finditer(text):
+        add("email", match.group(0).lower(), match.start(), match.end())
 
     # Booking references before phones and dates: "HB-4821", "#10452", "XKBKNABJK".
-    for mt in _REF_CODE_RE.finditer(text):
-        if _overlaps(taken, mt.start(), mt.end()):
+    for match in _REF_CODE_RE.finditer(text):
+        if _overlaps(taken, match.start(), match.end()):
             continue
-        tok = mt.group(0)
+        tok = match.group(0)
         letters = re.match(r"[A-Za-z]+", tok)
         if letters is None:
             continue
@@ -523,49 +523,49 @@ def extract_entities(text: str, reference: date, *, bare_ref_ok: bool = False) -
             "nr",
         ):
             continue
-        add("booking_ref", tok.upper() if tok[0].isupper() else tok, mt.start(), mt.end())
-    for mt in _REF_HASH_RE.finditer(text):
-        if _overlaps(taken, mt.start(), mt.end()):
+        add("booking_ref", tok.upper() if tok[0].isupper() else tok, match.start(), match.end())
+    for match in _REF_HASH_RE.finditer(text):
+        if _overlaps(taken, match.start(), match.end()):
             continue
-        add("booking_ref", mt.group("d"), mt.start(), mt.end())
+        add("booking_ref", match.group("d"), match.start(), match.end())
     upper_words = re.findall(r"\b[A-Z]{3,}\b", text)
     shouting = len(upper_words) >= 3
-    for mt in _REF_LETTERS_RE.finditer(text):
-        if _overlaps(taken, mt.start(), mt.end()):
+    for match in _REF_LETTERS_RE.finditer(text):
+        if _overlaps(taken, match.start(), match.end()):
             continue
-        cue = _REF_CUE_RE.search(f[max(0, mt.start() - 40) : mt.start()])
+        cue = _REF_CUE_RE.search(folded[max(0, match.start() - 40) : match.start()])
         if shouting and not cue:
             continue
-        if not re.search(r"[^AEIOU]{4}", mt.group(0)) and not cue:
+        if not re.search(r"[^AEIOU]{4}", match.group(0)) and not cue:
             continue  # an ordinary shouted word ("HABITACAO") rather than a code
-        add("booking_ref", mt.group(0), mt.start(), mt.end())
+        add("booking_ref", match.group(0), match.start(), match.end())
     phone_like = [
         (m.start(), m.end())
         for m in _PHONE_RE.finditer(text)
         if 9 <= len(re.sub(r"\D", "", m.group(0))) <= 15 and re.search(r"[ ().\-]", m.group(0))
     ]
-    for mt in _REF_NUM_RE.finditer(text):
-        if _overlaps(taken, mt.start(), mt.end()):
+    for match in _REF_NUM_RE.finditer(text):
+        if _overlaps(taken, match.start(), match.end()):
             continue
         if any(
-            ps <= mt.start() and mt.end() <= pe and pe - ps > mt.end() - mt.start()
+            ps <= match.start() and match.end() <= pe and pe - ps > match.end() - match.start()
             for ps, pe in phone_like
         ):
             continue  # a group of a phone number written with spaces or dashes
-        before = f[max(0, mt.start() - 40) : mt.start()]
-        n = mt.group(0)
-        if (1900 <= int(n) <= 2100 and len(n) == 4) and not _REF_CUE_RE.search(before):
+        before = folded[max(0, match.start() - 40) : match.start()]
+        number = match.group(0)
+        if (1900 <= int(number) <= 2100 and len(number) == 4) and not _REF_CUE_RE.search(before):
             continue  # a year
-        if _PHONE_CUE_RE.search(before) and len(n) >= 7:
+        if _PHONE_CUE_RE.search(before) and len(number) >= 7:
             continue
-        if _REF_CUE_RE.search(before) or (bare_ref_ok and f.strip(" .#!?") == n):
-            add("booking_ref", n, mt.start(), mt.end())
+        if _REF_CUE_RE.search(before) or (bare_ref_ok and folded.strip(" .#!?") == number):
+            add("booking_ref", number, match.start(), match.end())
 
-    for mt in _PHONE_RE.finditer(text):
-        s, e = mt.start(), mt.end()
-        if _overlaps(taken, s, e):
+    for match in _PHONE_RE.finditer(text):
+        start, end = match.start(), match.end()
+        if _overlaps(taken, start, end):
             continue
-        raw = mt.group(0)
+        raw = match.group(0)
         digits = re.sub(r"\D", "", raw)
         if len(digits) < 9 or len(digits) > 15:
             continue
@@ -576,98 +576,111 @@ def extract_entities(text: str, reference: date, *, bare_ref_ok: bool = False) -
             if raw.startswith(("+", "00"))
             else digits
         )
-        add("phone", value, s, e)
+        add("phone", value, start, end)
 
     try:
-        dates = extract_dates(f, reference)
+        dates = extract_dates(folded, reference)
     except OverflowError:
         # A reference date or a stay at the end of the calendar (year 9999): no bookable date.
         dates = []
-    for d in dates:
-        if _overlaps(taken, d.start, d.end) and not (
-            d.type == "check_out" and any(x.type == "check_in" and x.start == d.start for x in ents)
+    for date_entity in dates:
+        if _overlaps(taken, date_entity.start, date_entity.end) and not (
+            date_entity.type == "check_out"
+            and any(x.type == "check_in" and x.start == date_entity.start for x in ents)
         ):
             continue
-        ents.append(Entity(d.type, d.value.isoformat(), text[d.start : d.end], d.start, d.end))
-        taken.append((d.start, d.end))
+        ents.append(
+            Entity(
+                date_entity.type,
+                date_entity.value.isoformat(),
+                text[date_entity.start : date_entity.end],
+                date_entity.start,
+                date_entity.end,
+            )
+        )
+        taken.append((date_entity.start, date_entity.end))
 
-    for mt in _NIGHTS_RE.finditer(f):
-        s, e = mt.start("n"), mt.end("n")
-        if _overlaps(taken, s, e):
+    for match in _NIGHTS_RE.finditer(folded):
+        start, end = match.start("n"), match.end("n")
+        if _overlaps(taken, start, end):
             continue
-        v = _num_value(mt.group("n"))
-        if v:
-            add("nights", v, s, e)
-    for mt in _CHILDREN_RE.finditer(f):
-        s, e = mt.start("n"), mt.end("n")
-        if _overlaps(taken, s, e):
+        amount = _num_value(match.group("n"))
+        if amount:
+            add("nights", amount, start, end)
+    for match in _CHILDREN_RE.finditer(folded):
+        start, end = match.start("n"), match.end("n")
+        if _overlaps(taken, start, end):
             continue
-        v = _num_value(mt.group("n"))
-        if v is not None:
-            add("children", v, s, e)
+        amount = _num_value(match.group("n"))
+        if amount is not None:
+            add("children", amount, start, end)
     if not any(x.type == "adults" for x in ents):
-        for mt in _COUPLE_RE.finditer(f):
-            if not _overlaps(taken, mt.start(), mt.end()):
-                add("adults", 2, mt.start(), mt.end())
+        for match in _COUPLE_RE.finditer(folded):
+            if not _overlaps(taken, match.start(), match.end()):
+                add("adults", 2, match.start(), match.end())
                 break
     # A total ("somos 3", "we are 4", "3 of us") wins over a count of added people.
     for rx in (_TOTAL_CUE_RE, _OF_US_RE):
-        for mt in rx.finditer(f):
-            s, e = mt.start("n"), mt.end("n")
-            if _overlaps(taken, s, e) or any(x.type == "adults" for x in ents):
+        for match in rx.finditer(folded):
+            start, end = match.start("n"), match.end("n")
+            if _overlaps(taken, start, end) or any(x.type == "adults" for x in ents):
                 continue
-            v = _num_value(mt.group("n"))
-            if v and v <= 30:
-                add("adults", v, s, e)
-    for mt in _ADULTS_NOUN_RE.finditer(f):
-        s, e = mt.start("n"), mt.end("n")
-        if _overlaps(taken, s, e) or any(x.type == "adults" for x in ents):
+            amount = _num_value(match.group("n"))
+            if amount and amount <= 30:
+                add("adults", amount, start, end)
+    for match in _ADULTS_NOUN_RE.finditer(folded):
+        start, end = match.start("n"), match.end("n")
+        if _overlaps(taken, start, end) or any(x.type == "adults" for x in ents):
             continue
-        v = _num_value(mt.group("n"))
-        if v == 1 and not mt.group("n").isdigit():
+        amount = _num_value(match.group("n"))
+        if amount == 1 and not match.group("n").isdigit():
             # "una persona" counts guests only after "para"/"for"/"somos" or alone, not in
             # "hablar con una persona" / "talk to a person".
-            before = f[:s].rstrip()
+            before = folded[:start].rstrip()
             if before and not re.search(
                 r"(?:\bpara|\bpra|\bfor|\bsolo|\bjust|\bonly|\bsomos)$", before
             ):
                 continue
-        if v:
-            add("adults", v, s, e)
+        if amount:
+            add("adults", amount, start, end)
     if not any(x.type == "adults" for x in ents):
-        for mt in _ADULTS_CUE_RE.finditer(f):
-            s, e = mt.start("n"), mt.end("n")
-            if _overlaps(taken, s, e):
+        for match in _ADULTS_CUE_RE.finditer(folded):
+            start, end = match.start("n"), match.end("n")
+            if _overlaps(taken, start, end):
                 continue
-            v = _num_value(mt.group("n"))
-            if v == 1 and not mt.group("n").isdigit() and not _ALONE_AFTER_ONE.match(f[e:]):
+            amount = _num_value(match.group("n"))
+            if (
+                amount == 1
+                and not match.group("n").isdigit()
+                and not _ALONE_AFTER_ONE.match(folded[end:])
+            ):
                 continue  # "pra um atendente", "for a moment": an article, not a count
-            if v and v <= 30:
-                add("adults", v, s, e)
+            if amount and amount <= 30:
+                add("adults", amount, start, end)
                 break
 
     if not any(x.type == "adults" for x in ents):
-        for mt in _SOLO_RE.finditer(f):
-            if not _overlaps(taken, mt.start(), mt.end()):
-                add("adults", 1, mt.start(), mt.end())
+        for match in _SOLO_RE.finditer(folded):
+            if not _overlaps(taken, match.start(), match.end()):
+                add("adults", 1, match.start(), match.end())
                 break
-    for mt in _EXTRA_NIGHTS_RE.finditer(f):
+    for match in _EXTRA_NIGHTS_RE.finditer(folded):
         # "una noche más" is an extension, not a one-night stay: it replaces the nights read.
         ents[:] = [
             x
             for x in ents
-            if not (x.type == "nights" and x.start < mt.end() and mt.start() < x.end)
+            if not (x.type == "nights" and x.start < match.end() and match.start() < x.end)
         ]
-        extra = next((g for g in mt.group("a", "b", "c", "d") if g), "")
+        extra = next((g for g in match.group("a", "b", "c", "d") if g), "")
         extra_n = _num_value(extra) if extra else 1
         if extra_n:
-            add("extra_nights", extra_n, mt.start(), mt.end())
+            add("extra_nights", extra_n, match.start(), match.end())
             break
-    tonight = _TONIGHT_RE.search(f)
+    tonight = _TONIGHT_RE.search(folded)
     if tonight and not any(x.type == "nights" for x in ents):
-        s, e = tonight.start(), tonight.end()
-        ents.append(Entity("nights", 1, text[s:e], s, e, 0.9))
-    mt_child = _ADD_CHILD_RE.search(f)
+        start, end = tonight.start(), tonight.end()
+        ents.append(Entity("nights", 1, text[start:end], start, end, 0.9))
+    mt_child = _ADD_CHILD_RE.search(folded)
     if mt_child:
         count = mt_child.group("n")
         added = 1 if count in ("a", "an") else _num_value(count)
@@ -684,47 +697,51 @@ def extract_entities(text: str, reference: date, *, bare_ref_ok: bool = False) -
                 )
             )
     for kind, rx in _PERSON_RES:
-        asked = rx.search(f)
+        asked = rx.search(folded)
         if asked:
             ents.append(
                 Entity("person", kind, text[asked.start() : asked.end()], *asked.span(), 1.0)
             )
             break
-    past, bad = _PAST_STAY_RE.search(f), _BAD_RE.search(f)
+    past, bad = _PAST_STAY_RE.search(folded), _BAD_RE.search(folded)
     if past and bad:
-        s, e = min(past.start(), bad.start()), max(past.end(), bad.end())
-        ents.append(Entity("complaint", "complaint", text[s:e], s, e, 0.9))
+        start, end = min(past.start(), bad.start()), max(past.end(), bad.end())
+        ents.append(Entity("complaint", "complaint", text[start:end], start, end, 0.9))
     for kind, rx in _COMPLAINT_RES:
-        grief = rx.search(f)
+        grief = rx.search(folded)
         if grief:
             ents.append(
                 Entity("complaint", kind, text[grief.start() : grief.end()], *grief.span(), 1.0)
             )
 
-    for mt in _ROOM_RE.finditer(f):
-        if _overlaps(taken, mt.start(), mt.end()):
+    for match in _ROOM_RE.finditer(folded):
+        if _overlaps(taken, match.start(), match.end()):
             continue
-        add("room_type", ROOM_TYPES[mt.group(0)], mt.start(), mt.end())
-    for mt in _AMENITY_RE.finditer(f):
-        if _overlaps(taken, mt.start(), mt.end()):
+        add("room_type", ROOM_TYPES[match.group(0)], match.start(), match.end())
+    for match in _AMENITY_RE.finditer(folded):
+        if _overlaps(taken, match.start(), match.end()):
             continue
-        word = mt.group(0)
-        if word == "aire" and re.match(r"\s+(?:libre|fresco)", f[mt.end() :]):
+        word = match.group(0)
+        if word == "aire" and re.match(r"\s+(?:libre|fresco)", folded[match.end() :]):
             continue
-        if word == "transfer" and _TRANSFER_TO_PERSON_RE.match(f[mt.end() :]):
+        if word == "transfer" and _TRANSFER_TO_PERSON_RE.match(folded[match.end() :]):
             continue
-        add("amenity", AMENITIES[word], mt.start(), mt.end())
-    for mt in _AC_RE.finditer(text):
-        if not _overlaps(taken, mt.start(), mt.end()):
-            add("amenity", "air_conditioning", mt.start(), mt.end())
+        add("amenity", AMENITIES[word], match.start(), match.end())
+    for match in _AC_RE.finditer(text):
+        if not _overlaps(taken, match.start(), match.end()):
+            add("amenity", "air_conditioning", match.start(), match.end())
     # Typos: "matrimonal", "individul", "estacionamento", "desayuo".
-    for mt in _WORD.finditer(f):
-        w = mt.group(0)
-        if len(w) < 6 or w in _FUZZY_STOP or _overlaps(taken, mt.start(), mt.end()):
+    for match in _WORD.finditer(folded):
+        candidate = match.group(0)
+        if (
+            len(candidate) < 6
+            or candidate in _FUZZY_STOP
+            or _overlaps(taken, match.start(), match.end())
+        ):
             continue
-        hit = _fuzzy_lookup(w)
+        hit = _fuzzy_lookup(candidate)
         if hit:
-            add(hit[0], hit[1], mt.start(), mt.end(), 0.8)
+            add(hit[0], hit[1], match.start(), match.end(), 0.8)
 
     # One entity per catalogue value: "estacionar? osea cochera" is one parking question.
     seen: set[tuple[str, str | int]] = set()
@@ -736,7 +753,7 @@ def extract_entities(text: str, reference: date, *, bare_ref_ok: bool = False) -
             seen.add((x.type, x.value))
         deduped.append(x)
     ents[:] = deduped
-    ents.extend(_extract_names(text, f, taken))
+    ents.extend(_extract_names(text, folded, taken))
     if not any(x.type == "person_name" for x in ents):
         bare = _bare_name(text, ents)
         if bare:

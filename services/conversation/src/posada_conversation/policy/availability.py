@@ -21,44 +21,51 @@ from .state import Turn
 class Availability(HotelInfo):
     """The slot-filling search and the offer list."""
 
-    def _ask_adults(self, t: Turn) -> None:
-        rows = [(f"adults:{n}", t.c.plural("counts.adults", n), "") for n in range(1, 7)]
-        t.listing(
-            t.c.text("messages.ask_adults"), "messages.ask_adults", "people", "adults_section", rows
+    def _ask_adults(self, turn: Turn) -> None:
+        rows = [(f"adults:{n}", turn.catalog.plural("counts.adults", n), "") for n in range(1, 7)]
+        turn.listing(
+            turn.catalog.text("messages.ask_adults"),
+            "messages.ask_adults",
+            "people",
+            "adults_section",
+            rows,
         )
 
-    async def _advance(self, t: Turn, *, book: bool) -> None:
+    async def _advance(self, turn: Turn, *, book: bool) -> None:
         """Asks for the next missing slot, or answers with real offers from pms."""
-        s = t.session
-        q = s.query
-        ask = next_ask(SEARCH_FORM, q, t.today, FormLimits(self.max_guests, self.max_nights))
+        session = turn.session
+        query = session.query
+        ask = next_ask(SEARCH_FORM, query, turn.today, FormLimits(self.max_guests, self.max_nights))
         if ask:
             # Checked before pms sees anything: a missing or garbled slot is a question.
-            again = (s.pending or {}).get("kind") == f"slot:{ask.slot}"
-            s.asked_again = s.asked_again + 1 if again else 0
-            if s.asked_again >= self.handoff_after:
+            again = (session.pending or {}).get("kind") == f"slot:{ask.slot}"
+            session.asked_again = session.asked_again + 1 if again else 0
+            if session.asked_again >= self.handoff_after:
                 # The same question three times: a person does better than a fourth time.
-                self.hand_off(t, "stuck_on_question", "messages.handoff_misunderstood")
+                self.hand_off(turn, "stuck_on_question", "messages.handoff_misunderstood")
                 return
-            s.pending = {"kind": f"slot:{ask.slot}", "book": book}
+            session.pending = {"kind": f"slot:{ask.slot}", "book": book}
             if ask.template == "messages.ask_adults":
-                self._ask_adults(t)
+                self._ask_adults(turn)
                 return
             values = dict(ask.values)
             if "nights" in values:
-                values["nights"] = t.c.nights(values["nights"])
-            t.say(ask.template, **values)
+                values["nights"] = turn.catalog.nights(values["nights"])
+            turn.say(ask.template, **values)
             return
-        ci, co = dt.date.fromisoformat(q["check_in"]), dt.date.fromisoformat(q["check_out"])
+        check_in, check_out = (
+            dt.date.fromisoformat(query["check_in"]),
+            dt.date.fromisoformat(query["check_out"]),
+        )
         try:
             response = await self.pms.check_availability(
                 pms_pb2.CheckAvailabilityRequest(
-                    hotel_id=s.hotel_id,
-                    check_in=to_date(ci),
-                    check_out=to_date(co),
-                    adults=q["adults"],
-                    children=q.get("children", 0),
-                    language=t.c.language,
+                    hotel_id=session.hotel_id,
+                    check_in=to_date(check_in),
+                    check_out=to_date(check_out),
+                    adults=query["adults"],
+                    children=query.get("children", 0),
+                    language=turn.catalog.language,
                 )
             )
         except DependencyError as exc:
@@ -67,87 +74,89 @@ class Availability(HotelInfo):
             # pms refused the stay itself (a rule we don't know, a date it can't sell):
             # ask again instead of calling it a technical problem.
             for key in ("check_in", "check_out", "nights"):
-                q.pop(key, None)
-            s.pending = {"kind": "slot:check_in", "book": book}
-            t.say("messages.dates_rejected")
+                query.pop(key, None)
+            session.pending = {"kind": "slot:check_in", "book": book}
+            turn.say("messages.dates_rejected")
             return
         offers = [
-            {**offer_to_dict(o, q["nights"]), "hotel_id": s.hotel_id}
+            {**offer_to_dict(o, query["nights"]), "hotel_id": session.hotel_id}
             for o in response.offers
             if o.rooms_left > 0
         ]
-        wanted = q.get("room_type")
+        wanted = query.get("room_type")
         if wanted and any(o["category"] == wanted for o in offers):
             offers = [o for o in offers if o["category"] == wanted]
         elif wanted and offers:
-            t.say("messages.room_type_unavailable", room=t.c.name("room_types", wanted))
-            q.pop("room_type", None)
-        s.offers = offers
+            turn.say("messages.room_type_unavailable", room=turn.catalog.name("room_types", wanted))
+            query.pop("room_type", None)
+        session.offers = offers
         if not offers:
-            s.pending = {"kind": "slot:check_in", "book": book}
-            t.say(
+            session.pending = {"kind": "slot:check_in", "book": book}
+            turn.say(
                 "messages.no_offers",
-                check_in=t.c.date(ci),
-                check_out=t.c.date(co),
-                guests=t.c.guests(q["adults"], q.get("children", 0)),
+                check_in=turn.catalog.date(check_in),
+                check_out=turn.catalog.date(check_out),
+                guests=turn.catalog.guests(query["adults"], query.get("children", 0)),
             )
             return
-        s.pending = {"kind": "choose_offer", "book": book}
-        self._show_offers(t)
+        session.pending = {"kind": "choose_offer", "book": book}
+        self._show_offers(turn)
 
-    def _show_offers(self, t: Turn) -> None:
-        s, q, c = t.session, t.session.query, t.c
-        if not s.offers:
-            t.say("messages.ask_dates")
-            s.pending = {"kind": "slot:check_in", "book": True}
+    def _show_offers(self, turn: Turn) -> None:
+        session, query, catalog = turn.session, turn.session.query, turn.catalog
+        if not session.offers:
+            turn.say("messages.ask_dates")
+            session.pending = {"kind": "slot:check_in", "book": True}
             return
         lines, rows = [], []
-        for o in s.offers[:10]:
-            total = c.money(o["total_minor"], o["currency"])
-            per_night = c.money(o["per_night_minor"], o["currency"])
+        for offer in session.offers[:10]:
+            total = catalog.money(offer["total_minor"], offer["currency"])
+            per_night = catalog.money(offer["per_night_minor"], offer["currency"])
             lines.append(
-                c.text("messages.offer_line", room=o["name"], total=total, per_night=per_night)
+                catalog.text(
+                    "messages.offer_line", room=offer["name"], total=total, per_night=per_night
+                )
             )
             rows.append(
                 (
-                    f"offer:{o['room_type_id']}",
-                    o["name"],
-                    c.text("lists.offer_row", total=total, per_night=per_night),
+                    f"offer:{offer['room_type_id']}",
+                    offer["name"],
+                    catalog.text("lists.offer_row", total=total, per_night=per_night),
                 )
             )
-        body = c.text(
+        body = catalog.text(
             "messages.offers",
-            check_in=c.date(dt.date.fromisoformat(q["check_in"])),
-            check_out=c.date(dt.date.fromisoformat(q["check_out"])),
-            nights=c.nights(q["nights"]),
-            guests=c.guests(q["adults"], q.get("children", 0)),
+            check_in=catalog.date(dt.date.fromisoformat(query["check_in"])),
+            check_out=catalog.date(dt.date.fromisoformat(query["check_out"])),
+            nights=catalog.nights(query["nights"]),
+            guests=catalog.guests(query["adults"], query.get("children", 0)),
             lines="\n".join(lines),
         )
-        t.listing(body, "messages.offers", "choose", "offers_section", rows)
+        turn.listing(body, "messages.offers", "choose", "offers_section", rows)
 
-    def _pick_offer(self, t: Turn) -> dict[str, Any] | None:
-        s, u = t.session, t.u
-        if not s.offers:
+    def _pick_offer(self, turn: Turn) -> dict[str, Any] | None:
+        session, understanding = turn.session, turn.understanding
+        if not session.offers:
             return None
-        room_type = u.first("room_type")
+        room_type = understanding.first("room_type")
         if room_type:
-            match = [o for o in s.offers if o["category"] == room_type]
+            match = [o for o in session.offers if o["category"] == room_type]
             if match:
                 return match[0]
-        folded = fold(u.text)
-        for o in s.offers:
-            if fold(o["name"]) in folded:
-                return o
+        folded = fold(understanding.text)
+        for offer in session.offers:
+            if fold(offer["name"]) in folded:
+                return offer
         words = [w.strip(".,!?¿¡") for w in folded.split()]
-        cheapest = {fold(w) for w in t.c.raw("names.cheapest")}
+        cheapest = {fold(w) for w in turn.catalog.raw("names.cheapest")}
         if cheapest & set(words):
-            return s.offers[0]  # pms lists offers cheapest first
-        ordinals = [fold(w) for w in t.c.raw("names.ordinals")]
-        for i, word in enumerate(ordinals[: len(s.offers)]):
+            return session.offers[0]  # pms lists offers cheapest first
+        ordinals = [fold(w) for w in turn.catalog.raw("names.ordinals")]
+        for i, word in enumerate(ordinals[: len(session.offers)]):
             if word in words:
-                return s.offers[i]
+                return session.offers[i]
         if len(words) <= 3:
-            n = bare_number(u.text)
-            if n and 1 <= n <= len(s.offers):
-                return s.offers[n - 1]
+            number = bare_number(understanding.text)
+            if number and 1 <= number <= len(session.offers):
+                return session.offers[number - 1]
         return None

@@ -55,150 +55,171 @@ def idempotency_key(
 class Booking(Availability):
     """The booking flow from a chosen offer to a confirmed (or declined) booking."""
 
-    async def _choose(self, t: Turn, offer: dict[str, Any]) -> None:
-        s = t.session
-        s.draft["offer"] = offer
-        if s.draft.get("first_name") and s.draft.get("last_name"):
-            await self._after_name(t)
+    async def _choose(self, turn: Turn, offer: dict[str, Any]) -> None:
+        session = turn.session
+        session.draft["offer"] = offer
+        if session.draft.get("first_name") and session.draft.get("last_name"):
+            await self._after_name(turn)
             return
-        s.pending = {"kind": "guest_name", "book": True}
-        t.say("messages.ask_name")
+        session.pending = {"kind": "guest_name", "book": True}
+        turn.say("messages.ask_name")
 
-    async def _after_name(self, t: Turn) -> None:
-        s = t.session
-        if not s.draft.get("email") and t.guest.email and t.channel == message_pb2.CHANNEL_GMAIL:
-            s.draft["email"] = t.guest.email.lower()
-        if s.draft.get("email"):
-            await self._summary(t)
+    async def _after_name(self, turn: Turn) -> None:
+        session = turn.session
+        if (
+            not session.draft.get("email")
+            and turn.guest.email
+            and turn.channel == message_pb2.CHANNEL_GMAIL
+        ):
+            session.draft["email"] = turn.guest.email.lower()
+        if session.draft.get("email"):
+            await self._summary(turn)
             return
-        s.pending = {"kind": "guest_email", "book": True}
-        t.say("messages.ask_email", first_name=s.draft["first_name"])
+        session.pending = {"kind": "guest_email", "book": True}
+        turn.say("messages.ask_email", first_name=session.draft["first_name"])
 
-    async def _summary(self, t: Turn) -> None:
-        s, c, q = t.session, t.c, t.session.query
-        offer = s.draft.get("offer")
+    async def _summary(self, turn: Turn) -> None:
+        session, catalog, query = turn.session, turn.catalog, turn.session.query
+        offer = session.draft.get("offer")
         if not offer:
-            await self._advance(t, book=True)
+            await self._advance(turn, book=True)
             return
-        if not s.draft.get("phone") and not self._sender_phone(t):
+        if not session.draft.get("phone") and not self._sender_phone(turn):
             # E-mail guests: the PMS needs a contact phone.
-            s.pending = {"kind": "guest_phone", "book": True}
-            t.say("messages.ask_phone")
+            session.pending = {"kind": "guest_phone", "book": True}
+            turn.say("messages.ask_phone")
             return
-        if offer.get("hotel_id", s.hotel_id) != s.hotel_id:
+        if offer.get("hotel_id", session.hotel_id) != session.hotel_id:
             # The guest changed hotel since this offer: never book it in the other one.
-            s.draft.pop("offer", None)
-            await self._advance(t, book=True)
+            session.draft.pop("offer", None)
+            await self._advance(turn, book=True)
             return
-        hotel = await self.hotel(s.hotel_id, t.c.language)
-        ci, co = dt.date.fromisoformat(q["check_in"]), dt.date.fromisoformat(q["check_out"])
-        s.pending = {"kind": "confirm_booking", "book": True}
-        t.buttons(
+        hotel = await self.hotel(session.hotel_id, turn.catalog.language)
+        check_in, check_out = (
+            dt.date.fromisoformat(query["check_in"]),
+            dt.date.fromisoformat(query["check_out"]),
+        )
+        session.pending = {"kind": "confirm_booking", "book": True}
+        turn.buttons(
             "messages.summary",
             [("confirm:yes", "confirm"), ("confirm:change", "change"), ("confirm:no", "decline")],
             hotel=self.hotel_label(hotel),
             room=offer["name"],
-            check_in=c.date(ci),
-            check_out=c.date(co),
-            nights=c.nights((co - ci).days),
-            guests=c.guests(q["adults"], q.get("children", 0)),
-            name=f"{s.draft['first_name']} {s.draft.get('last_name', '')}".strip(),
-            email=s.draft["email"],
-            total=c.money(offer["total_minor"], offer["currency"]),
+            check_in=catalog.date(check_in),
+            check_out=catalog.date(check_out),
+            nights=catalog.nights((check_out - check_in).days),
+            guests=catalog.guests(query["adults"], query.get("children", 0)),
+            name=f"{session.draft['first_name']} {session.draft.get('last_name', '')}".strip(),
+            email=session.draft["email"],
+            total=catalog.money(offer["total_minor"], offer["currency"]),
             policy=self._policy_text(hotel, pms_pb2.POLICY_TOPIC_CANCELLATION),
         )
 
-    def _decline_booking(self, t: Turn) -> None:
-        t.session.draft.pop("offer", None)
-        t.session.pending = None
-        t.say("messages.booking_declined")
+    def _decline_booking(self, turn: Turn) -> None:
+        turn.session.draft.pop("offer", None)
+        turn.session.pending = None
+        turn.say("messages.booking_declined")
 
-    def _sender_phone(self, t: Turn) -> str:
-        if t.guest.phone:
-            return digits(t.guest.phone)
-        if t.channel == message_pb2.CHANNEL_WHATSAPP and digits(t.guest.id) == t.guest.id:
-            return t.guest.id
+    def _sender_phone(self, turn: Turn) -> str:
+        if turn.guest.phone:
+            return digits(turn.guest.phone)
+        if turn.channel == message_pb2.CHANNEL_WHATSAPP and digits(turn.guest.id) == turn.guest.id:
+            return turn.guest.id
         return ""
 
-    async def _book(self, t: Turn) -> None:
-        s, q = t.session, t.session.query
-        offer, d = s.draft.get("offer"), s.draft
-        if not offer or not d.get("email") or offer.get("hotel_id", s.hotel_id) != s.hotel_id:
-            await self._advance(t, book=True)
+    async def _book(self, turn: Turn) -> None:
+        session, query = turn.session, turn.session.query
+        offer, draft = session.draft.get("offer"), session.draft
+        if (
+            not offer
+            or not draft.get("email")
+            or offer.get("hotel_id", session.hotel_id) != session.hotel_id
+        ):
+            await self._advance(turn, book=True)
             return
-        key = idempotency_key(s, offer, q, d["email"])
+        key = idempotency_key(session, offer, query, draft["email"])
         request = pms_pb2.CreateBookingRequest(
             idempotency_key=key,
-            hotel_id=s.hotel_id,
+            hotel_id=session.hotel_id,
             room_type_id=offer["room_type_id"],
-            check_in=to_date(dt.date.fromisoformat(q["check_in"])),
-            check_out=to_date(dt.date.fromisoformat(q["check_out"])),
-            adults=q["adults"],
-            children=q.get("children", 0),
+            check_in=to_date(dt.date.fromisoformat(query["check_in"])),
+            check_out=to_date(dt.date.fromisoformat(query["check_out"])),
+            adults=query["adults"],
+            children=query.get("children", 0),
             guest=pms_pb2.GuestDetails(
-                first_name=d["first_name"],
-                last_name=d.get("last_name", ""),
-                email=d["email"],
-                phone=self._sender_phone(t) or d.get("phone", ""),
+                first_name=draft["first_name"],
+                last_name=draft.get("last_name", ""),
+                email=draft["email"],
+                phone=self._sender_phone(turn) or draft.get("phone", ""),
             ),
             expected_total_tax_included=money_pb2.Money(
                 currency_code=offer["currency"], amount_minor=offer["total_minor"]
             ),
-            language=t.c.language,
+            language=turn.catalog.language,
         )
         try:
             response = await self.pms.create_booking(request)
         except DependencyError as exc:
             log.warning("booking_refused", code=exc.code.name, detail=exc.detail[:300])
             if (refusal := booking_refusal(exc)).offer_again:
-                t.say(refusal.message_key)
-                s.draft.pop("offer", None)
-                await self._advance(t, book=True)
+                turn.say(refusal.message_key)
+                session.draft.pop("offer", None)
+                await self._advance(turn, book=True)
                 return
-            t.out = Outcome()
-            self.hand_off(t, refusal.handoff_reason, refusal.message_key)
-            t.out.tasks[-1].description += f" pms said: {exc.code.name} {exc.detail[:300]}"
+            turn.out = Outcome()
+            self.hand_off(turn, refusal.handoff_reason, refusal.message_key)
+            turn.out.tasks[-1].description += f" pms said: {exc.code.name} {exc.detail[:300]}"
             return
         except DependencyDown:
             # The booking may or may not exist: say so honestly, keep the key for staff.
-            t.out = Outcome()
-            self.hand_off(t, "pms_unavailable_during_booking", "messages.booking_uncertain")
-            t.out.tasks[-1].description += f" Idempotency key: {key}"
+            turn.out = Outcome()
+            self.hand_off(turn, "pms_unavailable_during_booking", "messages.booking_uncertain")
+            turn.out.tasks[-1].description += f" Idempotency key: {key}"
             return
-        b = response.booking
-        t.out.bookings.append(
+        booking = response.booking
+        turn.out.bookings.append(
             NewBooking(
                 idempotency_key=key,
-                booking_id=b.booking_id,
-                reference=b.reference,
-                room_type_id=b.room_type_id or offer["room_type_id"],
-                room_type_name=b.room_type_name or offer["name"],
-                check_in=dt.date.fromisoformat(q["check_in"]),
-                check_out=dt.date.fromisoformat(q["check_out"]),
-                adults=q["adults"],
-                children=q.get("children", 0),
-                total_minor=b.total_tax_included.amount_minor or offer["total_minor"],
-                currency_code=b.total_tax_included.currency_code or offer["currency"],
-                status=int(b.status) or pms_pb2.BOOKING_STATUS_CONFIRMED,
-                hotel_id=s.hotel_id,
+                booking_id=booking.booking_id,
+                reference=booking.reference,
+                room_type_id=booking.room_type_id or offer["room_type_id"],
+                room_type_name=booking.room_type_name or offer["name"],
+                check_in=dt.date.fromisoformat(query["check_in"]),
+                check_out=dt.date.fromisoformat(query["check_out"]),
+                adults=query["adults"],
+                children=query.get("children", 0),
+                total_minor=booking.total_tax_included.amount_minor or offer["total_minor"],
+                currency_code=booking.total_tax_included.currency_code or offer["currency"],
+                status=int(booking.status) or pms_pb2.BOOKING_STATUS_CONFIRMED,
+                hotel_id=session.hotel_id,
             )
         )
-        t.say("messages.booked", reference=b.reference, email=d["email"])
-        s.bookings_made += 1
-        s.draft = {k: v for k, v in d.items() if k in ("first_name", "last_name", "email", "phone")}
-        s.offers = []
-        s.query = {}
-        s.pending = None
-        s.manage = {"verified": True, "reference": b.reference, "booking": booking_to_dict(b)}
+        turn.say("messages.booked", reference=booking.reference, email=draft["email"])
+        session.bookings_made += 1
+        session.draft = {
+            k: v for k, v in draft.items() if k in ("first_name", "last_name", "email", "phone")
+        }
+        session.offers = []
+        session.query = {}
+        session.pending = None
+        session.manage = {
+            "verified": True,
+            "reference": booking.reference,
+            "booking": booking_to_dict(booking),
+        }
 
-    def _plausible_name(self, u: Understanding) -> str:
+    def _plausible_name(self, understanding: Understanding) -> str:
         """The text as a name, unless nlp is sure it means something else."""
-        if u.confidence >= 0.8 and u.intent not in ("make_reservation", "out_of_scope", ""):
+        if understanding.confidence >= 0.8 and understanding.intent not in (
+            "make_reservation",
+            "out_of_scope",
+            "",
+        ):
             return ""
-        return self._name_from_text(u)
+        return self._name_from_text(understanding)
 
-    def _name_from_text(self, u: Understanding) -> str:
-        text = u.text.strip().strip(".!")
+    def _name_from_text(self, understanding: Understanding) -> str:
+        text = understanding.text.strip().strip(".!")
         for prefix in (
             "me llamo ",
             "soy ",

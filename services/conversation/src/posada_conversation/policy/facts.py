@@ -160,8 +160,8 @@ def facts_of(hotel: pms_pb2.Hotel) -> list[Fact]:
         for s in _SENTENCE.split(hotel.long_description or hotel.description)
         if s.strip()
     ]
-    for p in hotel.policies:
-        facts += [Fact(s.strip(), "policy") for s in _SENTENCE.split(p.text) if s.strip()]
+    for policy in hotel.policies:
+        facts += [Fact(s.strip(), "policy") for s in _SENTENCE.split(policy.text) if s.strip()]
     facts += [Fact(f, "feature") for f in hotel.features]
     return facts
 
@@ -188,12 +188,12 @@ class HotelFacts:
         out = []
         folded = [fold(w) for w in words]
         for kind in ("feature", "description"):
-            for f in self.facts:
-                text = fold(f.text)
-                if f.kind == kind and any(
+            for fact in self.facts:
+                text = fold(fact.text)
+                if fact.kind == kind and any(
                     re.search(rf"(?<![a-z]){re.escape(w)}", text) for w in folded
                 ):
-                    out.append(f)
+                    out.append(fact)
         return out
 
     def distances(self) -> list[Fact]:

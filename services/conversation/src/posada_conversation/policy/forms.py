@@ -43,41 +43,41 @@ class FormLimits:
     max_nights: int
 
 
-def _check_in(q: Slots, today: dt.date, _: FormLimits) -> Ask | None:
-    ci = parse_date(q.get("check_in"))
-    if not ci:
+def _check_in(query: Slots, today: dt.date, _: FormLimits) -> Ask | None:
+    check_in = parse_date(query.get("check_in"))
+    if not check_in:
         return Ask("check_in", "messages.ask_dates")
-    if ci < today:
+    if check_in < today:
         return Ask("check_in", "messages.date_in_past", clear=("check_in", "check_out"))
     return None
 
 
-def _check_out(q: Slots, _today: dt.date, limits: FormLimits) -> Ask | None:
-    ci = parse_date(q.get("check_in"))
-    co = parse_date(q.get("check_out"))
-    if ci and not co and q.get("nights"):
-        co = ci + dt.timedelta(days=int(q["nights"]))
-        q["check_out"] = co.isoformat()
-    if not co:
+def _check_out(query: Slots, _today: dt.date, limits: FormLimits) -> Ask | None:
+    check_in = parse_date(query.get("check_in"))
+    check_out = parse_date(query.get("check_out"))
+    if check_in and not check_out and query.get("nights"):
+        check_out = check_in + dt.timedelta(days=int(query["nights"]))
+        query["check_out"] = check_out.isoformat()
+    if not check_out:
         return Ask("check_out", "messages.ask_check_out")
-    if ci and co <= ci:
+    if check_in and check_out <= check_in:
         return Ask("check_out", "messages.dates_out_of_order", clear=("check_out", "nights"))
-    if ci and (co - ci).days > limits.max_nights:
+    if check_in and (check_out - check_in).days > limits.max_nights:
         return Ask(
             "check_in",
             "messages.stay_too_long",
             clear=("check_out", "nights"),
-            values=(("nights", (co - ci).days), ("max", limits.max_nights)),
+            values=(("nights", (check_out - check_in).days), ("max", limits.max_nights)),
         )
-    if ci:
-        q["nights"] = (co - ci).days
+    if check_in:
+        query["nights"] = (check_out - check_in).days
     return None
 
 
-def _adults(q: Slots, _today: dt.date, limits: FormLimits) -> Ask | None:
-    if not q.get("adults"):
+def _adults(query: Slots, _today: dt.date, limits: FormLimits) -> Ask | None:
+    if not query.get("adults"):
         return Ask("adults", "messages.ask_adults")
-    if q["adults"] + q.get("children", 0) > limits.max_guests:
+    if query["adults"] + query.get("children", 0) > limits.max_guests:
         return Ask(
             "adults",
             "messages.too_many_guests",

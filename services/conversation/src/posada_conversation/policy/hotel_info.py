@@ -26,11 +26,13 @@ class HotelInfo(SmallTalk):
     def _policy_text(hotel: pms_pb2.Hotel, topic: int) -> str:
         return "\n".join(p.text for p in hotel.policies if p.topic == topic and p.text)
 
-    async def _location(self, t: Turn) -> None:
-        hotel = await self.hotel(t.session.hotel_id, t.c.language)
-        a = hotel.address
-        city = " ".join(x for x in (a.postcode, a.city) if x)
-        address = ", ".join(x for x in (a.line1, a.line2, city, a.state) if x)
+    async def _location(self, turn: Turn) -> None:
+        hotel = await self.hotel(turn.session.hotel_id, turn.catalog.language)
+        hotel_address = hotel.address
+        city = " ".join(x for x in (hotel_address.postcode, hotel_address.city) if x)
+        address = ", ".join(
+            x for x in (hotel_address.line1, hotel_address.line2, city, hotel_address.state) if x
+        )
         if hotel.latitude or hotel.longitude:
             query = f"{hotel.latitude:.6f},{hotel.longitude:.6f}"
         else:
@@ -38,13 +40,15 @@ class HotelInfo(SmallTalk):
         map_url = "https://www.google.com/maps/search/?api=1&query=" + urllib.parse.quote(
             query, safe=","
         )
-        t.say("messages.location", preview_url=True, address=address or hotel.name, map_url=map_url)
+        turn.say(
+            "messages.location", preview_url=True, address=address or hotel.name, map_url=map_url
+        )
         # How far things are (stations, landmarks, airport), as the hotel's description says.
-        near = (await self.facts(t.session.hotel_id, t.c.language)).distances()
+        near = (await self.facts(turn.session.hotel_id, turn.catalog.language)).distances()
         if near:
-            t.say("messages.location_details", text=" ".join(f.text for f in near))
+            turn.say("messages.location_details", text=" ".join(f.text for f in near))
         if hotel.latitude or hotel.longitude:
-            t.out.replies.append(
+            turn.out.replies.append(
                 OutReply(
                     message_pb2.Reply(
                         location=message_pb2.LocationReply(
@@ -59,21 +63,23 @@ class HotelInfo(SmallTalk):
                 )
             )
 
-    async def _amenities(self, t: Turn) -> None:
+    async def _amenities(self, turn: Turn) -> None:
         """Each amenity asked about, in the hotel's own words (paid, nearby, seasonal...)."""
-        hotel = await self.hotel(t.session.hotel_id, t.c.language)
-        facts = await self.facts(t.session.hotel_id, t.c.language)
-        asked = list(dict.fromkeys(t.u.entities.get("amenity") or []))
+        hotel = await self.hotel(turn.session.hotel_id, turn.catalog.language)
+        facts = await self.facts(turn.session.hotel_id, turn.catalog.language)
+        asked = list(dict.fromkeys(turn.understanding.entities.get("amenity") or []))
         if not asked:
-            hits = facts.search(t.u.text)
+            hits = facts.search(turn.understanding.text)
             if hits:
-                t.say("messages.policy_text", text=" ".join(f.text for f in hits))
+                turn.say("messages.policy_text", text=" ".join(f.text for f in hits))
                 return
-            names = list(hotel.features) or [t.c.name("amenities", a) for a in hotel.amenities]
+            names = list(hotel.features) or [
+                turn.catalog.name("amenities", a) for a in hotel.amenities
+            ]
             if not names:
-                t.buttons("messages.policy_unknown", [("menu:human", "human")])
+                turn.buttons("messages.policy_unknown", [("menu:human", "human")])
                 return
-            t.say("messages.amenities_list", hotel=hotel.name, amenities=", ".join(names))
+            turn.say("messages.amenities_list", hotel=hotel.name, amenities=", ".join(names))
             return
         unknown = False
         for amenity in asked:
@@ -82,27 +88,29 @@ class HotelInfo(SmallTalk):
             features = [f for f in hits if f.kind == "feature"]
             if hits:
                 shown = features or hits[:2]
-                t.say(
+                turn.say(
                     "messages.amenity_facts",
-                    amenity=t.c.name("amenities", amenity),
+                    amenity=turn.catalog.name("amenities", amenity),
                     facts="; ".join(f.text.rstrip(".") for f in shown),
                 )
-            elif rooms := await self._rooms_with(t, amenity):
+            elif rooms := await self._rooms_with(turn, amenity):
                 # Not a hotel feature but in some rooms (air conditioning, Wi-Fi in the room).
-                t.say(
+                turn.say(
                     "messages.amenity_in_rooms",
-                    amenity=t.c.name("amenities", amenity),
+                    amenity=turn.catalog.name("amenities", amenity),
                     rooms=", ".join(rooms),
                 )
             else:
                 unknown = True
-                t.say("messages.amenity_not_listed", amenity=t.c.name("amenities", amenity))
+                turn.say(
+                    "messages.amenity_not_listed", amenity=turn.catalog.name("amenities", amenity)
+                )
         if unknown:
-            t.buttons("messages.offer_person", [("menu:human", "human")])
+            turn.buttons("messages.offer_person", [("menu:human", "human")])
 
-    async def _rooms_with(self, t: Turn, amenity: str) -> list[str]:
+    async def _rooms_with(self, turn: Turn, amenity: str) -> list[str]:
         try:
-            rooms = await self.pms.list_room_types(t.session.hotel_id, t.c.language)
+            rooms = await self.pms.list_room_types(turn.session.hotel_id, turn.catalog.language)
         except (DependencyDown, DependencyError):
             return []
         return [r.name for r in rooms if amenity in r.amenities]
@@ -116,28 +124,30 @@ class HotelInfo(SmallTalk):
         # In the order the guest asked.
         return [topic for _, topic in sorted(found)]
 
-    async def _policies(self, t: Turn) -> None:
-        hotel = await self.hotel(t.session.hotel_id, t.c.language)
-        topics = self._topics(t.u.text)
+    async def _policies(self, turn: Turn) -> None:
+        hotel = await self.hotel(turn.session.hotel_id, turn.catalog.language)
+        topics = self._topics(turn.understanding.text)
         if not topics:
             # Not a known topic: the hotel's texts that answer it, if any do.
-            hits = (await self.facts(t.session.hotel_id, t.c.language)).search(t.u.text)
+            hits = (await self.facts(turn.session.hotel_id, turn.catalog.language)).search(
+                turn.understanding.text
+            )
             if hits:
-                t.say("messages.policy_text", text=" ".join(f.text for f in hits))
+                turn.say("messages.policy_text", text=" ".join(f.text for f in hits))
                 return
             topics = ["check_in", "check_out", "cancellation"]
         said = False
         for topic in topics:
             if topic == "check_in" and hotel.check_in_time:
-                t.say("messages.check_in_time", time=hotel.check_in_time)
+                turn.say("messages.check_in_time", time=hotel.check_in_time)
                 said = True
             elif topic == "check_out" and hotel.check_out_time:
-                t.say("messages.check_out_time", time=hotel.check_out_time)
+                turn.say("messages.check_out_time", time=hotel.check_out_time)
                 said = True
             else:
                 text = self._policy_text(hotel, POLICY_TOPIC[topic])
                 if text:
-                    t.say("messages.policy_text", text=text)
+                    turn.say("messages.policy_text", text=text)
                     said = True
         if not said:
-            t.buttons("messages.policy_unknown", [("menu:human", "human")])
+            turn.buttons("messages.policy_unknown", [("menu:human", "human")])

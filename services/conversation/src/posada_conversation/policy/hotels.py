@@ -112,11 +112,19 @@ def _terms_of(hotel: pms_pb2.Hotel, skip_words: set[str]) -> tuple[set[str], set
             words = [fold(w) for w in phrase.split()]
             if len(words) > 1:
                 weak.add(" ".join(words))
-            for w in words:
-                if (len(w) >= 5 and w not in GENERIC and w not in skip_words and not initial) or (
-                    len(w) >= 5 and w not in GENERIC and w not in skip_words and len(words) > 1
+            for word in words:
+                if (
+                    len(word) >= 5
+                    and word not in GENERIC
+                    and word not in skip_words
+                    and not initial
+                ) or (
+                    len(word) >= 5
+                    and word not in GENERIC
+                    and word not in skip_words
+                    and len(words) > 1
                 ):
-                    weak.add(w)
+                    weak.add(word)
     for name_word in fold(hotel.name).split():
         if len(name_word) >= 5 and name_word not in GENERIC:
             strong.add(name_word)
@@ -148,12 +156,12 @@ class HotelDirectory:
             return self._terms[language]
         strong: dict[str, set[str]] = {}
         weak: dict[str, set[str]] = {}
-        for h in hotels:
-            s, w = _terms_of(h, self.skip_words)
-            for term in s:
-                strong.setdefault(term, set()).add(h.hotel_id)
-            for term in w - s:
-                weak.setdefault(term, set()).add(h.hotel_id)
+        for hotel in hotels:
+            strong_terms, weak_terms = _terms_of(hotel, self.skip_words)
+            for term in strong_terms:
+                strong.setdefault(term, set()).add(hotel.hotel_id)
+            for term in weak_terms - strong_terms:
+                weak.setdefault(term, set()).add(hotel.hotel_id)
         # A term more than one hotel answers to tells them apart from nothing.
         vocab = (
             {t: ids for t, ids in strong.items() if len(ids) == 1},

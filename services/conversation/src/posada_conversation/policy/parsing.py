@@ -110,12 +110,12 @@ def bare_number(text: str) -> int | None:
     return None
 
 
-def yes_no(u: Understanding, threshold: float) -> str:
+def yes_no(understanding: Understanding, threshold: float) -> str:
     """'yes', 'no' or '' from the intent, or an unambiguous one-word answer."""
-    words = [fold(w).strip(".!¡¿?,") for w in u.text.split()]
-    if u.intent == "affirm" and u.confidence >= threshold:
+    words = [fold(w).strip(".!¡¿?,") for w in understanding.text.split()]
+    if understanding.intent == "affirm" and understanding.confidence >= threshold:
         return "yes"
-    if u.intent == "deny" and u.confidence >= threshold:
+    if understanding.intent == "deny" and understanding.confidence >= threshold:
         return "no"
     if words and len(words) <= 3:
         if words[0] in {fold(w) for w in YES}:
@@ -135,52 +135,57 @@ def parse_date(value: str | None) -> dt.date | None:
         return None
 
 
-def merge_stay(base: dict[str, Any], u: Understanding) -> dict[str, Any]:
+def merge_stay(base: dict[str, Any], understanding: Understanding) -> dict[str, Any]:
     """Applies the stay entities of a message to a query ("¿y del 12 al 14?", "¿y para 3?")."""
-    q = dict(base)
-    ci, co = parse_date(u.first("check_in")), parse_date(u.first("check_out"))
-    nights = u.first("nights")
-    old_ci, old_co = parse_date(q.get("check_in")), parse_date(q.get("check_out"))
-    if ci:
-        q["check_in"] = ci.isoformat()
-        if not co and not nights:
+    query = dict(base)
+    check_in, check_out = (
+        parse_date(understanding.first("check_in")),
+        parse_date(understanding.first("check_out")),
+    )
+    nights = understanding.first("nights")
+    old_ci, old_co = parse_date(query.get("check_in")), parse_date(query.get("check_out"))
+    if check_in:
+        query["check_in"] = check_in.isoformat()
+        if not check_out and not nights:
             if old_ci and old_co and old_co > old_ci:
-                q["check_out"] = (ci + (old_co - old_ci)).isoformat()  # same length of stay
+                query["check_out"] = (
+                    check_in + (old_co - old_ci)
+                ).isoformat()  # same length of stay
             else:
-                q.pop("check_out", None)
-    if co:
-        q["check_out"] = co.isoformat()
+                query.pop("check_out", None)
+    if check_out:
+        query["check_out"] = check_out.isoformat()
     if nights and nights.isdigit() and int(nights) > 0:
-        q["nights"] = int(nights)
-        start = parse_date(q.get("check_in"))
-        if start and not co:
-            q["check_out"] = (start + dt.timedelta(days=int(nights))).isoformat()
-    adults = u.first("adults")
+        query["nights"] = int(nights)
+        start = parse_date(query.get("check_in"))
+        if start and not check_out:
+            query["check_out"] = (start + dt.timedelta(days=int(nights))).isoformat()
+    adults = understanding.first("adults")
     if adults.isdigit() and int(adults) > 0:
-        q["adults"] = int(adults)
-    children = u.first("children")
+        query["adults"] = int(adults)
+    children = understanding.first("children")
     if children.isdigit():
-        q["children"] = int(children)
-    room_type = u.first("room_type")
+        query["children"] = int(children)
+    room_type = understanding.first("room_type")
     if room_type in CATEGORY:
-        q["room_type"] = room_type
-        if room_type == "single" and not q.get("adults"):
-            q["adults"] = 1  # a single room is one guest
-    added = u.first("add_children")
+        query["room_type"] = room_type
+        if room_type == "single" and not query.get("adults"):
+            query["adults"] = 1  # a single room is one guest
+    added = understanding.first("add_children")
     if added.isdigit() and int(added) > 0:
-        if "adults" in q or "children" in q:
-            q["children"] = int(q.get("children", 0)) + int(added)
+        if "adults" in query or "children" in query:
+            query["children"] = int(query.get("children", 0)) + int(added)
         else:
-            q["add_children"] = int(added)  # relative to a booking the caller knows
-    extra = u.first("extra_nights")
-    if extra.isdigit() and int(extra) > 0 and not co:
-        end = parse_date(q.get("check_out"))
+            query["add_children"] = int(added)  # relative to a booking the caller knows
+    extra = understanding.first("extra_nights")
+    if extra.isdigit() and int(extra) > 0 and not check_out:
+        end = parse_date(query.get("check_out"))
         if end:
-            q["check_out"] = (end + dt.timedelta(days=int(extra))).isoformat()
-            q.pop("nights", None)
+            query["check_out"] = (end + dt.timedelta(days=int(extra))).isoformat()
+            query.pop("nights", None)
         else:
-            q["extra_nights"] = int(extra)  # relative to a booking the caller knows
-    return q
+            query["extra_nights"] = int(extra)  # relative to a booking the caller knows
+    return query
 
 
 _CLAUSE_END = re.compile(r"(?<=[?!.;])\s+|\n+|\s+(?=¿)")
@@ -201,10 +206,10 @@ def split_clauses(text: str) -> list[str]:
     return clauses if len(clauses) >= 2 else []
 
 
-def lacks(u: Understanding) -> bool:
+def lacks(understanding: Understanding) -> bool:
     """The guest says they don't have (know, remember) what they were asked for."""
-    return bool(_LACKS.search(fold(u.text)))
+    return bool(_LACKS.search(fold(understanding.text)))
 
 
-def has_stay_entities(u: Understanding) -> bool:
-    return any(u.entities.get(k) for k in QUERY_ENTITIES)
+def has_stay_entities(understanding: Understanding) -> bool:
+    return any(understanding.entities.get(k) for k in QUERY_ENTITIES)

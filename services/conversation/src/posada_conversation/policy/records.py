@@ -53,20 +53,20 @@ def offer_to_dict(offer: pms_pb2.Offer, nights: int) -> dict[str, Any]:
     }
 
 
-def booking_to_dict(b: pms_pb2.Booking) -> dict[str, Any]:
-    ci, co = from_date(b.check_in), from_date(b.check_out)
+def booking_to_dict(booking: pms_pb2.Booking) -> dict[str, Any]:
+    check_in, check_out = from_date(booking.check_in), from_date(booking.check_out)
     return {
-        "booking_id": b.booking_id,
-        "reference": b.reference,
-        "room_type_id": b.room_type_id,
-        "room_type_name": b.room_type_name,
-        "check_in": ci.isoformat() if ci else "",
-        "check_out": co.isoformat() if co else "",
-        "adults": b.adults,
-        "children": b.children,
-        "status": int(b.status),
-        "total_minor": b.total_tax_included.amount_minor,
-        "currency": b.total_tax_included.currency_code,
-        "email": b.guest.email,
-        "phone": b.guest.phone,
+        "booking_id": booking.booking_id,
+        "reference": booking.reference,
+        "room_type_id": booking.room_type_id,
+        "room_type_name": booking.room_type_name,
+        "check_in": check_in.isoformat() if check_in else "",
+        "check_out": check_out.isoformat() if check_out else "",
+        "adults": booking.adults,
+        "children": booking.children,
+        "status": int(booking.status),
+        "total_minor": booking.total_tax_included.amount_minor,
+        "currency": booking.total_tax_included.currency_code,
+        "email": booking.guest.email,
+        "phone": booking.guest.phone,
     }

@@ -14,8 +14,8 @@ from .state import Turn
 class SmallTalk(Staff):
     """The greeting (with the hotel's name when pms answers) and the help menu."""
 
-    def _help(self, t: Turn, key: str = "messages.help_menu") -> None:
-        t.buttons(
+    def _help(self, turn: Turn, key: str = "messages.help_menu") -> None:
+        turn.buttons(
             key,
             [
                 ("menu:availability", "availability"),
@@ -24,15 +24,15 @@ class SmallTalk(Staff):
             ],
         )
 
-    async def _greet(self, t: Turn) -> None:
+    async def _greet(self, turn: Turn) -> None:
         try:
-            hotel_name = (await self.hotel(t.session.hotel_id, t.c.language)).name
+            hotel_name = (await self.hotel(turn.session.hotel_id, turn.catalog.language)).name
         except (DependencyDown, DependencyError):
             hotel_name = ""
-        first = (t.guest.display_name or "").split(" ")[0]
-        t.say(
+        first = (turn.guest.display_name or "").split(" ")[0]
+        turn.say(
             "messages.greeting",
             name=f" {first}" if first else "",
-            hotel=hotel_name or t.c.text("names.hotel_fallback"),
+            hotel=hotel_name or turn.catalog.text("names.hotel_fallback"),
         )
-        self._help(t)
+        self._help(turn)

@@ -59,17 +59,17 @@ class Outcome:
 @dataclass
 class Turn:
     session: Session
-    u: Understanding
+    understanding: Understanding
     guest: message_pb2.Guest
     channel: int
     today: dt.date
-    c: Catalog
+    catalog: Catalog
     out: Outcome = field(default_factory=Outcome)
 
     # -- reply builders -----------------------------------------------------------------
 
     def say(self, key: str, *, preview_url: bool = False, **values: Any) -> str:
-        body = self.c.text(key, **values)
+        body = self.catalog.text(key, **values)
         self.out.replies.append(
             OutReply(
                 message_pb2.Reply(text=message_pb2.TextReply(body=body, preview_url=preview_url)),
@@ -80,12 +80,12 @@ class Turn:
         return body
 
     def buttons(self, key: str, buttons: list[tuple[str, str]], **values: Any) -> None:
-        body = self.c.text(key, **values)
+        body = self.catalog.text(key, **values)
         reply = message_pb2.Reply(
             buttons=message_pb2.ButtonsReply(
                 body=body,
                 buttons=[
-                    message_pb2.Button(id=i, title=self.c.text(f"buttons.{t}")[:20])
+                    message_pb2.Button(id=i, title=self.catalog.text(f"buttons.{t}")[:20])
                     for i, t in buttons[:3]
                 ],
             )
@@ -98,10 +98,10 @@ class Turn:
         reply = message_pb2.Reply(
             list=message_pb2.ListReply(
                 body=body,
-                button_label=self.c.text(f"buttons.{label}")[:20],
+                button_label=self.catalog.text(f"buttons.{label}")[:20],
                 sections=[
                     message_pb2.ListSection(
-                        title=self.c.text(f"lists.{section}")[:24],
+                        title=self.catalog.text(f"lists.{section}")[:24],
                         rows=[
                             message_pb2.ListRow(id=i, title=t[:24], description=d[:72])
                             for i, t, d in rows[:10]

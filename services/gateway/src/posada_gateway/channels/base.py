@@ -205,13 +205,13 @@ def label(name: str, language: str) -> str:
 
 def match_choice(text: str, choices: Sequence[Choice]) -> Choice | None:
     """Map a typed answer to an offered option: its number ("2", "2.", "#2") or its exact title."""
-    t = text.strip().lower().rstrip(".)").lstrip("#")
-    if t.isdigit():
-        n = int(t)
-        return choices[n - 1] if 1 <= n <= len(choices) else None
-    for c in choices:
-        if c.title.strip().lower() == t:
-            return c
+    answer = text.strip().lower().rstrip(".)").lstrip("#")
+    if answer.isdigit():
+        number = int(answer)
+        return choices[number - 1] if 1 <= number <= len(choices) else None
+    for choice in choices:
+        if choice.title.strip().lower() == answer:
+            return choice
     return None
 
 
@@ -305,16 +305,18 @@ class ChannelAdapter(ABC):
         if which == "text":
             return self.render_text(reply.text.body, language) if reply.text.body.strip() else []
         if which == "buttons":
-            b = reply.buttons
-            options = [(x.id, x.title, "") for x in b.buttons]
-            return self.render_choices(b.body, options, language, b.header, b.footer)
+            buttons = reply.buttons
+            options = [(x.id, x.title, "") for x in buttons.buttons]
+            return self.render_choices(
+                buttons.body, options, language, buttons.header, buttons.footer
+            )
         if which == "list":
             lst = reply.list
             options = [(r.id, r.title, r.description) for s in lst.sections for r in s.rows]
             return self.render_choices(lst.body, options, language, lst.header, lst.footer)
         if which == "audio":
-            a = reply.audio
-            return self.render_audio(bytes(a.data), a.mime_type, a.transcript, language)
+            audio = reply.audio
+            return self.render_audio(bytes(audio.data), audio.mime_type, audio.transcript, language)
         if which == "location":
             loc = reply.location
             return self.render_location(

@@ -106,8 +106,8 @@ def match_written_choice(text: str, choices: Sequence[Choice]) -> Choice | None:
         return None
     hit = _NUMBER.match(first)
     if hit:
-        n = int(hit.group(1))
-        return choices[n - 1] if 1 <= n <= len(choices) else None
+        number = int(hit.group(1))
+        return choices[number - 1] if 1 <= number <= len(choices) else None
     lowered = first.lower()
     named = [
         c

@@ -91,9 +91,9 @@ def blocks_of(replies: list[m.Reply]) -> list[Block]:
         if kind == "text":
             out.append(Block(reply.text.body))
         elif kind == "buttons":
-            r = reply.buttons
-            body = "\n\n".join(x for x in (r.header, r.body, r.footer) if x)
-            out.append(Block(body, [Choice(b.id, b.title) for b in r.buttons]))
+            buttons = reply.buttons
+            body = "\n\n".join(x for x in (buttons.header, buttons.body, buttons.footer) if x)
+            out.append(Block(body, [Choice(b.id, b.title) for b in buttons.buttons]))
         elif kind == "list":
             lr = reply.list
             body = "\n\n".join(x for x in (lr.header, lr.body, lr.footer) if x)

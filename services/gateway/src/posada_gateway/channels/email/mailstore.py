@@ -89,21 +89,21 @@ class Envelope:
 
     @classmethod
     def from_redis(cls, raw: dict[Any, Any]) -> Envelope:
-        d = {_s(k): _s(v) for k, v in raw.items()}
+        fields = {_s(k): _s(v) for k, v in raw.items()}
         return cls(
-            to=d.get("to", ""),
-            to_name=d.get("to_name", ""),
-            subject=d.get("subject", ""),
-            message_id=d.get("message_id", ""),
-            references=[r for r in d.get("references", "").split() if r],
-            thread_id=d.get("thread_id", ""),
-            provider_id=d.get("provider_id", ""),
+            to=fields.get("to", ""),
+            to_name=fields.get("to_name", ""),
+            subject=fields.get("subject", ""),
+            message_id=fields.get("message_id", ""),
+            references=[r for r in fields.get("references", "").split() if r],
+            thread_id=fields.get("thread_id", ""),
+            provider_id=fields.get("provider_id", ""),
         )
 
 
 class MailStore:
     def __init__(self, redis: aioredis.Redis, *, ttl_days: int = 8):
-        self.r = redis
+        self.redis = redis
         self.ttl = ttl_days * DAY
         self._max = redis.register_script(_MAX)
         self._uid = redis.register_script(_UID)
@@ -113,32 +113,32 @@ class MailStore:
     # envelopes
     async def save_envelope(self, inbound_id: str, env: Envelope) -> None:
         key = f"gw:em:env:{inbound_id}"
-        async with self.r.pipeline(transaction=True) as pipe:
+        async with self.redis.pipeline(transaction=True) as pipe:
             mapping: dict[Any, Any] = env.to_redis()
             pipe.hset(key, mapping=mapping)
             pipe.expire(key, self.ttl)
             await pipe.execute()
 
     async def envelope(self, inbound_id: str) -> Envelope | None:
-        raw = await self.r.hgetall(f"gw:em:env:{inbound_id}")
+        raw = await self.redis.hgetall(f"gw:em:env:{inbound_id}")
         return Envelope.from_redis(raw) if raw else None
 
     # provider ids already read
     async def got(self, mailbox: str, provider_id: str) -> bool:
-        return bool(await self.r.exists(f"gw:em:got:{mailbox}:{provider_id}"))
+        return bool(await self.redis.exists(f"gw:em:got:{mailbox}:{provider_id}"))
 
     async def mark_got(self, mailbox: str, provider_id: str) -> None:
-        await self.r.set(f"gw:em:got:{mailbox}:{provider_id}", "1", ex=self.ttl)
+        await self.redis.set(f"gw:em:got:{mailbox}:{provider_id}", "1", ex=self.ttl)
 
     # Gmail history
     async def history_id(self, mailbox: str) -> str:
-        return _s(await self.r.get(f"gw:em:hist:{mailbox}"))
+        return _s(await self.redis.get(f"gw:em:hist:{mailbox}"))
 
     async def advance_history(self, mailbox: str, history_id: str | int) -> None:
         await self._max(keys=[f"gw:em:hist:{mailbox}"], args=[int(history_id)])
 
     async def reset_history(self, mailbox: str, history_id: str | int) -> None:
-        await self.r.set(f"gw:em:hist:{mailbox}", int(history_id))
+        await self.redis.set(f"gw:em:hist:{mailbox}", int(history_id))
 
     async def accept_push(self, mailbox: str, history_id: int, pubsub_id: str) -> bool:
         """Wake the syncers; False when this Pub/Sub message was delivered before."""
@@ -149,7 +149,7 @@ class MailStore:
         return bool(res)
 
     async def wait_wake(self, last_id: str, block_ms: int) -> tuple[str, bool]:
-        res = await self.r.xread({WAKE_STREAM: last_id}, count=100, block=block_ms)
+        res = await self.redis.xread({WAKE_STREAM: last_id}, count=100, block=block_ms)
         entries: list[Any] = []
         if isinstance(res, dict):
             for value in res.values():
@@ -161,29 +161,29 @@ class MailStore:
         return _s(entries[-1][0]), True
 
     async def last_wake_id(self) -> str:
-        rows: list[Any] = await self.r.xrevrange(WAKE_STREAM, count=1) or []
+        rows: list[Any] = await self.redis.xrevrange(WAKE_STREAM, count=1) or []
         return _s(rows[0][0]) if rows else "0-0"
 
     # locks
     async def lock(self, mailbox: str, owner: str, lease_ms: int) -> bool:
-        return bool(await self.r.set(f"gw:em:lock:{mailbox}", owner, nx=True, px=lease_ms))
+        return bool(await self.redis.set(f"gw:em:lock:{mailbox}", owner, nx=True, px=lease_ms))
 
     async def unlock(self, mailbox: str, owner: str) -> None:
         await self._unlock(keys=[f"gw:em:lock:{mailbox}"], args=[owner])
 
     # watch renewal
     async def watch_renewed_at(self, mailbox: str) -> float:
-        v = _s(await self.r.get(f"gw:em:watch:{mailbox}"))
-        return float(v) if v else 0.0
+        renewed_at = _s(await self.redis.get(f"gw:em:watch:{mailbox}"))
+        return float(renewed_at) if renewed_at else 0.0
 
     async def note_watch(self, mailbox: str) -> None:
-        await self.r.set(f"gw:em:watch:{mailbox}", str(time.time()), ex=8 * DAY)
+        await self.redis.set(f"gw:em:watch:{mailbox}", str(time.time()), ex=8 * DAY)
 
     # IMAP UID bookkeeping
     async def imap_state(self, mailbox: str, folder: str) -> tuple[int, int]:
-        raw = await self.r.hgetall(f"gw:em:uid:{mailbox}:{folder}")
-        d = {_s(k): _s(v) for k, v in raw.items()}
-        return int(d.get("uidvalidity") or 0), int(d.get("last") or 0)
+        raw = await self.redis.hgetall(f"gw:em:uid:{mailbox}:{folder}")
+        state = {_s(k): _s(v) for k, v in raw.items()}
+        return int(state.get("uidvalidity") or 0), int(state.get("last") or 0)
 
     async def imap_advance(self, mailbox: str, folder: str, uidvalidity: int, uid: int) -> None:
         await self._uid(keys=[f"gw:em:uid:{mailbox}:{folder}"], args=[uidvalidity, uid])
@@ -191,5 +191,5 @@ class MailStore:
     # sends
     async def begin_send(self, inbound_id: str) -> bool:
         """True when an earlier attempt already tried to send this reply."""
-        fresh = await self.r.set(f"gw:em:sending:{inbound_id}", "1", nx=True, ex=self.ttl)
+        fresh = await self.redis.set(f"gw:em:sending:{inbound_id}", "1", nx=True, ex=self.ttl)
         return not fresh

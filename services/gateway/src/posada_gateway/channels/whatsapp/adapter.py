@@ -102,16 +102,18 @@ class WhatsAppAdapter(ChannelAdapter):
         """Keep one conversation when a guest starts hiding their number (usernames, 2026):
         remember wa_id ↔ BSUID while both are sent, and map a BSUID-only message back to the
         wa_id it belonged to. Replies then go to the BSUID (no phone number is known)."""
-        g = msg.guest
-        if not g.business_scoped_user_id:
+        guest = msg.guest
+        if not guest.business_scoped_user_id:
             return
         ns = msg.business_account_id
-        if g.phone:
-            await self.store.remember_alias(ns, g.business_scoped_user_id, g.phone, BSUID_TTL)
+        if guest.phone:
+            await self.store.remember_alias(
+                ns, guest.business_scoped_user_id, guest.phone, BSUID_TTL
+            )
             return
-        known = await self.store.alias(ns, g.business_scoped_user_id)
-        if known and known != g.id:
-            g.id = known
+        known = await self.store.alias(ns, guest.business_scoped_user_id)
+        if known and known != guest.id:
+            guest.id = known
             msg.conversation_id = conversation_id_for(msg.business_account_id, known)
 
     async def prepare(self, msg: m.InboundMessage, state: TurnState) -> None:

@@ -189,11 +189,11 @@ def parse_webhook(
 def _contacts(value: Any) -> dict[str, dict[str, Any]]:
     """Profiles keyed by both wa_id and user_id, whichever are present."""
     profiles: dict[str, dict[str, Any]] = {}
-    for c in _list(value):
-        c = _obj(c)
-        for key in (_str(c.get("wa_id")), _str(c.get("user_id"))):
+    for item in _list(value):
+        contact = _obj(item)
+        for key in (_str(contact.get("wa_id")), _str(contact.get("user_id"))):
             if key:
-                profiles[key] = c
+                profiles[key] = contact
     return profiles
 
 

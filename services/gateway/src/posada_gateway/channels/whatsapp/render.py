@@ -143,13 +143,13 @@ def _unique(values: list[str]) -> bool:
     return len(set(values)) == len(values)
 
 
-def _buttons_fit(r: m.ButtonsReply) -> bool:
-    titles = [b.title.strip() for b in r.buttons]
-    ids = [b.id for b in r.buttons]
+def _buttons_fit(buttons: m.ButtonsReply) -> bool:
+    titles = [b.title.strip() for b in buttons.buttons]
+    ids = [b.id for b in buttons.buttons]
     return (
-        1 <= len(r.buttons) <= BUTTONS_MAX
-        and bool(r.body.strip())
-        and len(whatsapp_markdown(r.body)) <= BUTTON_BODY_MAX
+        1 <= len(buttons.buttons) <= BUTTONS_MAX
+        and bool(buttons.body.strip())
+        and len(whatsapp_markdown(buttons.body)) <= BUTTON_BODY_MAX
         and all(0 < len(t) <= BUTTON_TITLE_MAX for t in titles)
         and all(0 < len(i) <= BUTTON_ID_MAX for i in ids)
         and _unique(titles)
@@ -222,18 +222,18 @@ def render_reply(reply: m.Reply, language: str = "en") -> list[OutboundPart]:
     if which == "list":
         return _render_list(reply.list, language)
     if which == "audio":
-        a = reply.audio
-        mime = a.mime_type.split(";")[0].strip().lower()
-        if a.data and mime in AUDIO_MIME_OK:
+        audio = reply.audio
+        mime = audio.mime_type.split(";")[0].strip().lower()
+        if audio.data and mime in AUDIO_MIME_OK:
             return [
                 OutboundPart(
                     kind="audio",
-                    audio=bytes(a.data),
-                    audio_mime=a.mime_type or mime,
-                    fallback_text=a.transcript,
+                    audio=bytes(audio.data),
+                    audio_mime=audio.mime_type or mime,
+                    fallback_text=audio.transcript,
                 )
             ]
-        return _text_parts(a.transcript) if a.transcript.strip() else []
+        return _text_parts(audio.transcript) if audio.transcript.strip() else []
     if which == "location":
         loc = reply.location
         payload: dict[str, Any] = {"latitude": loc.latitude, "longitude": loc.longitude}
@@ -247,21 +247,21 @@ def render_reply(reply: m.Reply, language: str = "en") -> list[OutboundPart]:
     return []
 
 
-def _render_buttons(r: m.ButtonsReply, language: str) -> list[OutboundPart]:
-    options = [(b.id, b.title, "") for b in r.buttons]
-    if _buttons_fit(r):
+def _render_buttons(buttons: m.ButtonsReply, language: str) -> list[OutboundPart]:
+    options = [(b.id, b.title, "") for b in buttons.buttons]
+    if _buttons_fit(buttons):
         payload: dict[str, Any] = {
             "type": "button",
-            "body": {"text": whatsapp_markdown(r.body)},
+            "body": {"text": whatsapp_markdown(buttons.body)},
             "action": {
                 "buttons": [
                     {"type": "reply", "reply": {"id": b.id, "title": b.title.strip()}}
-                    for b in r.buttons
+                    for b in buttons.buttons
                 ]
             },
         }
-        _decorate(payload, r.header, r.footer)
-        fallback = numbered_text(r.body, options, language, r.header, r.footer)
+        _decorate(payload, buttons.header, buttons.footer)
+        fallback = numbered_text(buttons.body, options, language, buttons.header, buttons.footer)
         return [
             OutboundPart(
                 kind="interactive",
@@ -270,11 +270,15 @@ def _render_buttons(r: m.ButtonsReply, language: str) -> list[OutboundPart]:
                 choices=fallback[0].choices,
             )
         ]
-    if len(r.buttons) > BUTTONS_MAX and _rows_fit(options, r.body, 1):
+    if len(buttons.buttons) > BUTTONS_MAX and _rows_fit(options, buttons.body, 1):
         payload = _list_payload(
-            r.body, _label("options", language), [("", options)], r.header, r.footer
+            buttons.body,
+            _label("options", language),
+            [("", options)],
+            buttons.header,
+            buttons.footer,
         )
-        fallback = numbered_text(r.body, options, language, r.header, r.footer)
+        fallback = numbered_text(buttons.body, options, language, buttons.header, buttons.footer)
         return [
             OutboundPart(
                 kind="interactive",
@@ -284,22 +288,27 @@ def _render_buttons(r: m.ButtonsReply, language: str) -> list[OutboundPart]:
             )
         ]
     if not options:
-        return _text_parts(r.body) if r.body.strip() else []
-    return numbered_text(r.body, options, language, r.header, r.footer)
+        return _text_parts(buttons.body) if buttons.body.strip() else []
+    return numbered_text(buttons.body, options, language, buttons.header, buttons.footer)
 
 
-def _render_list(r: m.ListReply, language: str) -> list[OutboundPart]:
+def _render_list(list_reply: m.ListReply, language: str) -> list[OutboundPart]:
     sections = [
-        (s.title, [(row.id, row.title, row.description) for row in s.rows]) for s in r.sections
+        (s.title, [(row.id, row.title, row.description) for row in s.rows])
+        for s in list_reply.sections
     ]
     sections = [(t, rows) for t, rows in sections if rows]
     options = [row for _t, rows in sections for row in rows]
     if not options:
-        return _text_parts(r.body) if r.body.strip() else []
-    if _rows_fit(options, r.body, len(sections)):
-        label = r.button_label.strip() or _label("options", language)
-        payload = _list_payload(r.body, label, sections, r.header, r.footer)
-        fallback = numbered_text(r.body, options, language, r.header, r.footer)
+        return _text_parts(list_reply.body) if list_reply.body.strip() else []
+    if _rows_fit(options, list_reply.body, len(sections)):
+        label = list_reply.button_label.strip() or _label("options", language)
+        payload = _list_payload(
+            list_reply.body, label, sections, list_reply.header, list_reply.footer
+        )
+        fallback = numbered_text(
+            list_reply.body, options, language, list_reply.header, list_reply.footer
+        )
         return [
             OutboundPart(
                 kind="interactive",
@@ -308,4 +317,4 @@ def _render_list(r: m.ListReply, language: str) -> list[OutboundPart]:
                 choices=fallback[0].choices,
             )
         ]
-    return numbered_text(r.body, options, language, r.header, r.footer)
+    return numbered_text(list_reply.body, options, language, list_reply.header, list_reply.footer)
