@@ -148,6 +148,23 @@ def _page_size(value: int, field: str, violations: dict[str, str]) -> int:
     return min(value or 50, MAX_PAGE)
 
 
+# Timestamp's own valid range (0001-01-01 to 9999-12-31), as its documentation defines it.
+_MIN_SECONDS, _MAX_SECONDS = -62135596800, 253402300799
+
+
+def _instant(request: Any, name: str, violations: dict[str, str]) -> dt.datetime | None:
+    """A Timestamp field as an aware datetime; a value outside Timestamp's range is a violation
+    (converting it would raise deep inside protobuf and answer INTERNAL)."""
+    if not request.HasField(name):
+        return None
+    value = getattr(request, name)
+    if not (_MIN_SECONDS <= value.seconds <= _MAX_SECONDS and 0 <= value.nanos < 1_000_000_000):
+        violations[name] = "a timestamp between years 1 and 9999 (nanos 0 to 999,999,999)"
+        return None
+    instant: dt.datetime = value.ToDatetime(tzinfo=dt.UTC)
+    return instant
+
+
 def _check_token(token: str, field: str, violations: dict[str, str]) -> None:
     if token:
         try:
@@ -306,14 +323,10 @@ class ConversationServicer(staff_api.StaffConsoleRpcs, conv_grpc.ConversationSer
             violations["query"] = "at most 200 characters"
         if len(request.language) > 8:
             violations["language"] = "a language code such as es, en or pt"
+        since = _instant(request, "since", violations)
+        updated_since = _instant(request, "updated_since", violations)
         _raise(violations)
         hotel_id = scoped_hotel(acting_staff(context), request.hotel_id)
-        since = request.since.ToDatetime(tzinfo=dt.UTC) if request.HasField("since") else None
-        updated_since = (
-            request.updated_since.ToDatetime(tzinfo=dt.UTC)
-            if request.HasField("updated_since")
-            else None
-        )
         rows, token = await self.repo.list_conversations(
             hotel_id=hotel_id,
             state=int(request.state),

@@ -34,6 +34,7 @@ from posada_common.drill import FAULT_ENV, LATENCY_ENV
 
 from hotelctl import observe
 from hotelctl.analysis import Policy, Verdict, concrete_metrics, load_policy
+from hotelctl.credentials import dev_credentials
 from hotelctl.envoy_config import canary_runtime_key
 from hotelctl.mesh import REPO_ROOT, Mesh, load_mesh
 from hotelctl.processes import ManagedProcess, wait_until
@@ -136,8 +137,12 @@ class Rehearsal:
     def start_canary(self) -> ManagedProcess:
         spec = self.mesh.services[self.service]
         shift = self.policy.port_shift
+        base = build_env(self.mesh, self.run_dir, self.env)
         env = {
-            **build_env(self.mesh, self.run_dir, self.env),
+            **base,
+            # The same identity and keys as the stable instance: without them the mesh's
+            # authentication refuses every call before the drill (or the code) is reached.
+            **dev_credentials(self.run_dir, base).env_for(self.service),
             "GRPC_PORT": str(spec.grpc_port + shift),
             "METRICS_PORT": str(spec.metrics_port + shift),
             "SERVICE_NAME": self.service,
