@@ -167,6 +167,11 @@ GRPC_SCENARIOS = [
         {"grpc-success-rate": FAIL, "grpc-p99-latency": OK},
     ),
     Scenario(
+        "a canary that refuses every call (mesh credentials missing)",
+        [_grpc("OK", "0x10"), _grpc("UNAUTHENTICATED", "0+60x10"), *_grpc_buckets(FAST)],
+        {"grpc-success-rate": FAIL, "grpc-p99-latency": OK},
+    ),
+    Scenario(
         "slow (every call between 0.5 s and 2.5 s)",
         [_grpc("OK", "0+60x10"), *_grpc_buckets(SLOW)],
         {"grpc-success-rate": OK, "grpc-p99-latency": FAIL},
@@ -301,6 +306,8 @@ EXPECTED: dict[tuple[str, str], float | None] = {
     ("total failure (no OK series at all: `or vector(0)`)", "grpc-p99-latency"): 0.05,
     ("partial failure (10 %; INVALID_ARGUMENT is an answer)", "grpc-success-rate"): 0.9,
     ("partial failure (10 %; INVALID_ARGUMENT is an answer)", "grpc-p99-latency"): 0.05,
+    ("a canary that refuses every call (mesh credentials missing)", "grpc-success-rate"): 0,
+    ("a canary that refuses every call (mesh credentials missing)", "grpc-p99-latency"): 0.05,
     ("slow (every call between 0.5 s and 2.5 s)", "grpc-success-rate"): 1,
     ("slow (every call between 0.5 s and 2.5 s)", "grpc-p99-latency"): 2.48,
     ("no traffic (series pre-created at zero)", "grpc-success-rate"): None,

@@ -23,6 +23,9 @@ from typing import Any
 from hotelctl.mesh import Mesh
 
 SERVER_FAULT_CODES = "UNKNOWN|INTERNAL|UNAVAILABLE|DEADLINE_EXCEEDED|DATA_LOSS|UNIMPLEMENTED"
+# Inside the mesh every caller is authenticated and allowed by the table, so a canary that
+# refuses calls (wrong keys, a broken authorisation table) is broken however fast it refuses.
+CANARY_FAILURE_CODES = f"{SERVER_FAULT_CODES}|UNAUTHENTICATED|PERMISSION_DENIED"
 # Argo Rollouts' label on a ReplicaSet's pods (PodMonitor relabels it; locally a static label).
 HASH_LABEL = "rollouts_pod_template_hash"
 
@@ -135,7 +138,9 @@ def grpc_metrics(
     return [
         AnalysisMetric(
             "grpc-success-rate",
-            _ratio(counter, sel, f', grpc_code!~"{SERVER_FAULT_CODES}"', "", window, min_requests),
+            _ratio(
+                counter, sel, f', grpc_code!~"{CANARY_FAILURE_CODES}"', "", window, min_requests
+            ),
             min_success_rate,
             at_least=True,
         ),
